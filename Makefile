@@ -1,0 +1,37 @@
+# bulkcancel: the two set-up commands are `make demo` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install lint test demo bench clean record
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project with its dev tools
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/mypy pipeline
+
+test: $(STAMP)  ## the whole test suite (no network)
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)  ## the whole job on the embedded simulator
+	$(BIN)/bulkcancel demo
+
+bench: $(STAMP)  ## performance figures (SPEC §12) into reports/bench.json
+	$(BIN)/python -m pipeline.bench
+
+clean:  ## remove the virtual environment, caches and run output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -1,0 +1,89 @@
+"""The exception tree. Every expected failure is a `PipelineError`; the CLI prints it as one line.
+
+PipelineError                    base; `exit_code` says how the CLI exits
+├── InputError                   the input file cannot be read or is not valid (exit 2)
+├── ConfigError                  bad settings: shop, token, API version, run directory (exit 2)
+├── RefusedError                 execution refused for approval or safety reasons (exit 3)
+└── ShopifyError                 talking to Shopify failed
+    ├── AuthError                401/403: wrong token or missing scope; stops the run (terminal)
+    ├── GraphQLError             the API answered `errors` (invalid document, unknown id...) (terminal)
+    ├── MaxCostExceededError     a single query costs more than 1,000 points (terminal)
+    └── TransientError           worth retrying as is: nothing was executed, or it was a read
+        ├── ThrottledError       THROTTLED or HTTP 429; carries the seconds to wait
+        └── ServerError          HTTP 5xx, a non-JSON body, a dropped connection, a timeout
+            └── OutcomeUnknownError  a mutation was sent and its answer was lost: verify first
+
+Whether an error is retried is a property of its type (`retryable`), never a message match.
+Shopify `userErrors` are not exceptions: they are values recorded per order.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base of every expected failure."""
+
+    exit_code = 1
+    retryable = False
+
+
+class InputError(PipelineError):
+    """The input file cannot be read, or its rows are not valid."""
+
+    exit_code = 2
+
+
+class ConfigError(PipelineError):
+    """A setting is wrong: shop domain, token, API version, paths."""
+
+    exit_code = 2
+
+
+class RefusedError(PipelineError):
+    """Execution refused: plan tampered with, too old, over the limit, not confirmed."""
+
+    exit_code = 3
+
+
+class ShopifyError(PipelineError):
+    """Talking to Shopify failed."""
+
+
+class AuthError(ShopifyError):
+    """HTTP 401/403: the token is wrong or lacks a scope. Stops the run."""
+
+
+class GraphQLError(ShopifyError):
+    """The API answered top-level `errors` that are not throttling."""
+
+    def __init__(self, message: str, errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class MaxCostExceededError(GraphQLError):
+    """A single query would cost more than Shopify's 1,000-point maximum."""
+
+
+class TransientError(ShopifyError):
+    """A failure worth retrying as is."""
+
+    retryable = True
+
+
+class ThrottledError(TransientError):
+    """THROTTLED (HTTP 200) or HTTP 429: not executed; wait `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServerError(TransientError):
+    """HTTP 5xx, a non-JSON answer, a dropped connection or a timeout."""
+
+
+class OutcomeUnknownError(ServerError):
+    """A mutation was sent and no answer came back: it may or may not have been applied."""
+
+    retryable = False
