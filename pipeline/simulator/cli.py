@@ -1,0 +1,104 @@
+"""`bulkcancel simulator ...`: serve a seeded store on loopback, or write one."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import click
+
+from pipeline.simulator.faults import FaultSpec
+from pipeline.simulator.handler import DEFAULT_TOKEN, Simulator, SimulatorConfig
+from pipeline.simulator.resolvers import ShopApi
+from pipeline.simulator.seed import seed_store, write_input_file
+from pipeline.simulator.server import SimulatorServer
+from pipeline.simulator.store import Store
+
+
+@click.group()
+def simulator() -> None:
+    """The embedded Shopify Admin GraphQL API (for the demo, tests and trials)."""
+
+
+@simulator.command()
+@click.option("--port", default=8787, show_default=True, help="Loopback port; 0 picks a free one.")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Store JSON written by `simulator seed` (default: 500 seeded orders).",
+)
+@click.option("--restore-rate", default=100.0, show_default=True, help="Cost points restored per second.")
+@click.option("--bucket", default=2000.0, show_default=True, help="Cost bucket size in points.")
+@click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to each answer (±20%).")
+@click.option("--cancel-delay-ms", default=200.0, show_default=True, help="How long an orderCancel job runs.")
+@click.option("--faults", default="", help="e.g. 5xx=0.05,lost=0.02,throttle=0.01,seed=3")
+@click.option("--token", default=DEFAULT_TOKEN, show_default=True, help="The access token it accepts.")
+def serve(
+    store_path: Path | None,
+    port: int,
+    restore_rate: float,
+    bucket: float,
+    latency_ms: float,
+    cancel_delay_ms: float,
+    faults: str,
+    token: str,
+) -> None:
+    """Serve the simulator on 127.0.0.1 until interrupted.
+
+    \b
+    Example:
+      bulkcancel simulator seed --orders 500 --seed 7 --store store.json
+      bulkcancel simulator serve --port 8787 --store store.json
+    """
+    try:
+        spec = FaultSpec.parse(faults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from exc
+    store = Store.load(store_path) if store_path else seed_store(orders=500, seed=7)
+    api = ShopApi(store, cancel_delay=cancel_delay_ms / 1000)
+    config = SimulatorConfig(
+        token=token, restore_rate=restore_rate, bucket=bucket, latency_ms=latency_ms, faults=spec
+    )
+    server = SimulatorServer(Simulator(api, config), port=port)
+    click.echo(f"simulator serving {len(store.orders)} orders at {server.url}/admin/api/2026-07/graphql.json")
+    click.echo(f"inspect: {server.url}/_simulator/ledger  /_simulator/orders  /_simulator/stats")
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@simulator.command()
+@click.option("--orders", required=True, type=click.IntRange(1, 1_000_000), help="How many orders.")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same store.")
+@click.option(
+    "--store",
+    "store_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the store JSON.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write an input CSV referencing the seeded orders.",
+)
+@click.option("--rows", default=100, show_default=True, help="Rows of that input file.")
+def seed(orders: int, seed: int, store_path: Path, input_path: Path | None, rows: int) -> None:
+    """Write a seeded store (a realistic mix of orders), and optionally an input file.
+
+    \b
+    Example:
+      bulkcancel simulator seed --orders 500 --seed 7 --store store.json --input orders.csv --rows 200
+    """
+    store = seed_store(orders=orders, seed=seed)
+    store.save(store_path)
+    click.echo(f"wrote {store_path} ({len(store.orders)} orders, seed {seed})")
+    if input_path:
+        write_input_file(store, input_path, rows=rows, seed=seed)
+        click.echo(f"wrote {input_path} ({rows} rows)")

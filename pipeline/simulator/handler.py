@@ -1,0 +1,195 @@
+"""The simulator's one request handler, shared by the HTTP server and the in-process transport.
+
+It does what Shopify's edge does before and after GraphQL execution: versioned path, access-token
+check, calculated-cost throttling against the leaky bucket, the 1,000-point ceiling, injected
+faults (5xx, THROTTLED storms, lost answers), latency, and `extensions.cost` on every answer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+
+from pipeline.simulator import cost
+from pipeline.simulator.bucket import CostBucket
+from pipeline.simulator.faults import Fault, FaultInjector, FaultSpec
+from pipeline.simulator.syntax import shopify_validate, variable_errors
+
+DEFAULT_TOKEN = "shpat_simulator"
+GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-(?:01|04|07|10)|unstable)/graphql\.json$")
+JSON = {"Content-Type": "application/json; charset=utf-8"}
+# Shopify's own wording for a bad token (REST and GraphQL Admin answer the same).
+UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer. `lost` means the request was applied but no answer must reach the client."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: dict(JSON))
+    lost: bool = False
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status, json.dumps(payload).encode(), {**JSON, **(headers or {})})
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """The knobs of `simulator serve` (SPEC §10)."""
+
+    token: str = DEFAULT_TOKEN
+    restore_rate: float = 100.0
+    bucket: float = 2000.0
+    latency_ms: float = 0.0
+    faults: FaultSpec = field(default_factory=FaultSpec)
+
+
+@dataclass
+class Stats:
+    """Counters served at GET /_simulator/stats."""
+
+    requests: int = 0
+    throttled: int = 0
+    points_spent: int = 0
+
+    def as_json(self, faults: FaultInjector) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "throttled": self.throttled,
+            "points_spent": self.points_spent,
+            "faults_injected": faults.counts(),
+        }
+
+
+class Simulator:
+    """The shop behind one access token: a store, its cost bucket, its faults and its counters."""
+
+    def __init__(
+        self,
+        api: Any,
+        config: SimulatorConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.config = config or SimulatorConfig()
+        self.bucket = CostBucket(self.config.bucket, self.config.restore_rate, clock=clock)
+        self.faults = FaultInjector(self.config.faults)
+        self.stats = Stats()
+        self._sleep = sleep
+        self._jitter = random.Random(self.config.faults.seed)
+        self._lock = threading.Lock()  # one writer at a time, like a row lock per shop
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer one HTTP request."""
+        path = path.split("?", 1)[0]
+        if path.startswith("/_simulator/") and method == "GET":
+            return self._inspect(path)
+        if not GRAPHQL_PATH.match(path):
+            return Reply.json(404, {"errors": "Not Found"})
+        if method != "POST":
+            return Reply.json(405, {"errors": "Method Not Allowed"})
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if lowered.get("x-shopify-access-token") != self.config.token:
+            return Reply.json(401, UNAUTHORIZED)
+        self._latency()
+        with self._lock:
+            self.stats.requests += 1
+        return self._graphql(body)
+
+    def _latency(self) -> None:
+        if self.config.latency_ms > 0:
+            with self._lock:
+                factor = self._jitter.uniform(0.8, 1.2)
+            self._sleep(self.config.latency_ms * factor / 1000)
+
+    def _graphql(self, body: bytes) -> Reply:
+        try:
+            request = json.loads(body or b"{}")
+            query = request["query"]
+            if not isinstance(query, str):
+                raise TypeError
+            variables = request.get("variables") or {}
+            operation_name = request.get("operationName")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return Reply.json(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return self._errors([_syntax_error(exc)])
+        operation = _operation(document, operation_name)
+        is_mutation = operation is not None and operation.operation == OperationType.MUTATION
+        fault = self.faults.before(is_mutation)
+        if fault in (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503):
+            return self.faults.reply(fault)
+        errors = shopify_validate(self.api.schema, document)
+        if not errors and operation is not None:
+            errors = variable_errors(self.api.schema, operation, variables)
+        if errors:
+            return self._errors(errors)
+        requested = cost.requested_cost(self.api.schema, document, variables, operation_name)
+        if requested > cost.MAX_COST:
+            return self._errors(cost.max_cost_errors(requested))
+        with self._lock:
+            if fault is Fault.THROTTLE or not self.bucket.try_spend(requested):
+                self.stats.throttled += 1
+                return Reply.json(200, self.bucket.throttled_body(requested))
+            result = self.api.execute(document, variables, operation_name)
+            data = result.data
+            actual = cost.actual_cost(self.api.schema, document, variables, operation_name, data or {})
+            actual = min(actual, requested)
+            self.bucket.refund(requested - actual)
+            self.stats.points_spent += actual
+            payload: dict[str, Any] = {}
+            if result.errors:
+                payload["errors"] = [_execution_error(e) for e in result.errors]
+            payload["data"] = data
+            payload["extensions"] = {"cost": self.bucket.cost_extension(requested, actual)}
+        reply = Reply.json(200, payload)
+        if is_mutation and self.faults.lose_answer(is_mutation):
+            return Reply(reply.status, reply.body, reply.headers, lost=True)
+        return reply
+
+    def _errors(self, errors: list[dict[str, Any]]) -> Reply:
+        """A document Shopify refuses before execution: no `data`, no cost (as recorded)."""
+        return Reply.json(200, {"errors": errors})
+
+    def _inspect(self, path: str) -> Reply:
+        with self._lock:
+            if path == "/_simulator/ledger":
+                return Reply.json(200, self.api.ledger_json())
+            if path == "/_simulator/orders":
+                return Reply.json(200, self.api.orders_json())
+            if path == "/_simulator/stats":
+                return Reply.json(200, self.stats.as_json(self.faults))
+        return Reply.json(404, {"errors": "Not Found"})
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((o for o in ops if o.name and o.name.value == name), None)
+    return ops[0] if len(ops) == 1 else None
+
+
+def _syntax_error(exc: GraphQLError) -> dict[str, Any]:
+    locations = [{"line": loc.line, "column": loc.column} for loc in exc.locations or []]
+    return {"message": exc.message, "locations": locations, "extensions": {"code": "parseError"}}
+
+
+def _execution_error(error: GraphQLError) -> dict[str, Any]:
+    formatted = dict(error.formatted)
+    formatted.setdefault("extensions", {"code": "INTERNAL_SERVER_ERROR"})
+    return formatted

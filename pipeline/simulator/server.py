@@ -1,0 +1,59 @@
+"""`simulator serve`: the same handler behind a real HTTP server on the loopback interface."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pipeline.simulator.handler import Simulator
+
+LOOPBACK = "127.0.0.1"
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: SimulatorServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._answer()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        reply = self.server.simulator.handle(self.command, self.path, dict(self.headers), body)
+        if reply.lost:
+            # The mutation was applied; drop the connection without a byte of answer.
+            self.close_connection = True
+            return
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: request lines would carry nothing useful and could carry ids."""
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    """A threaded HTTP server bound to 127.0.0.1 (port 0 picks a free one)."""
+
+    daemon_threads = True
+
+    def __init__(self, simulator: Simulator, port: int = 0) -> None:
+        super().__init__((LOOPBACK, port), _RequestHandler)
+        self.simulator = simulator
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server_address[1]}"
+
+    def start_background(self) -> threading.Thread:
+        """Serve from a daemon thread; `shutdown()` stops it."""
+        thread = threading.Thread(target=self.serve_forever, name="simulator", daemon=True)
+        thread.start()
+        return thread
