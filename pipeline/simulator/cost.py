@@ -206,12 +206,25 @@ class _Coster:
         """(type condition, selection set) of the fragments in `selections`."""
         for selection_set in selections:
             for sel in selection_set.selections:
+                if not self._included(sel):
+                    continue
                 if isinstance(sel, FragmentSpreadNode) and sel.name.value in self.fragments:
                     sel = self.fragments[sel.name.value]
                 if isinstance(sel, (InlineFragmentNode, FragmentDefinitionNode)):
                     yield sel.type_condition, sel.selection_set
                     if deep:
                         yield from self._spreads([sel.selection_set], deep)
+
+    def _included(self, node) -> bool:
+        """False for a selection that @skip or @include leaves out: Shopify does not charge for it."""
+        for directive in node.directives or ():
+            name = directive.name.value
+            if name in ("skip", "include"):
+                arg = next((a for a in directive.arguments or () if a.name.value == "if"), None)
+                condition = bool(arg and value_from_ast_untyped(arg.value, self.variables))
+                if condition == (name == "skip"):
+                    return False
+        return True
 
     def _matches(self, concrete: GraphQLObjectType, condition) -> bool:
         target = concrete if condition is None else self.schema.get_type(condition.name.value)
@@ -229,7 +242,7 @@ class _Coster:
     def _collect(self, concrete, selections, merged: dict[str, list[FieldNode]]) -> None:
         for selection_set in selections:
             for sel in selection_set.selections:
-                if isinstance(sel, FieldNode):
+                if isinstance(sel, FieldNode) and self._included(sel):
                     merged.setdefault(sel.alias.value if sel.alias else sel.name.value, []).append(sel)
         for condition, sub in self._spreads(selections):
             if self._matches(concrete, condition):

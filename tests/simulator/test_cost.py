@@ -201,3 +201,19 @@ def test_the_order_reads_cost_exactly_what_shopify_asked(real_schema, needle: st
     assert texts, f"no recorded call named {needle}"
     for text in texts:
         assert cost.requested_cost(real_schema, parse(text), {"pageSize": 1}, None) == want
+
+
+def test_selections_left_out_by_skip_or_include_are_not_charged():
+    from graphql import build_schema, parse
+
+    from pipeline.simulator.subset import SCHEMA_PATH
+
+    schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    doc = parse(
+        "query Q($id: ID!, $lines: Boolean!) { order(id: $id) { id "
+        "lineItems(first: 50) @include(if: $lines) { nodes { id } } } }"
+    )
+    with_lines = cost.requested_cost(schema, doc, {"id": "gid://shopify/Order/1", "lines": True}, None)
+    without = cost.requested_cost(schema, doc, {"id": "gid://shopify/Order/1", "lines": False}, None)
+    assert without == 1
+    assert with_lines > without

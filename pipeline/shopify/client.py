@@ -1,0 +1,225 @@
+"""The Shopify Admin GraphQL client: one POST per operation, every answer mapped to the exception tree.
+
+Concurrency: threads. One `ShopifyClient` (one thread-safe `httpx.Client`, one connection pool) and
+its `CostGovernor` are shared by every worker of the execution stage's `ThreadPoolExecutor`; each
+`execute` call blocks its own thread only, first in the governor, then on the network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from functools import cache
+from importlib.resources import files
+from typing import Any, NoReturn
+
+import httpx
+from graphql import DocumentNode, OperationDefinitionNode, OperationType, parse
+
+from pipeline import __version__
+from pipeline.errors import (
+    AuthError,
+    GraphQLError,
+    MaxCostExceededError,
+    OutcomeUnknownError,
+    ServerError,
+    ShopifyError,
+    ThrottledError,
+)
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.governor import CostEstimator, CostGovernor, QueryCost, static_cost
+
+log = logging.getLogger(__name__)
+
+# Raised before a byte of the request left: nothing can have happened on Shopify's side.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_TERMINAL_STATUS = {
+    402: "the shop is frozen (payment required)",
+    404: "no such shop or API version",
+    423: "the shop is locked",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One `.graphql` file: a single named operation."""
+
+    name: str
+    text: str
+    ast: DocumentNode
+    is_mutation: bool
+
+
+@cache
+def load_document(name: str) -> Document:
+    """Reads and parses `graphql/<name>.graphql` once per process."""
+    resource = files("pipeline.shopify") / "graphql" / f"{name}.graphql"
+    try:
+        text = resource.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"no GraphQL document named {name!r}") from None
+    ast = parse(text)
+    operations = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].name is None or operations[0].name.value != name:
+        raise ValueError(f"{name}.graphql must hold exactly one operation, named {name}")
+    return Document(name, text, ast, operations[0].operation == OperationType.MUTATION)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The `data` of a successful answer (userErrors included, as values) and what it cost."""
+
+    data: dict[str, Any]
+    cost: QueryCost | None
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # money travels as a string, never a float
+    raise TypeError(f"cannot send {type(value).__name__} in GraphQL variables")
+
+
+def _retry_after(response: httpx.Response) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+        date = parsedate_to_datetime(response.headers["Date"]) if "Date" in response.headers else None
+        return max((moment - date).total_seconds(), 0.0) if date else 1.0
+    except (TypeError, ValueError, IndexError):
+        return 1.0  # Shopify's recommended pause when it gives no figure
+
+
+def _throttle_wait(cost: QueryCost | None) -> float:
+    if cost is None or not cost.has_status or cost.requested is None or not cost.restore_rate:
+        return 1.0
+    assert cost.available is not None
+    return max((cost.requested - cost.available) / cost.restore_rate, 0.0)
+
+
+class ShopifyClient:
+    """Sends the named documents to one shop; thread-safe."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        governor: CostGovernor | None = None,
+    ) -> None:
+        self.settings = settings
+        self.governor = governor or CostGovernor()
+        self._estimator = CostEstimator()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=settings.timeout,
+            verify=True,  # never configurable: the token must not travel over unverified TLS
+            headers={
+                "X-Shopify-Access-Token": settings.token.reveal(),
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": f"bulkcancel/{__version__}",
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"ShopifyClient(shop={self.settings.shop!r}, api_version={self.settings.api_version!r})"
+
+    def close(self) -> None:
+        """Closes the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ShopifyClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def execute(
+        self, document_name: str, variables: Mapping[str, Any] | None = None, *, mutation: bool
+    ) -> Result:
+        """Sends one document, paced by the governor; raises a `ShopifyError` unless it succeeded."""
+        document = load_document(document_name)
+        if document.is_mutation != mutation:
+            raise ValueError(f"{document_name} is {'a' if document.is_mutation else 'not a'} mutation")
+        static = static_cost(document.ast, variables)
+        reservation = self.governor.acquire(self._estimator.estimate(document_name, static))
+        cost: QueryCost | None = None
+        try:
+            response = self._post(document, variables or {})
+            body = self._decode(document, response)
+            cost = QueryCost.from_body(body)
+            if cost is not None:
+                self._estimator.observe(document_name, static, cost.requested)
+            return self._result(document, response, body, cost)
+        finally:
+            self.governor.release(reservation, cost)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.settings.token.reveal(), "<hidden>")
+
+    def _post(self, document: Document, variables: Mapping[str, Any]) -> httpx.Response:
+        content = json.dumps({"query": document.text, "variables": variables}, default=_json_default)
+        try:
+            return self._http.post(self.settings.endpoint, content=content.encode("utf-8"))
+        except httpx.TransportError as exc:
+            # Chaining is cut (`from None`): the request object inside carries the token header.
+            what = f"{document.name}: {type(exc).__name__}: {self._scrub(str(exc)) or 'no answer'}"
+            if document.is_mutation and not isinstance(exc, _NOT_SENT):
+                raise OutcomeUnknownError(f"{what}; the mutation may have been applied") from None
+            raise ServerError(what) from None
+
+    def _decode(self, document: Document, response: httpx.Response) -> Any:
+        where = f"{document.name}: HTTP {response.status_code} from {self.settings.shop}"
+        status = response.status_code
+        if status in (401, 403):
+            raise AuthError(f"{where}: the access token was refused or lacks a scope")
+        if status == 429:
+            raise ThrottledError(f"{where}: too many requests", retry_after=_retry_after(response))
+        if status >= 500:
+            self._unknown_or_server(document, f"{where}: Shopify had a server error")
+        if status in _TERMINAL_STATUS:
+            raise ShopifyError(f"{where}: {_TERMINAL_STATUS[status]}")
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            self._unknown_or_server(document, f"{where}: the answer is not JSON")
+
+    def _unknown_or_server(self, document: Document, message: str) -> NoReturn:
+        if document.is_mutation:
+            raise OutcomeUnknownError(f"{message}; the mutation may have been applied")
+        raise ServerError(message)
+
+    def _result(
+        self, document: Document, response: httpx.Response, body: Any, cost: QueryCost | None
+    ) -> Result:
+        where = f"{document.name}: HTTP {response.status_code} from {self.settings.shop}"
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors:
+            if not isinstance(errors, list):
+                errors = [{"message": str(errors)}]
+            codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+            message = self._scrub("; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict)))
+            if "THROTTLED" in codes:
+                raise ThrottledError(f"{where}: throttled", retry_after=_throttle_wait(cost))
+            if "MAX_COST_EXCEEDED" in codes:
+                raise MaxCostExceededError(f"{where}: {message}", errors)
+            if "ACCESS_DENIED" in codes:
+                raise AuthError(f"{where}: access denied (missing scope or permission): {message}")
+            if "INTERNAL_SERVER_ERROR" in codes:
+                self._unknown_or_server(document, f"{where}: Shopify internal error: {message}")
+            raise GraphQLError(f"{where}: {message}", errors)
+        if not (200 <= response.status_code < 300) or not isinstance(body, dict):
+            raise ShopifyError(f"{where}: unexpected answer")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            self._unknown_or_server(document, f"{where}: the answer has no data")
+        log.debug("%s cost %s", document.name, cost)
+        return Result(data, cost)

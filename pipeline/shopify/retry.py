@@ -1,0 +1,112 @@
+"""Retry policies (tenacity). Whether an error is retried is a property of its type, never its text.
+
+Transient errors (THROTTLED and 429, 5xx, dropped connections, timeouts of reads) are retried with
+exponential backoff and jitter, bounded in attempts and time; a throttle waits what Shopify asked.
+`OutcomeUnknownError` is not retried: the execution stage verifies first. The one exception is an
+idempotent mutation (`refundCreate` with `@idempotent(key:)`), which is resent with the same key.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    before_sleep_log,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+)
+from tenacity.wait import wait_base
+
+from pipeline.errors import ThrottledError, TransientError
+from pipeline.shopify.client import Result, ShopifyClient, load_document
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 8
+MAX_ELAPSED = 300.0  # seconds: past this, a failure is reported rather than retried
+INITIAL_WAIT = 0.5
+MAX_WAIT = 30.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Retryable as is: nothing was executed, or it was a read."""
+    return isinstance(exc, TransientError) and exc.retryable
+
+
+def is_transient_or_unknown(exc: BaseException) -> bool:
+    """Also an unknown outcome: only for mutations that Shopify de-duplicates by key."""
+    return isinstance(exc, TransientError)
+
+
+class wait_shopify(wait_base):  # noqa: N801 (tenacity's naming)
+    """Waits a throttle's `retry_after` (plus jitter), else exponential backoff with jitter."""
+
+    def __init__(self, initial: float, maximum: float, ceiling: float) -> None:
+        self._initial = initial
+        self._maximum = maximum
+        self._ceiling = ceiling
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, ThrottledError):
+            # Jitter keeps the threads that were throttled together from returning together.
+            return min(exc.retry_after + random.uniform(0, self._initial), self._ceiling)
+        backoff = self._initial * 2 ** (retry_state.attempt_number - 1)
+        return min(backoff, self._maximum) + random.uniform(0, self._initial)
+
+
+def retrying(
+    *,
+    idempotent: bool = False,
+    attempts: int = ATTEMPTS,
+    max_elapsed: float = MAX_ELAPSED,
+    initial: float = INITIAL_WAIT,
+    maximum: float = MAX_WAIT,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Retrying:
+    """A tenacity policy; `idempotent=True` also resends after an unknown outcome."""
+    return Retrying(
+        retry=retry_if_exception(is_transient_or_unknown if idempotent else is_transient),
+        stop=stop_after_attempt(attempts) | stop_after_delay(max_elapsed),
+        wait=wait_shopify(initial, maximum, ceiling=max_elapsed),
+        sleep=sleep,
+        reraise=True,  # the caller sees our own exception, not tenacity's RetryError
+        before_sleep=before_sleep_log(log, logging.WARNING),
+    )
+
+
+def execute_with_retry(
+    client: ShopifyClient,
+    document_name: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    mutation: bool,
+    policy: Retrying | None = None,
+) -> Result:
+    """`client.execute` under the transient policy: an unknown outcome is raised, not resent."""
+    policy = policy or retrying()
+    return policy(client.execute, document_name, variables, mutation=mutation)
+
+
+def execute_idempotent(
+    client: ShopifyClient,
+    document_name: str,
+    variables: Mapping[str, Any],
+    *,
+    policy: Retrying | None = None,
+) -> Result:
+    """Sends an `@idempotent` mutation, resending with the same key until it gets an answer."""
+    document = load_document(document_name)
+    if not document.is_mutation or "@idempotent" not in document.text:
+        raise ValueError(f"{document_name} is not an @idempotent mutation: it must not be resent blindly")
+    if not str(variables.get("idempotencyKey") or "").strip():
+        raise ValueError(f"{document_name} needs an idempotencyKey minted at plan time")
+    policy = policy or retrying(idempotent=True)
+    return policy(client.execute, document_name, variables, mutation=True)
