@@ -63,13 +63,18 @@ def serve(
     server = SimulatorServer(Simulator(api, config), port=port)
     click.echo(f"simulator serving {len(store.orders)} orders at {server.url}/admin/api/2026-07/graphql.json")
     click.echo(f"inspect: {server.url}/_simulator/ledger  /_simulator/orders  /_simulator/stats")
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _interrupt(*_: object) -> None:
+    # serve_forever() runs on this thread, so shutdown() here would wait forever: unwind instead.
+    raise KeyboardInterrupt
 
 
 @simulator.command()

@@ -62,7 +62,10 @@ def test_arguments_keep_shopifys_default_values(real_schema):
         if isinstance(ours_type, (GraphQLObjectType, GraphQLInterfaceType)) and not name.startswith("__"):
             for fname, field in ours_type.fields.items():
                 for aname, arg in field.args.items():
-                    assert arg.default_value == real_schema.type_map[name].fields[fname].args[aname].default_value
+                    assert (
+                        arg.default_value
+                        == real_schema.type_map[name].fields[fname].args[aname].default_value
+                    )
 
 
 def test_no_descriptions_are_copied():
@@ -85,6 +88,10 @@ def test_the_calls_the_project_makes_are_served():
     order = schema.type_map["Order"]
     assert "suggestedRefund" in order.fields
     assert set(order.fields["suggestedRefund"].args) == {
-        "shippingAmount", "refundShipping", "refundLineItems", "refundDuties", "suggestFullRefund",
+        "shippingAmount",
+        "refundShipping",
+        "refundLineItems",
+        "refundDuties",
+        "suggestFullRefund",
         "refundMethodAllocation",
     }

@@ -1,0 +1,245 @@
+"""Binds the store to the schema: `ShopApi(store).execute(document, variables, operation_name)`.
+
+The lead's handler validates documents and serialises results; this module only executes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    build_schema,
+    default_field_resolver,
+    execute,
+)
+from graphql.execution.values import get_directive_values
+
+from pipeline.simulator import accounting as acc
+from pipeline.simulator import search
+from pipeline.simulator.errors import UserErr, numeric_id
+from pipeline.simulator.gids import check_ids, gid, parse_gid
+from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
+from pipeline.simulator.money import fmt_plain
+from pipeline.simulator.rules import order_cancel, refund_create
+from pipeline.simulator.shapes import Sub, connection
+from pipeline.simulator.store import Job, Store
+from pipeline.simulator.tags import order_update, taggable, tags_add
+from pipeline.simulator.views import resolve_object, type_name
+
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+SCHEMA = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation but was not provided."
+
+
+@dataclass
+class Context:
+    store: Store
+
+
+class Root:
+    """The QueryRoot/Mutation value (also what a finished `Job.query` returns)."""
+
+
+ROOT = Root()
+
+
+def _errors(errs: list[UserErr], with_code: bool = True) -> list[dict[str, Any]]:
+    return [{"field": e.field, "message": e.message, **({"code": e.code} if with_code else {})} for e in errs]
+
+
+def _node(store: Store, value: str) -> Any:
+    """Any Node by global id, or None (unknown ids and non-node types such as Job answer null)."""
+    parsed = parse_gid(value)
+    if parsed is None or not parsed[1].isdigit():
+        return None
+    kind, number = parsed[0], int(parsed[1])
+    if kind == "Order":
+        return store.orders.get(number)
+    if kind == "Customer":
+        return store.customers.get(number)
+    if kind == "GiftCard":
+        return store.gift_cards.get(number)
+    for order in store.orders.values():
+        by_kind: dict[str, list[Any]] = {
+            "LineItem": list(order.line_items),
+            "OrderTransaction": list(order.transactions),
+            "Refund": list(order.refunds),
+            "Fulfillment": list(order.fulfillments),
+        }
+        pools = by_kind.get(kind, [])
+        hit = next((x for x in pools if x.id == number), None)
+        if hit is not None:
+            return Sub(order, hit)
+    return None
+
+
+def _query(store: Store, info: Any, args: dict[str, Any]) -> Any:
+    name = info.field_name
+    if name == "order":
+        return store.orders.get(numeric_id(args["id"], "Order") or -1)
+    if name == "customer":
+        return store.customers.get(numeric_id(args["id"], "Customer") or -1)
+    if name == "giftCard":
+        return store.gift_cards.get(numeric_id(args["id"], "GiftCard") or -1)
+    if name == "node":
+        return _node(store, args["id"])
+    if name == "nodes":
+        return [_node(store, i) for i in args["ids"]]
+    if name == "job":  # recorded: an unknown job answers done: true with its id (utility-roots)
+        parsed = parse_gid(args["id"])
+        job = store.jobs.get(parsed[1]) if parsed and parsed[0] == "Job" else None
+        return job if job is not None else {"id": args["id"], "done": True, "query": ROOT}
+    if name == "orders":
+        tree = search.parse(args.get("query"))
+        emails = {c.id: c.email for c in store.customers.values()}
+        hits = [
+            o
+            for o in store.orders.values()
+            if search.evaluate(
+                tree, partial(search.order_matches, o, customer_email=emails.get(o.customer_id or -1))
+            )
+        ]
+        return connection(hits, {**args, "sortKey": args.get("sortKey") or "PROCESSED_AT"}, lambda o: o)
+    if name == "giftCards":
+        tree = search.parse(args.get("query"))
+        cards = [g for g in store.gift_cards.values() if search.evaluate(tree, partial(gift_card_matches, g))]
+        return connection(cards, {**args, "sortKey": "ID"}, lambda g: g)
+    raise KeyError(name)
+
+
+def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
+    name = info.field_name
+    if name == "orderCancel":
+        cres = order_cancel(store, args)
+        return {
+            "job": cres.job,
+            "orderCancelUserErrors": _errors(cres.errors),
+            "userErrors": _errors(cres.errors, with_code=False),
+        }
+    if name == "refundCreate":
+        directive = SCHEMA.get_directive("idempotent")
+        assert directive is not None
+        found = get_directive_values(directive, info.field_nodes[0], info.variable_values)
+        if not found or not found.get("key"):  # 2026-04+: runtime error, null payload (see README)
+            raise GraphQLError(IDEMPOTENCY_REQUIRED, info.field_nodes, extensions={"code": "BAD_REQUEST"})
+        rres = refund_create(store, args["input"], found["key"])
+        refund = Sub(rres.order, rres.refund) if rres.refund is not None and rres.order is not None else None
+        return {"order": rres.order, "refund": refund, "userErrors": _errors(rres.errors, with_code=False)}
+    if name == "giftCardCreate":
+        gres = gift_card_create(store, args["input"])
+        return {"giftCard": gres.gift_card, "giftCardCode": gres.code, "userErrors": _errors(gres.errors)}
+    if name == "tagsAdd":
+        node = taggable(store, args["id"])
+        if node is None:  # recorded unsupportedAdd: top-level RESOURCE_NOT_FOUND, tagsAdd null
+            raise GraphQLError("invalid id", info.field_nodes, extensions={"code": "RESOURCE_NOT_FOUND"})
+        tags_add(store, node, args["tags"])
+        return {"node": node, "userErrors": []}
+    if name == "orderUpdate":
+        ures = order_update(store, args["input"])
+        return {"order": ures.order, "userErrors": _errors(ures.errors, with_code=False)}
+    raise KeyError(name)
+
+
+def _resolve(source: Any, info: Any, **args: Any) -> Any:
+    store: Store = info.context.store
+    if isinstance(source, Root):
+        return (_mutation if info.parent_type.name == "Mutation" else _query)(store, info, args)
+    if isinstance(source, Job):
+        return {"id": gid("Job", source.id), "done": source.done, "query": ROOT if source.done else None}[
+            info.field_name
+        ]
+    handled, value = resolve_object(source, info, args)
+    return value if handled else default_field_resolver(source, info, **args)
+
+
+def _type(value: Any, info: Any, abstract: Any) -> str | None:
+    return type_name(value)
+
+
+class ShopApi:
+    """The simulated Admin API over one store. Not thread-safe: the handler serialises calls."""
+
+    def __init__(self, store: Store, cancel_delay: float | None = None) -> None:
+        """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s)."""
+        self.store = store
+        self.schema = SCHEMA
+        if cancel_delay is not None:
+            store.cancel_delay = timedelta(seconds=cancel_delay)
+
+    def execute(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> ExecutionResult:
+        """Settle due jobs, refuse malformed ids as Shopify does, then run the validated document."""
+        self.store.tick()
+        bad = check_ids(self.schema, document, variables, operation_name)
+        if bad:
+            return ExecutionResult(data=None, errors=bad)
+        result = execute(
+            self.schema,
+            document,
+            root_value=ROOT,
+            context_value=Context(self.store),
+            variable_values=variables,
+            operation_name=operation_name,
+            field_resolver=_resolve,
+            type_resolver=_type,
+        )
+        assert not isinstance(result, type(None))
+        return result  # type: ignore[return-value]
+
+    def ledger_json(self) -> dict[str, Any]:
+        """GET /_simulator/ledger (SPEC §14)."""
+        self.store.tick()
+        return {
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat().replace("+00:00", "Z"),
+                    "order_id": e.order_id,
+                    "order_name": e.order_name,
+                    "kind": e.kind,
+                    "amount": fmt_plain(e.amount, e.currency or "XXX") if e.amount is not None else None,
+                    "currency": e.currency,
+                    "method": e.method,
+                    "idempotency_key": e.idempotency_key,
+                    "replayed": e.replayed,
+                }
+                for e in self.store.ledger
+            ]
+        }
+
+    def orders_json(self) -> dict[str, Any]:
+        """GET /_simulator/orders (SPEC §14): amounts in presentment currency."""
+        self.store.tick()
+        out = []
+        for o in sorted(self.store.orders.values(), key=lambda o: o.id):
+            cur = o.presentment_currency
+            out.append(
+                {
+                    "id": gid("Order", o.id),
+                    "name": o.name,
+                    "test": o.test,
+                    "cancelled_at": o.cancelled_at.isoformat().replace("+00:00", "Z")
+                    if o.cancelled_at
+                    else None,
+                    "display_financial_status": acc.financial_status(o),
+                    "display_fulfillment_status": acc.fulfillment_status(o),
+                    "customer_id": gid("Customer", o.customer_id) if o.customer_id else None,
+                    "presentment_currency": cur,
+                    "shop_currency": o.currency,
+                    "total_refunded": fmt_plain(acc.refunded(o), cur),
+                    "refundable": fmt_plain(acc.net_payment(o), cur),
+                    "tags": list(o.tags),
+                }
+            )
+        return {"orders": out}

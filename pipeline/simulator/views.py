@@ -1,0 +1,175 @@
+"""Field resolvers for the object types: how store dataclasses answer Shopify's fields.
+
+Sub-objects travel as `Sub(order, obj)` so money can be shown in both currencies of their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from pipeline.simulator import accounting as acc
+from pipeline.simulator.gids import gid
+from pipeline.simulator.giftcards import masked
+from pipeline.simulator.money import ZERO, parse_money
+from pipeline.simulator.refunds import LineRequest, suggest
+from pipeline.simulator.shapes import Sub, bag, connection, first_n, money, ts
+from pipeline.simulator.store import (
+    Customer,
+    Fulfillment,
+    GiftCard,
+    LineItem,
+    Order,
+    Refund,
+    Transaction,
+)
+from pipeline.simulator.subviews import sub_field
+
+
+def line_requests(order: Order, raw: list[dict[str, Any]] | None) -> list[LineRequest]:
+    out = []
+    for r in raw or []:
+        number = str(r["lineItemId"]).rsplit("/", 1)[-1]
+        item = next((li for li in order.line_items if str(li.id) == number), None)
+        if item is not None:
+            out.append(LineRequest(item, int(r["quantity"]), r.get("restockType") or "NO_RESTOCK"))
+    return out
+
+
+_ORDER_MONEY: dict[str, Callable[[Order], Decimal]] = {
+    "totalPriceSet": acc.total_price,
+    "originalTotalPriceSet": acc.total_price,
+    "currentTotalPriceSet": acc.current_total,
+    "subtotalPriceSet": acc.subtotal,
+    "currentSubtotalPriceSet": lambda o: acc.subtotal(o, True),
+    "totalShippingPriceSet": acc.shipping_total,
+    "currentShippingPriceSet": acc.current_shipping,
+    "totalTaxSet": acc.total_tax,
+    "currentTotalTaxSet": lambda o: acc.total_tax(o, True),
+    "totalDiscountsSet": lambda o: ZERO,
+    "totalRefundedSet": acc.refunded,
+    "totalRefundedShippingSet": acc.refunded_shipping,
+    "totalReceivedSet": acc.received,
+    "totalOutstandingSet": acc.outstanding,
+    "netPaymentSet": acc.net_payment_success,
+    "totalCapturableSet": lambda o: ZERO if o.cancelled_at else acc.capturable(o),
+}
+
+
+def _order(o: Order, info: Any, name: str, args: dict[str, Any]) -> Any:
+    store = info.context.store
+    if name in _ORDER_MONEY:
+        return bag(o, _ORDER_MONEY[name](o))
+    simple: dict[str, Callable[[], Any]] = {
+        "id": lambda: gid("Order", o.id),
+        "legacyResourceId": lambda: str(o.id),
+        "createdAt": lambda: ts(o.created_at),
+        "updatedAt": lambda: ts(o.updated_at),
+        "processedAt": lambda: ts(o.processed_at),
+        "cancelledAt": lambda: ts(o.cancelled_at),
+        "closedAt": lambda: ts(o.closed_at),
+        "closed": lambda: o.closed_at is not None,
+        "cancelReason": lambda: o.cancel_reason,
+        "poNumber": lambda: o.po_number,
+        "cancellation": lambda: {"staffNote": o.cancel_staff_note} if o.cancelled_at else None,
+        "customAttributes": lambda: [],
+        "customer": lambda: store.customer(o.customer_id),
+        "canNotifyCustomer": lambda: bool(o.email),
+        "returnStatus": lambda: "NO_RETURN",
+        "displayFinancialStatus": lambda: acc.financial_status(o),
+        "displayFulfillmentStatus": lambda: acc.fulfillment_status(o),
+        "currencyCode": lambda: o.currency,
+        "presentmentCurrencyCode": lambda: o.presentment_currency,
+        "paymentGatewayNames": lambda: list(
+            dict.fromkeys(t.gateway for t in o.transactions if t.kind in ("SALE", "CAPTURE", "AUTHORIZATION"))
+        ),
+        "capturable": lambda: not o.cancelled_at and bool(acc.open_authorizations(o)),
+        "refundable": lambda: acc.net_payment(o) > 0,
+        "restockable": lambda: any(
+            acc.refundable_quantity(li) > li.restocked_quantity for li in o.line_items
+        ),
+        "fullyPaid": lambda: acc.received(o) >= acc.total_price(o),
+        "unpaid": lambda: acc.received(o) == 0,
+        "lineItems": lambda: connection(o.line_items, args, lambda li: Sub(o, li)),
+        "shippingLine": lambda: Sub(o, o.shipping_lines[0]) if o.shipping_lines else None,
+        "shippingLines": lambda: connection(o.shipping_lines, args, lambda s: Sub(o, s)),
+        "transactions": lambda: [
+            Sub(o, t)
+            for t in first_n(acc.open_authorizations(o) if args.get("capturable") else o.transactions, args)
+        ],
+        "refunds": lambda: [Sub(o, r) for r in first_n(o.refunds, args)],
+        "fulfillments": lambda: [Sub(o, f) for f in first_n(o.fulfillments, args)],
+        "returns": lambda: connection([], args, lambda r: r),
+        "suggestedRefund": lambda: Sub(
+            o,
+            suggest(
+                o,
+                line_requests(o, args.get("refundLineItems")),
+                parse_money(args["shippingAmount"]) if args.get("shippingAmount") is not None else None,
+                bool(args.get("refundShipping")),
+                bool(args.get("suggestFullRefund")),
+                args.get("refundMethodAllocation") or "ORIGINAL_PAYMENT_METHODS",
+            ),
+        ),
+    }
+    return simple[name]() if name in simple else getattr(o, name, None)
+
+
+def _customer(c: Customer, name: str) -> Any:
+    display = " ".join(p for p in (c.first_name, c.last_name) if p) or c.email or ""
+    return {
+        "id": gid("Customer", c.id),
+        "displayName": display,
+        "firstName": c.first_name,
+        "lastName": c.last_name,
+        "email": c.email,
+        "tags": c.tags,
+        "defaultEmailAddress": {"emailAddress": c.email} if c.email else None,
+    }[name]
+
+
+def _gift_card(g: GiftCard, info: Any, name: str) -> Any:
+    return {
+        "id": lambda: gid("GiftCard", g.id),
+        "balance": lambda: money(g.balance, g.currency),
+        "initialValue": lambda: money(g.initial_value, g.currency),
+        "createdAt": lambda: ts(g.created_at),
+        "updatedAt": lambda: ts(g.updated_at),
+        "deactivatedAt": lambda: None,
+        "enabled": lambda: g.enabled,
+        "expiresOn": lambda: g.expires_on,
+        "lastCharacters": lambda: g.code[-4:],
+        "maskedCode": lambda: masked(g.code),
+        "note": lambda: g.note,
+        "customer": lambda: info.context.store.customer(g.customer_id),
+        "order": lambda: info.context.store.orders.get(g.order_id) if g.order_id else None,
+    }[name]()
+
+
+def resolve_object(source: Any, info: Any, args: dict[str, Any]) -> tuple[bool, Any]:
+    """(handled, value) for the store's object types; unhandled sources use the default resolver."""
+    name = info.field_name
+    if isinstance(source, Order):
+        return True, _order(source, info, name, args)
+    if isinstance(source, Sub):
+        return True, sub_field(source, info, name, args)
+    if isinstance(source, Customer):
+        return True, _customer(source, name)
+    if isinstance(source, GiftCard):
+        return True, _gift_card(source, info, name)
+    return False, None
+
+
+def type_name(value: Any) -> str | None:
+    """The GraphQL type of a Node value."""
+    obj = value.obj if isinstance(value, Sub) else value
+    return {
+        Order: "Order",
+        Customer: "Customer",
+        GiftCard: "GiftCard",
+        LineItem: "LineItem",
+        Transaction: "OrderTransaction",
+        Refund: "Refund",
+        Fulfillment: "Fulfillment",
+    }.get(type(obj))

@@ -1,0 +1,102 @@
+"""The simulator over real HTTP on loopback: the server object, and `bulkcancel simulator serve`."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.simulator.faults import FaultSpec
+from pipeline.simulator.handler import Simulator, SimulatorConfig
+from pipeline.simulator.resolvers import ShopApi
+from pipeline.simulator.seed import seed_store
+from pipeline.simulator.server import SimulatorServer
+
+TOKEN = {"X-Shopify-Access-Token": "shpat_simulator"}
+FIRST_FIVE = {"query": "{ orders(first: 5) { nodes { id name displayFinancialStatus } } }"}
+
+
+@pytest.fixture
+def server():
+    api = ShopApi(seed_store(orders=40, seed=3), cancel_delay=0.0)
+    srv = SimulatorServer(Simulator(api, SimulatorConfig(faults=FaultSpec.parse("lost=1,seed=2"))), port=0)
+    srv.start_background()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_real_http_answers_orders_with_cost(server):
+    with httpx.Client() as http:
+        body = http.post(
+            f"{server.url}/admin/api/2026-07/graphql.json", json=FIRST_FIVE, headers=TOKEN
+        ).json()
+    assert len(body["data"]["orders"]["nodes"]) == 5
+    assert body["extensions"]["cost"]["requestedQueryCost"] > 0
+
+
+def test_real_http_lost_answer_drops_the_connection_after_applying(server):
+    order_id = server.simulator.api.orders_json()["orders"][0]["id"]
+    mutation = {
+        "query": 'mutation T($id: ID!) { tagsAdd(id: $id, tags: ["lost"]) { userErrors { message } } }',
+        "variables": {"id": order_id},
+    }
+    with httpx.Client() as http, pytest.raises(httpx.TransportError):
+        http.post(f"{server.url}/admin/api/2026-07/graphql.json", json=mutation, headers=TOKEN)
+    with httpx.Client() as http:
+        ledger = http.get(f"{server.url}/_simulator/ledger").json()["entries"]
+        orders = http.get(f"{server.url}/_simulator/orders").json()["orders"]
+    assert [e["kind"] for e in ledger] == ["tag"]
+    assert "lost" in next(o for o in orders if o["id"] == order_id)["tags"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_serve_command_answers_curl_like_requests_and_401_without_token(tmp_path: Path):
+    store = tmp_path / "store.json"
+    cli = [sys.executable, "-m", "pipeline"]
+    subprocess.run(
+        [*cli, "simulator", "seed", "--orders", "60", "--seed", "7", "--store", str(store)],
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*cli, "simulator", "serve", "--port", str(port), "--store", str(store)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/admin/api/2026-07/graphql.json"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                answer = httpx.post(url, json=FIRST_FIVE, headers=TOKEN)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, (
+                    proc.stderr.read() if proc.poll() is not None else "no start"
+                )
+                time.sleep(0.1)
+        body = answer.json()
+        assert [o["name"] for o in body["data"]["orders"]["nodes"]]
+        assert len(body["data"]["orders"]["nodes"]) == 5
+        assert "cost" in body["extensions"]
+        assert httpx.post(url, json=FIRST_FIVE).status_code == 401
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert re.search(r"http://127\.0\.0\.1:\d+/admin/api/2026-07/graphql\.json", out)
