@@ -32,6 +32,9 @@ demo: $(STAMP)  ## the whole job on the embedded simulator
 bench: $(STAMP)  ## performance figures (SPEC §12) into reports/bench.json
 	$(BIN)/python -m pipeline.bench
 
+record: $(STAMP)  ## re-record tests/cassettes (from the shop in SHOPIFY_SHOP/SHOPIFY_ACCESS_TOKEN when set)
+	$(BIN)/python -m tests.record_cassettes
+
 clean:  ## remove the virtual environment, caches and run output
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
