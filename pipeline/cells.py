@@ -62,7 +62,12 @@ def parse_order(text: str) -> OrderRef | Bad:
         return Bad("not_an_order", ORDER_HINT)
     if cell.removeprefix("#").isdigit() and len(cell.removeprefix("#")) > MAX_ORDER_DIGITS:
         return Bad("not_an_order", "has too many digits for an order number (is it an order id?)")
-    return OrderRef(cell, cell.removeprefix("#").casefold(), None)
+    return OrderRef(cell, name_key(cell), None)
+
+
+def name_key(name: str) -> str:
+    """The exact-match key of SPEC §6: cleaned (NFC, no invisible characters), case-folded, one `#` off."""
+    return C.clean_cell(name).strip().removeprefix("#").casefold()
 
 
 _STRIP = str.maketrans("", "", "€$£¥ '\u00a0\u202f\u2007")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -27,27 +28,73 @@ _MODES = ("original", "store_credit", "gift_card", "none")
 _REASONS = ("customer", "inventory", "fraud", "declined", "staff", "other")
 
 
+def _input_options(command: Callable) -> Callable:
+    """The options that say how to read and default an input file (validate, plan, run)."""
+    options = [
+        click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path)),
+        click.option("--sheet", help="Sheet of an Excel or ODS file (default: the first non-empty one)."),
+        click.option("--default-mode", type=click.Choice(_MODES), help="Refund mode for blank cells."),
+        click.option("--restock/--no-restock", default=False, show_default=True,
+                     help="Default for a blank restock cell."),
+        click.option("--notify/--no-notify", default=False, show_default=True,
+                     help="Default for a blank notify cell."),
+        click.option("--reason", type=click.Choice(_REASONS), default="inventory", show_default=True,
+                     help="Default cancel reason for a blank reason cell."),
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _connection_options(command: Callable) -> Callable:
+    """Where the shop is and how to authenticate (SPEC §3); the token never on the command line."""
+    options = [
+        click.option("--shop", help="mystore, mystore.myshopify.com, or http://127.0.0.1:PORT for the "
+                                    "simulator (default: $SHOPIFY_SHOP)."),
+        click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="File holding the access token (default: $SHOPIFY_ACCESS_TOKEN)."),
+        click.option("--api-version", help="Admin API version (default: $SHOPIFY_API_VERSION or 2026-07)."),
+        click.option("--timeout", type=float, help="Seconds one answer may take (default 30)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_and_validate(inputs: tuple[Path, ...], sheet: str | None, default_mode: str | None, restock: bool,
+                       notify: bool, reason: str):  # type: ignore[no-untyped-def]  # fmt: skip
+    from pipeline.models import Reason, RefundMode
+    from pipeline.reader import read_input
+    from pipeline.rows import Defaults
+    from pipeline.validate import validate_table
+
+    mode = RefundMode(default_mode) if default_mode else None
+    table = read_input(list(inputs), sheet)
+    return table, validate_table(table, Defaults(mode, restock, notify, Reason(reason)))
+
+
+def _report_invalid(table, result, out: Path, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Prints the validation summary and problems; exits 2 when there are any."""
+    from pipeline import validation_report as report
+
+    written = report.write_error_files(result.problems, out) if result.problems else None
+    if as_json and result.problems:
+        click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+    elif not as_json:
+        for line in report.summary_lines(result, table.source) + report.problem_lines(result.problems):
+            click.echo(line, err=bool(result.problems))
+        if written:
+            click.echo(f"{len(result.problems)} problems written to {written[0]} and {written[1]}", err=True)
+    if result.problems:
+        # SystemExit, not ctx.exit: `main()` runs click with standalone_mode=False.
+        sys.exit(2)
+
+
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--sheet", help="Sheet to read in an Excel or ODS file (default: the first non-empty one).")
-@click.option("--default-mode", type=click.Choice(_MODES), help="Refund mode for rows that leave it blank.")
-@click.option("--restock/--no-restock", default=False, show_default=True, help="For blank restock cells.")
-@click.option("--notify/--no-notify", default=False, show_default=True, help="For blank notify cells.")
-@click.option(
-    "--reason",
-    type=click.Choice(_REASONS),
-    default="inventory",
-    show_default=True,
-    help="For blank reason cells.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where validation_errors.csv and .xlsx go when there are errors.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@_input_options
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="Where validation_errors.csv and .xlsx go when there are errors.")  # fmt: skip
 def validate(
     inputs: tuple[Path, ...],
     sheet: str | None,
@@ -64,27 +111,61 @@ def validate(
     Example:
       bulkcancel validate inputs/annulations_rupture.csv --notify
     """
-    # Imported here so that `bulkcancel --help` does not load pandas.
-    from pipeline import validation_report as report
-    from pipeline.models import Reason, RefundMode
-    from pipeline.reader import read_input
-    from pipeline.rows import Defaults
-    from pipeline.validate import validate_table
-
-    mode = RefundMode(default_mode) if default_mode else None
-    table = read_input(list(inputs), sheet)
-    result = validate_table(table, Defaults(mode, restock, notify, Reason(reason)))
-    written = report.write_error_files(result.problems, out) if result.problems else None
-    if as_json:
+    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason)
+    if as_json and not result.problems:
         click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.summary_lines(result, table.source) + report.problem_lines(result.problems):
-            click.echo(line)
-        if written:
-            click.echo(f"{len(result.problems)} problem(s) written to {written[0]} and {written[1]}")
-    if result.problems:
-        # SystemExit, not ctx.exit: `main()` runs click with standalone_mode=False, which drops Exit codes.
-        sys.exit(2)
+    _report_invalid(table, result, out, as_json)
+
+
+@cli.command()
+@_input_options
+@_connection_options
+@click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Root folder of run directories.")  # fmt: skip
+def plan(
+    inputs: tuple[Path, ...],
+    sheet: str | None,
+    default_mode: str | None,
+    restock: bool,
+    notify: bool,
+    reason: str,
+    as_json: bool,
+    shop: str | None,
+    token_file: Path | None,
+    api_version: str | None,
+    timeout: float | None,
+    include_test: bool,
+    out: Path,
+) -> None:
+    """Validate, look every order up in Shopify, decide, and write the plan files. Never writes to Shopify.
+
+    \b
+    Example:
+      export SHOPIFY_ACCESS_TOKEN=shpat_...   # or --token-file token.txt
+      bulkcancel plan inputs/cancellations.xlsx --shop mystore --notify
+    """
+    from pipeline.plan_report import summary_json, summary_lines
+    from pipeline.planner import plan_input
+    from pipeline.settings import ConnectionSettings
+
+    settings = ConnectionSettings.from_options(
+        shop=shop, token_file=token_file, api_version=api_version, timeout=timeout
+    )
+    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason)
+    _report_invalid(table, result, out, as_json)
+    rows = result.rows
+    with click.progressbar(length=len(rows), label="looking up orders", file=sys.stderr) as bar:
+        the_plan, run_dir = plan_input(
+            table, rows, settings, out, include_test=include_test, progress=bar.update
+        )
+    if as_json:
+        click.echo(json.dumps(summary_json(the_plan, run_dir), ensure_ascii=False, indent=2))
+        return
+    for line in summary_lines(the_plan):
+        click.echo(line)
+    click.echo(f"plan written: {run_dir}/plan.xlsx (review it), plan.json, plan.csv, plan.html")
+    click.echo(str(run_dir))
 
 
 @cli.command()

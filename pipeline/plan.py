@@ -180,13 +180,14 @@ class Plan:
 
     def to_json(self) -> dict[str, object]:
         """The plan.json document (SPEC §14)."""
+        # Extra keys first: they may add to the document, never replace a key of SPEC §14.
         return {
+            **self.extra,
             "run_id": self.run_id,
             "created_at": self.created_at,
             "shop": self.shop,
             "api_version": self.api_version,
             "input": {"name": self.input_name, "sha256": self.input_sha256},
-            **self.extra,
             "rows": [row.to_json() for row in self.rows],
         }
 

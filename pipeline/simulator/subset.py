@@ -86,6 +86,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "totalReceivedSet",
         "totalOutstandingSet",
         "netPaymentSet",
+        "currentSubtotalLineItemsQuantity",
         "totalCapturableSet",
         "originalTotalPriceSet",
         "lineItems",
