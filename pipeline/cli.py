@@ -34,14 +34,24 @@ def _input_options(command: Callable) -> Callable:
         click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path)),
         click.option("--sheet", help="Sheet of an Excel or ODS file (default: the first non-empty one)."),
         click.option("--default-mode", type=click.Choice(_MODES), help="Refund mode for blank cells."),
-        click.option("--restock/--no-restock", default=False, show_default=True,
-                     help="Default for a blank restock cell."),
-        click.option("--notify/--no-notify", default=False, show_default=True,
-                     help="Default for a blank notify cell."),
-        click.option("--reason", type=click.Choice(_REASONS), default="inventory", show_default=True,
-                     help="Default cancel reason for a blank reason cell."),
+        click.option(
+            "--restock/--no-restock",
+            default=False,
+            show_default=True,
+            help="Default for a blank restock cell.",
+        ),
+        click.option(
+            "--notify/--no-notify", default=False, show_default=True, help="Default for a blank notify cell."
+        ),
+        click.option(
+            "--reason",
+            type=click.Choice(_REASONS),
+            default="inventory",
+            show_default=True,
+            help="Default cancel reason for a blank reason cell.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout."),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         command = option(command)
     return command
@@ -50,20 +60,32 @@ def _input_options(command: Callable) -> Callable:
 def _connection_options(command: Callable) -> Callable:
     """Where the shop is and how to authenticate (SPEC §3); the token never on the command line."""
     options = [
-        click.option("--shop", help="mystore, mystore.myshopify.com, or http://127.0.0.1:PORT for the "
-                                    "simulator (default: $SHOPIFY_SHOP)."),
-        click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="File holding the access token (default: $SHOPIFY_ACCESS_TOKEN)."),
+        click.option(
+            "--shop",
+            help="mystore, mystore.myshopify.com, or http://127.0.0.1:PORT for the "
+            "simulator (default: $SHOPIFY_SHOP).",
+        ),
+        click.option(
+            "--token-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="File holding the access token (default: $SHOPIFY_ACCESS_TOKEN).",
+        ),
         click.option("--api-version", help="Admin API version (default: $SHOPIFY_API_VERSION or 2026-07)."),
         click.option("--timeout", type=float, help="Seconds one answer may take (default 30)."),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _read_and_validate(inputs: tuple[Path, ...], sheet: str | None, default_mode: str | None, restock: bool,
-                       notify: bool, reason: str):  # type: ignore[no-untyped-def]  # fmt: skip
+def _read_and_validate(
+    inputs: tuple[Path, ...],
+    sheet: str | None,
+    default_mode: str | None,
+    restock: bool,
+    notify: bool,
+    reason: str,
+):  # type: ignore[no-untyped-def]
     from pipeline.models import Reason, RefundMode
     from pipeline.reader import read_input
     from pipeline.rows import Defaults
@@ -93,8 +115,13 @@ def _report_invalid(table, result, out: Path, as_json: bool) -> None:  # type: i
 
 @cli.command()
 @_input_options
-@click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
-              help="Where validation_errors.csv and .xlsx go when there are errors.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where validation_errors.csv and .xlsx go when there are errors.",
+)
 def validate(
     inputs: tuple[Path, ...],
     sheet: str | None,
@@ -121,8 +148,13 @@ def validate(
 @_input_options
 @_connection_options
 @click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Root folder of run directories.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Root folder of run directories.",
+)
 def plan(
     inputs: tuple[Path, ...],
     sheet: str | None,
@@ -166,6 +198,125 @@ def plan(
         click.echo(line)
     click.echo(f"plan written: {run_dir}/plan.xlsx (review it), plan.json, plan.csv, plan.html")
     click.echo(str(run_dir))
+
+
+def _settings_for_run(
+    run_dir: Path, shop: str | None, token_file: Path | None, api_version: str | None, timeout: float | None
+):  # type: ignore[no-untyped-def]
+    """Connection settings for a run directory: the plan's shop and API version unless told otherwise."""
+    import os
+
+    from pipeline.plan_files import load_plan
+    from pipeline.settings import ConnectionSettings
+
+    plan = load_plan(run_dir)
+    if not shop and not os.environ.get("SHOPIFY_SHOP"):
+        shop = plan.get("shop_url") or plan["shop"]
+    settings = ConnectionSettings.from_options(
+        shop=shop, token_file=token_file, api_version=api_version or plan["api_version"], timeout=timeout
+    )
+    return plan, settings
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_connection_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Orders processed at once (the cost governor paces them).",
+)
+@click.option("--max-total", help="Refuse if the refund total in any currency is above this amount.")
+@click.option(
+    "--max-age", type=float, default=24.0, show_default=True, help="Refuse a plan older than this many hours."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
+def execute(
+    run_dir: Path,
+    shop: str | None,
+    token_file: Path | None,
+    api_version: str | None,
+    timeout: float | None,
+    yes: bool,
+    concurrency: int,
+    max_total: str | None,
+    max_age: float,
+    as_json: bool,
+) -> None:
+    """Carry out an approved plan. Rerunning the same command resumes where it stopped.
+
+    \b
+    Example:
+      bulkcancel execute reports/20261126-101500-cancellations
+    """
+    import datetime as dt
+    import os
+    import signal
+    import threading
+    from decimal import Decimal, InvalidOperation
+
+    from pipeline.approval import summary
+    from pipeline.execute import Progress, execute_run
+
+    try:
+        limit = Decimal(max_total) if max_total else None
+    except InvalidOperation:
+        raise click.BadParameter(f"{max_total!r} is not an amount", param_hint="--max-total") from None
+    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
+    stop = threading.Event()
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        if stop.is_set():
+            os._exit(130)  # second Ctrl-C: at once; every journal write is one atomic transaction
+        stop.set()
+        click.echo("\nfinishing the requests in flight (Ctrl-C again to stop at once)...", err=True)
+
+    def confirm(plan: dict) -> bool:
+        for line in summary(plan):
+            click.echo(line, err=True)
+        if yes:
+            return True
+        count = sum(1 for row in plan["rows"] if row["decision"] == "execute")
+        typed = click.prompt(
+            f"type {count} to process these {count} orders", default="", show_default=False, err=True
+        )
+        return typed.strip() == str(count)
+
+    def show(p: Progress) -> None:
+        if not as_json:
+            click.echo(f"\r{p.finished}/{p.total} orders, {p.failures} failed or drifted", nl=False, err=True)
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        result = execute_run(
+            run_dir,
+            settings,
+            concurrency=concurrency,
+            max_total=limit,
+            max_age=dt.timedelta(hours=max_age),
+            confirm=confirm,
+            progress=show,
+            stop=stop,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"run_dir": str(run_dir), "actions": result.counts, "interrupted": result.interrupted},
+                indent=2,
+            )
+        )
+    else:
+        click.echo("", err=True)
+        click.echo("actions: " + ", ".join(f"{state} {n}" for state, n in result.counts.items() if n))
+        if result.interrupted:
+            click.echo("interrupted: run the same command again to resume")
+        click.echo(f"execution report: {run_dir / 'execution.csv'}")
+    sys.exit(0 if result.all_done else 1)
 
 
 @cli.command()

@@ -47,6 +47,7 @@ def make_plan(
     input_name: str,
     input_sha256: str,
     include_test: bool = False,
+    shop_url: str = "",
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Plan:
     """Looks every row's order up, reads `suggestedRefund` where needed, and decides each row."""
@@ -79,6 +80,8 @@ def make_plan(
         api_version=api_version,
         input_name=input_name,
         input_sha256=input_sha256,
+        # Where execute and reconcile connect when no --shop is given (the shop itself names no scheme).
+        extra={"shop_url": shop_url} if shop_url else {},
     )
 
 
@@ -104,6 +107,7 @@ def plan_input(
             input_name=table.source,
             input_sha256=table.sha256,
             include_test=include_test,
+            shop_url=settings.shop_url,
         )
     write_plan_files(plan, run_dir)
     return plan, run_dir

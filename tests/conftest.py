@@ -25,3 +25,12 @@ def real_schema():
     from graphql import build_schema
 
     return build_schema(require_shared(REAL_SCHEMA).read_text(encoding="utf-8"), assume_valid=True)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    """Backoff in milliseconds instead of seconds: fault tests exercise the paths, not the patience."""
+    from pipeline.shopify import retry
+
+    monkeypatch.setattr(retry, "INITIAL_WAIT", 0.002)
+    monkeypatch.setattr(retry, "MAX_WAIT", 0.02)

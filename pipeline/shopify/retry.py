@@ -65,20 +65,24 @@ class wait_shopify(wait_base):  # noqa: N801 (tenacity's naming)
 def retrying(
     *,
     idempotent: bool = False,
-    attempts: int = ATTEMPTS,
-    max_elapsed: float = MAX_ELAPSED,
-    initial: float = INITIAL_WAIT,
-    maximum: float = MAX_WAIT,
-    sleep: Callable[[float], None] = time.sleep,
+    attempts: int | None = None,
+    max_elapsed: float | None = None,
+    initial: float | None = None,
+    maximum: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> Retrying:
-    """A tenacity policy; `idempotent=True` also resends after an unknown outcome."""
+    """A tenacity policy; `idempotent=True` also resends after an unknown outcome.
+
+    Defaults are read from this module when the policy is made, so a test can shorten the waits.
+    """
+    ceiling = MAX_ELAPSED if max_elapsed is None else max_elapsed
     return Retrying(
         retry=retry_if_exception(is_transient_or_unknown if idempotent else is_transient),
-        stop=stop_after_attempt(attempts) | stop_after_delay(max_elapsed),
-        wait=wait_shopify(initial, maximum, ceiling=max_elapsed),
-        sleep=sleep,
+        stop=stop_after_attempt(attempts or ATTEMPTS) | stop_after_delay(ceiling),
+        wait=wait_shopify(INITIAL_WAIT if initial is None else initial, maximum or MAX_WAIT, ceiling=ceiling),
+        sleep=sleep or time.sleep,
         reraise=True,  # the caller sees our own exception, not tenacity's RetryError
-        before_sleep=before_sleep_log(log, logging.WARNING),
+        before_sleep=before_sleep_log(log, logging.INFO),  # retries are routine
     )
 
 

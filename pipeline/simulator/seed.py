@@ -272,7 +272,11 @@ def write_input_file(store: Store, path: Path, rows: int, seed: int) -> int:
         out = csv.writer(fh)
         out.writerow(["order", "refund_mode", "action", "amount", "lines", "notify", "reason", "note"])
         for order in chosen:
-            out.writerow(_row(rng, order))
+            row = _row(rng, order)
+            if names[order.name] > 1:
+                # Two orders share this name: only the id says which (validation would refuse the pair).
+                row[0] = f"gid://shopify/Order/{order.id}"
+            out.writerow(row)
     return len(chosen)
 
 
@@ -289,7 +293,7 @@ def _row(rng: random.Random, order: Order) -> list[str]:
             ("lines", 5),
         ),
     )
-    action = "refund_only" if rng.random() < 0.15 else "cancel"
+    action = "refund_only" if rng.random() < 0.15 and mode != "none" else "cancel"
     amount = lines = ""
     if mode == "partial":
         mode, amount = "original", str(q(acc.total_price(order) * Decimal("0.3"), order.presentment_currency))
