@@ -233,6 +233,13 @@ def _settings_for_run(
 @click.option(
     "--max-age", type=float, default=24.0, show_default=True, help="Refuse a plan older than this many hours."
 )
+@click.option(
+    "--job-wait",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a cancel job (or to prove a lost cancel never happened) before moving on.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 def execute(
     run_dir: Path,
@@ -244,6 +251,7 @@ def execute(
     concurrency: int,
     max_total: str | None,
     max_age: float,
+    job_wait: float,
     as_json: bool,
 ) -> None:
     """Carry out an approved plan. Rerunning the same command resumes where it stopped.
@@ -256,6 +264,7 @@ def execute(
     import os
     import signal
     import threading
+    import time
     from decimal import Decimal, InvalidOperation
 
     from pipeline.approval import summary
@@ -285,9 +294,18 @@ def execute(
         )
         return typed.strip() == str(count)
 
+    started: list[float] = []
+
     def show(p: Progress) -> None:
-        if not as_json:
-            click.echo(f"\r{p.finished}/{p.total} orders, {p.failures} failed or drifted", nl=False, err=True)
+        if as_json:
+            return
+        if not started:
+            started.extend((time.monotonic(), p.finished - 1))
+        elapsed, count = time.monotonic() - started[0], p.finished - started[1]
+        rate = count / elapsed if elapsed > 0 else 0.0
+        eta = f"{(p.total - p.finished) / rate:.0f} s" if rate else "?"
+        line = f"{p.finished}/{p.total} orders, {rate:.1f}/s, ETA {eta}, {p.failures} failed or drifted"
+        click.echo(f"\r{line}   ", nl=False, err=True)
 
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
@@ -300,6 +318,7 @@ def execute(
             confirm=confirm,
             progress=show,
             stop=stop,
+            runner_options={"cancel_wait": job_wait},
         )
     finally:
         signal.signal(signal.SIGINT, previous)

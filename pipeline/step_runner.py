@@ -108,7 +108,7 @@ class StepRunner:
         self,
         client: ShopifyClient,
         *,
-        cancel_wait: float = 60.0,
+        cancel_wait: float = 30.0,
         poll: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
