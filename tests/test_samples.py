@@ -1,0 +1,68 @@
+"""The bundled samples against the demo's store: every refund mode runs and every common block shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.demo import DEMO_ORDERS, DEMO_SEED, SAMPLES
+from pipeline.lookup import Lookup
+from pipeline.plan import Decision, ReasonCode
+from pipeline.planner import make_plan
+from pipeline.reader import read_input
+from pipeline.rows import Defaults
+from pipeline.shopify.client import ShopifyClient
+from pipeline.simulator.transport import SimulatorTransport
+from pipeline.validate import validate_table
+from tests.harness import settings, simulator
+
+INPUTS = Path(__file__).resolve().parents[1] / "inputs"
+
+
+@pytest.fixture(scope="module")
+def planned():
+    sim = simulator(orders=DEMO_ORDERS, seed=DEMO_SEED)
+    rows = []
+    with ShopifyClient(settings(), SimulatorTransport(sim)) as client:
+        for name in SAMPLES:
+            validation = validate_table(read_input([INPUTS / name]), Defaults())
+            assert validation.problems == []
+            plan = make_plan(
+                validation.rows,
+                Lookup(client),
+                run_id=f"demo-{name}",
+                shop="sim",
+                api_version="2026-07",
+                input_name=name,
+                input_sha256="0",
+            )
+            rows.extend(plan.rows)
+    return rows
+
+
+def test_every_refund_mode_is_executed(planned):
+    methods = {str(s.method) for r in planned if r.action for s in r.action.steps if s.method}
+    cancels = {
+        str(s.refund_method) for r in planned if r.action for s in r.action.steps if s.kind == "cancel"
+    }
+    assert methods == {"original", "store_credit", "gift_card"}
+    assert cancels == {"original", "store_credit", "none"}
+    kinds = {str(s.kind) for r in planned if r.action for s in r.action.steps}
+    assert kinds == {"cancel", "refund", "gift_card", "tag"}
+
+
+def test_each_common_reason_to_block_shows_up(planned):
+    reasons = {r.reason for r in planned if r.decision is Decision.BLOCKED}
+    assert reasons == {
+        ReasonCode.NOT_FOUND,
+        ReasonCode.AMBIGUOUS,
+        ReasonCode.TEST_ORDER,
+        ReasonCode.CURRENCY_MISMATCH,
+        ReasonCode.ALREADY_CANCELLED,
+        ReasonCode.FULFILLED,
+        ReasonCode.EXCEEDS_REFUNDABLE,
+        ReasonCode.NO_CUSTOMER,
+    }
+    executable = [r for r in planned if r.decision is Decision.EXECUTE]
+    assert len(executable) >= 25
