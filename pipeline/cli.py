@@ -339,6 +339,21 @@ def execute(
 
 
 @cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Root folder of the demo's run directories.")  # fmt: skip
+def demo(out: Path) -> None:
+    """The whole job on the embedded simulator: seed, serve, plan, execute, reconcile the samples.
+
+    \b
+    Example:
+      bulkcancel demo
+    """
+    from pipeline.demo import run_demo
+
+    sys.exit(run_demo(Path("inputs"), out, echo=click.echo))
+
+
+@cli.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def template(out: Path) -> None:
     """Write an input template: the columns, dropdowns, an example row and a sheet explaining each column.
