@@ -35,6 +35,12 @@ _DIGIT = re.compile(r"[0-9]")
 #: Longest plain order number accepted; more digits means an id pasted in the wrong column.
 MAX_ORDER_DIGITS = 15
 
+#: Why an id or order number lost digits, and what to do about it (SPEC §5a).
+EXCEL_HINT = (
+    "Excel turned it into a number and kept only 15 significant digits: format the column as text "
+    "and export the file again"
+)
+_ID = re.compile(r"[0-9]{1,20}")
 ORDER_HINT = "is not an order number (write #1001, 1001, EU-1001 or gid://shopify/Order/123)"
 
 
@@ -63,6 +69,32 @@ def parse_order(text: str) -> OrderRef | Bad:
     if cell.removeprefix("#").isdigit() and len(cell.removeprefix("#")) > MAX_ORDER_DIGITS:
         return Bad("not_an_order", "has too many digits for an order number (is it an order id?)")
     return OrderRef(cell, name_key(cell), None)
+
+
+def clean_order_text(text: str) -> str:
+    """The cell as an order name: cleaned, one leading apostrophe (Excel's text marker) off."""
+    return C.clean_cell(text).removeprefix("'").strip()
+
+
+def parse_order_id(text: str) -> str | Bad:
+    """An export's order `Id` (`5432109876543`, `'5432…`, `5432….0`) → its gid; scientific notation
+    refused."""
+    cell = clean_order_text(text)
+    if _SCIENTIFIC.fullmatch(cell):
+        return Bad("scientific_notation", f"is in scientific notation: {EXCEL_HINT}")
+    cell = cell.removesuffix(".0")
+    gid = _GID.fullmatch(cell)
+    if gid:
+        cell = gid[1]
+    if not _ID.fullmatch(cell):
+        return Bad("not_an_id", "is not an order Id (digits only, as in the export)")
+    return f"gid://shopify/Order/{int(cell)}"
+
+
+def looks_rounded(gid: str) -> bool:
+    """True when an id has more than 15 digits and only zeros after the 15th: Excel rounded it."""
+    digits = gid.rsplit("/", 1)[-1]
+    return digits.isdigit() and len(digits) > 15 and not digits[15:].strip("0")
 
 
 def name_key(name: str) -> str:

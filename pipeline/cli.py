@@ -51,6 +51,13 @@ def _input_options(command: Callable) -> Callable:
             help="Default cancel reason for a blank reason cell.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout."),
+        click.option(
+            "--only-sku",
+            multiple=True,
+            metavar="SKU",
+            help="Stock-out: act only on the lines with this SKU (repeatable; needs a Shopify orders export "
+            "or a Matrixify sheet). All lines affected: cancel; some: refund those lines only.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -85,6 +92,7 @@ def _read_and_validate(
     restock: bool,
     notify: bool,
     reason: str,
+    only_sku: tuple[str, ...] = (),
 ):  # type: ignore[no-untyped-def]
     from pipeline.models import Reason, RefundMode
     from pipeline.reader import read_input
@@ -93,6 +101,10 @@ def _read_and_validate(
 
     mode = RefundMode(default_mode) if default_mode else None
     table = read_input(list(inputs), sheet)
+    if only_sku:
+        from pipeline.exports import only_sku as keep_skus
+
+        table = keep_skus(table, only_sku)
     return table, validate_table(table, Defaults(mode, restock, notify, Reason(reason)))
 
 
@@ -131,6 +143,7 @@ def validate(
     reason: str,
     out: Path,
     as_json: bool,
+    only_sku: tuple[str, ...],
 ) -> None:
     """Check an input file offline: every problem with its row and column; exit 2 if any.
 
@@ -138,7 +151,7 @@ def validate(
     Example:
       bulkcancel validate inputs/annulations_rupture.csv --notify
     """
-    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason)
+    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason, only_sku)
     if as_json and not result.problems:
         click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=2))
     _report_invalid(table, result, out, as_json)
@@ -169,6 +182,7 @@ def plan(
     timeout: float | None,
     include_test: bool,
     out: Path,
+    only_sku: tuple[str, ...],
 ) -> None:
     """Validate, look every order up in Shopify, decide, and write the plan files. Never writes to Shopify.
 
@@ -184,7 +198,7 @@ def plan(
     settings = ConnectionSettings.from_options(
         shop=shop, token_file=token_file, api_version=api_version, timeout=timeout
     )
-    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason)
+    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason, only_sku)
     _report_invalid(table, result, out, as_json)
     rows = result.rows
     with click.progressbar(length=len(rows), label="looking up orders", file=sys.stderr) as bar:
@@ -196,6 +210,8 @@ def plan(
         return
     for line in summary_lines(the_plan):
         click.echo(line)
+    if only_sku:
+        click.echo(f"--only-sku: {table.left_out} orders without those SKUs left out")
     click.echo(f"plan written: {run_dir}/plan.xlsx (review it), plan.json, plan.csv, plan.html")
     click.echo(str(run_dir))
 
@@ -351,6 +367,61 @@ def demo(out: Path) -> None:
     from pipeline.demo import run_demo
 
     sys.exit(run_demo(Path("inputs"), out, echo=click.echo))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
+def reconcile(
+    run_dir: Path,
+    shop: str | None,
+    token_file: Path | None,
+    api_version: str | None,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
+    """Re-read every planned order and compare it with the plan and the journal; exit 1 on exceptions.
+
+    \b
+    Example:
+      bulkcancel reconcile reports/20261126-101500-cancellations
+    """
+    from pipeline.reconciler import reconcile_run
+
+    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
+    result = reconcile_run(run_dir, settings)
+    counts = result.reconciliation.counts()
+    files = result.files
+    paths = {
+        "reconciliation_xlsx": files.xlsx,
+        "reconciliation_csv": files.csv,
+        "refund_transactions_csv": files.transactions,
+        "customers_csv": files.customers,
+        "report_html": files.html,
+    }
+    if as_json:
+        summary = {
+            "run_dir": str(run_dir),
+            "statuses": counts,
+            "exceptions": len(result.reconciliation.exceptions),
+            "orders_read": result.orders_read,
+            "cost_points": result.points,
+            "files": {key: str(path) for key, path in paths.items()},
+        }
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        click.echo("rows: " + ", ".join(f"{status} {n}" for status, n in counts.items() if n))
+        for row in result.reconciliation.exceptions[:20]:
+            click.echo(f"  row {row.row} {row.order_name or row.order}: {row.status}: {row.detail}", err=True)
+        if len(result.reconciliation.exceptions) > 20:
+            click.echo(
+                f"  ... {len(result.reconciliation.exceptions) - 20} more in the Exceptions sheet", err=True
+            )
+        click.echo(f"reconciliation: {files.xlsx} (and {files.csv.name}, {files.transactions.name})")
+        click.echo(f"customers to tell: {files.customers}")
+        click.echo(f"report: {files.html}")
+    sys.exit(0 if result.all_matched else 1)
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.execute import execute_run
+from pipeline.exports import only_sku
 from pipeline.plan_report import summary_lines
 from pipeline.planner import plan_input
 from pipeline.reader import read_input
@@ -25,7 +26,12 @@ from pipeline.validate import validate_table
 
 DEMO_ORDERS = 500
 DEMO_SEED = 7
-SAMPLES = ("annulations_rupture.csv", "cancellations.xlsx")
+#: (file under inputs/, --only-sku SKUs): the stock-out export is planned for one SKU (SPEC §5a).
+SAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("annulations_rupture.csv", ()),
+    ("cancellations.xlsx", ()),
+    ("stock_out_orders_export.csv", ("BC-09L",)),
+)
 
 
 def run_demo(
@@ -43,11 +49,17 @@ def run_demo(
     settings = ConnectionSettings(shop_url=server.url, token=Secret(DEFAULT_TOKEN))
     code = 0
     try:
-        for name in SAMPLES:
+        for name, skus in SAMPLES:
             started = dt.datetime.now(dt.UTC)
             table = read_input([inputs / name])
+            if skus:
+                table = only_sku(table, skus)
             validation = validate_table(table, Defaults())
-            echo(f"\n== {name}: {validation.rows_read} rows, {len(validation.problems)} problems")
+            flag = f" --only-sku {' '.join(skus)}" if skus else ""
+            echo(f"\n== {name}{flag}: {validation.rows_read} rows, {len(validation.problems)} problems")
+            if skus:
+                wanted = " or ".join(skus)
+                echo(f"   {validation.orders} orders with {wanted}, {table.left_out} without: left out")
             if validation.problems:
                 return 2
             plan, run_dir = plan_input(table, validation.rows, settings, out)
@@ -55,8 +67,8 @@ def run_demo(
                 echo(f"   {line}")
             result = execute_run(run_dir, settings)
             echo("   executed: " + ", ".join(f"{s} {n}" for s, n in result.counts.items() if n))
-            reconciliation = reconcile_run(run_dir, settings)
-            echo("   reconciled: " + ", ".join(f"{s} {n}" for s, n in reconciliation.counts.items() if n))
+            reconciled = reconcile_run(run_dir, settings).reconciliation
+            echo("   reconciled: " + ", ".join(f"{s} {n}" for s, n in reconciled.counts().items() if n))
             seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
             echo(f"   {seconds:.1f} s; reports:")
             for report in ("plan.xlsx", "plan.html", "execution.csv", "reconciliation.xlsx", "report.html"):

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pipeline.cells import EXCEL_HINT, looks_rounded, name_key
 from pipeline.models import Action, RefundMode
 from pipeline.quote import RefundQuote, refund_plan
 from pipeline.rows import OrderRow
@@ -42,6 +43,7 @@ class ReasonCode(enum.StrEnum):
     FULFILLED = "fulfilled"
     EXCEEDS_REFUNDABLE = "exceeds_refundable"
     NO_CUSTOMER = "no_customer"
+    NAME_MISMATCH = "name_mismatch"  # the file's Id names another order than the file's Name (SPEC §5a)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,11 +282,15 @@ def decide(
     `quote` is required exactly where `needs_quote` says so.
     """
     if not matches:
+        return _blocked(row, ReasonCode.NOT_FOUND, _not_found(row))
+    if row.expected_name and name_key(matches[0].name) != name_key(row.expected_name):
+        facts = matches[0]
         return _blocked(
             row,
-            ReasonCode.NOT_FOUND,
-            f"no order named {row.order_name} — check the name; orders older than 60 days need the "
-            "read_all_orders scope",
+            ReasonCode.NAME_MISMATCH,
+            f"Id {facts.id.rsplit('/', 1)[-1]} is order {facts.name} in this shop, not {row.expected_name} "
+            "as in the file — is the export from another shop?",
+            facts,
         )
     if len(matches) > 1:
         ids = ", ".join(f"{facts.name} ({facts.id})" for facts in matches)
@@ -326,6 +332,17 @@ def decide(
     )
     action = PlannedAction(facts.id, facts.name, key, facts.fingerprint(), steps)
     return PlannedRow(row.row, row.order, Decision.EXECUTE, None, describe(steps), action, facts)
+
+
+def _not_found(row: OrderRow) -> str:
+    scope = "orders older than 60 days need the read_all_orders scope"
+    if not row.order_gid:
+        return f"no order named {row.order_name} — check the name; {scope}"
+    number = row.order_gid.rsplit("/", 1)[-1]
+    named = f" ({row.expected_name} in the file)" if row.expected_name else ""
+    if looks_rounded(row.order_gid):
+        return f"no order with Id {number}{named}: the Id looks rounded — {EXCEL_HINT}"
+    return f"no order with Id {number}{named} — is the file from this shop? {scope}"
 
 
 def describe(steps: tuple[Step, ...]) -> str:

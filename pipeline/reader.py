@@ -8,6 +8,8 @@ whose cells are the cell texts ("" when blank), plus where it came from and what
 from __future__ import annotations
 
 import hashlib
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import columns as C
+from pipeline import exports
 from pipeline.csvfile import read_text_grid
 from pipeline.errors import InputError
 from pipeline.rows import Problem
@@ -24,6 +27,7 @@ from pipeline.spreadsheet import cell_name, column_letter, is_spreadsheet, read_
 HEADER_SEARCH_ROWS = 20
 EXTRA = "_extra"  # first non-empty cell beyond the header's last column (CSV rows cut by a stray delimiter)
 SOURCE = "_source"  # file name, present only when several files are read together
+_PART_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass(frozen=True)
@@ -39,18 +43,29 @@ class InputTable:
     warnings: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
+    #: `exports.SHOPIFY_EXPORT` or `exports.MATRIXIFY` for a file merchants already have (SPEC §5a).
+    kind: str = ""
+    header: tuple[str, ...] = ()
+    line_rows: int = 0  # rows read when several rows make one order (exports), else 0
+    left_out: int = 0  # orders left out by --only-sku
 
 
 def read_input(paths: list[Path], sheet: str | None = None) -> InputTable:
     """Read one or more input files into one table; raise `InputError` when a file cannot be read."""
     if not paths:
         raise InputError("no input file given")
-    tables = [_read_one(Path(path), sheet) for path in paths]
+    tables = [table for path in paths for table in _read_parts(Path(path), sheet)]
+    kinds = {table.kind for table in tables}
+    if len(kinds) > 1 or (tables[0].kind and len({table.header for table in tables}) > 1):
+        raise InputError(
+            f"{' + '.join(t.source for t in tables)}: the files have different columns; give the parts of "
+            "one export together, and other files in separate runs"
+        )
     if len(tables) == 1:
-        return tables[0]
+        return exports.group_orders(tables[0]) if tables[0].kind else tables[0]
     frames = [table.frame.assign(**{SOURCE: table.source}) for table in tables]
     digest = hashlib.sha256("".join(table.sha256 for table in tables).encode()).hexdigest()
-    return InputTable(
+    combined = InputTable(
         frame=pd.concat(frames),
         source=" + ".join(table.source for table in tables),
         sha256=digest,
@@ -60,13 +75,36 @@ def read_input(paths: list[Path], sheet: str | None = None) -> InputTable:
         warnings=[f"{table.source}: {warning}" for table in tables for warning in table.warnings],
         problems=[p for table in tables for p in table.problems],
         files=[pair for table in tables for pair in table.files],
+        kind=tables[0].kind,
+        header=tables[0].header,
     )
+    return exports.group_orders(combined) if combined.kind else combined
 
 
-def _read_one(path: Path, sheet: str | None) -> InputTable:
+def _read_parts(path: Path, sheet: str | None) -> list[InputTable]:
+    """One table per file; a `.zip` of CSV parts (not a workbook) gives one table per part."""
+    if path.suffix.casefold() != ".zip":
+        return [_read_one(path, sheet)]
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: cannot be opened as a zip archive ({exc})") from None
+    with archive:
+        members = sorted(
+            info.filename
+            for info in archive.infolist()
+            if not info.is_dir() and not info.filename.startswith(("__MACOSX/", "."))
+        )
+        readable = [m for m in members if Path(m).suffix.casefold() in _PART_SUFFIXES]
+        if not readable:
+            raise InputError(f"{path.name}: the zip archive holds no CSV or Excel file")
+        return [_read_one(Path(member), sheet, archive.read(member)) for member in readable]
+
+
+def _read_one(path: Path, sheet: str | None, data: bytes | None = None) -> InputTable:
     name = path.name
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -95,6 +133,8 @@ def _read_one(path: Path, sheet: str | None) -> InputTable:
         warnings=table.warnings,
         problems=table.problems,
         files=[(name, sha256)],
+        kind=table.kind,
+        header=table.header,
     )
 
 
@@ -105,6 +145,8 @@ class _Table:
     headers: dict[str, str]
     warnings: list[str]
     problems: list[Problem]
+    kind: str = ""
+    header: tuple[str, ...] = ()
 
 
 def _table_from_grid(
@@ -127,8 +169,16 @@ def _table_from_grid(
         warnings.append(f"row{plural} {_ranges(skipped + 1)} above the header (row {header_row}) skipped")
     header = [C.clean_cell(str(cell)) for cell in grid.iloc[header_pos]]
     _refuse_one_field_rows(header, name)
-    mapping, headers = _map_headers(header, header_row, warnings, problems)
-    rows = filled[filled > header_pos]
+    try:
+        kind = exports.detect(header)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    if kind:
+        mapping = exports.map_columns(kind, header, warnings)
+        headers = {column: header[position] for position, column in mapping.items()}
+    else:
+        mapping, headers = _map_headers(header, header_row, warnings, problems)
+    rows = _drop_totals(grid, filled[filled > header_pos], mapping, warnings)
     # The usual file has no blank row: take views rather than copying every column.
     take: slice | np.ndarray = rows
     if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
@@ -153,7 +203,31 @@ def _table_from_grid(
         else:
             warnings.append(f"column {column_letter(position)} has values but no header: they are ignored")
     _check_merged(merged, header_pos, mapping, problems)
-    return _Table(frame, header_row, headers, warnings, problems)
+    return _Table(frame, header_row, headers, warnings, problems, kind or "", tuple(header) if kind else ())
+
+
+#: Words of a totals or footer row (SPEC §5a): ignored, with a warning, when they end the data.
+_TOTAL_WORDS = re.compile(r"\b(totals?|grand total|sum|subtotal|somme|total général|count|nombre)\b", re.I)
+_FOOTER_SCAN = 5
+
+
+def _drop_totals(
+    grid: pd.DataFrame, rows: np.ndarray, mapping: dict[int, str], warnings: list[str]
+) -> np.ndarray:
+    """Drop the trailing rows that have no order and say "total" (a totals or footer row)."""
+    order_position = next((p for p, column in mapping.items() if column == C.ORDER), None)
+    end = len(rows)
+    while end and len(rows) - end < _FOOTER_SCAN:
+        cells = [C.clean_cell(str(cell)) for cell in grid.iloc[int(rows[end - 1])]]
+        order = cells[order_position] if order_position is not None and order_position < len(cells) else ""
+        if order and not _TOTAL_WORDS.fullmatch(order):
+            break
+        if not any(_TOTAL_WORDS.search(cell) for cell in cells if cell):
+            break
+        end -= 1
+        label = next(cell for cell in cells if _TOTAL_WORDS.search(cell))
+        warnings.append(f'row {int(rows[end]) + 1} looks like a totals row ("{label}"): it is ignored')
+    return rows[:end]
 
 
 def _find_header(grid: pd.DataFrame, candidates: np.ndarray) -> int:

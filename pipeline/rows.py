@@ -46,6 +46,7 @@ class OrderRow:
     reason: Reason
     note: str
     source: str = ""
+    expected_name: str = ""  # the file's Name for a row looked up by Id: Shopify's name must match
 
     @property
     def is_partial(self) -> bool:

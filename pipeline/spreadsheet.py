@@ -76,7 +76,9 @@ def _pick_sheet(
         if not _has_cells(rows):
             raise InputError(f'{name}: sheet "{chosen}" is empty')
         return worksheet, rows
-    for candidate in names:
+    # A Matrixify workbook keeps its orders on the sheet named "Orders" (SPEC §5a), wherever it is.
+    preferred = [n for n in names if n.casefold() == "orders"]
+    for candidate in preferred + [n for n in names if n not in preferred]:
         worksheet = workbook.get_sheet_by_name(candidate)
         rows = worksheet.to_python(skip_empty_area=False)
         if _has_cells(rows):

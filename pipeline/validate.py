@@ -18,6 +18,7 @@ from pipeline import cells
 from pipeline import columns as C
 from pipeline.cells import Bad
 from pipeline.currencies import CODES, decimals
+from pipeline.exports import ORDER_ID
 from pipeline.models import Action, RefundMode
 from pipeline.reader import EXTRA, SOURCE, InputTable
 from pipeline.rows import Defaults, Problem, Validation
@@ -216,12 +217,13 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
         reason.take()[ok],
         note.take()[ok],
         check.sources[ok] if check.sources is not None else np.full(int(ok.sum()), "", dtype=object),
+        orders[3][ok],
     )
     valid = int(ok.sum())
     return Validation(
         problems=check.problems(),
         warnings=warnings,
-        rows_read=check.size,
+        rows_read=table.line_rows or check.size,
         orders=check.distinct_orders,
         invalid=check.distinct_orders - valid,
         by_mode=_counts(modes),
@@ -230,8 +232,9 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     )
 
 
-def _check_orders(check: _Checker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Order names, match keys and gids per row (None where refused); duplicates name every row."""
+def _check_orders(check: _Checker) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Order names, match keys, gids and expected names per row (None where refused); duplicates name
+    every row. An export's `Id` resolves the order; its Name is then the name Shopify must give back."""
     texts = check.texts(C.ORDER)
     # Fast path for the usual `#1001` / `1001`: plain str methods over the column, no regex.
     stripped = [text[1:] if text[:1] == "#" else text for text in texts]
@@ -251,6 +254,9 @@ def _check_orders(check: _Checker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 check.add(int(position), C.ORDER, texts[position], parsed.message, parsed.kind)
         else:
             names[position], keys[position], gids[position] = parsed
+    expected = np.full(check.size, "", dtype=object)
+    if ORDER_ID in check.frame:
+        _resolve_ids(check, texts, names, keys, gids, expected)
     known = np.flatnonzero(~pd.isna(keys))
     codes, uniques = pd.factorize(keys[known])
     check.distinct_orders = len(uniques) + check.size - len(known)
@@ -264,7 +270,32 @@ def _check_orders(check: _Checker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             others = [check.where(other) for other in positions if other != position]
             listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
             check.add(position, C.ORDER, texts[position], f"is the same order as {listed}", "duplicate_order")
-    return names, keys, gids
+    return names, keys, gids, expected
+
+
+def _resolve_ids(
+    check: _Checker,
+    texts: np.ndarray,
+    names: np.ndarray,
+    keys: np.ndarray,
+    gids: np.ndarray,
+    expected: np.ndarray,
+) -> None:
+    """Rows whose file gives an order Id are looked up by it (a few thousand orders: a plain loop)."""
+    for position, text in enumerate(check.texts(ORDER_ID)):
+        if not text:
+            continue
+        parsed = cells.parse_order_id(str(text))
+        if isinstance(parsed, Bad):
+            check.add(position, "Id", str(text), parsed.message, parsed.kind)
+            continue
+        if names[position] is None:
+            # A name our order rule refuses (spaces…) is still Shopify's: the Id says which order it is.
+            check.found = [f for f in check.found if not (f[0] == position and f[2].column == C.ORDER)]
+            check.bad[position] = any(found[0] in (position, -1) for found in check.found)
+            names[position] = cells.clean_order_text(str(texts[position]))
+        gids[position] = keys[position] = parsed
+        expected[position] = names[position]
 
 
 def _check_decimals(check: _Checker, amount: _Column, currency: _Column, has_amount: np.ndarray) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.demo import DEMO_ORDERS, DEMO_SEED, SAMPLES
+from pipeline.exports import only_sku
 from pipeline.lookup import Lookup
 from pipeline.plan import Decision, ReasonCode
 from pipeline.planner import make_plan
@@ -25,8 +26,9 @@ def planned():
     sim = simulator(orders=DEMO_ORDERS, seed=DEMO_SEED)
     rows = []
     with ShopifyClient(settings(), SimulatorTransport(sim)) as client:
-        for name in SAMPLES:
-            validation = validate_table(read_input([INPUTS / name]), Defaults())
+        for name, skus in SAMPLES:
+            table = read_input([INPUTS / name])
+            validation = validate_table(only_sku(table, skus) if skus else table, Defaults())
             assert validation.problems == []
             plan = make_plan(
                 validation.rows,
@@ -66,3 +68,22 @@ def test_each_common_reason_to_block_shows_up(planned):
     }
     executable = [r for r in planned if r.decision is Decision.EXECUTE]
     assert len(executable) >= 25
+
+
+def test_the_stock_out_export_gives_cancellations_and_line_refunds(planned):
+    rows = [r for r in planned if r.action and r.action.order_id.rsplit("/", 1)[-1] in _export_ids()]
+    kinds = [tuple(str(s.kind) for s in r.action.steps) for r in rows]
+    assert rows and all(r.decision is Decision.EXECUTE for r in rows)
+    assert kinds.count(("cancel", "tag")) >= 3
+    assert kinds.count(("refund", "tag")) >= 5
+    refunds = [s for r in rows for s in r.action.steps if s.kind == "refund"]
+    assert all(
+        s.refund_lines and all(line.restock_type == "NO_RESTOCK" for line in s.refund_lines) for s in refunds
+    )
+
+
+def _export_ids() -> set[str]:
+    import csv
+
+    with (INPUTS / SAMPLES[2][0]).open(encoding="utf-8") as fh:
+        return {row["Id"] for row in csv.DictReader(fh) if row["Id"]}

@@ -422,8 +422,47 @@ ENGLISH_HEADER = [
 ]
 
 
+STOCK_OUT = "stock_out_orders_export.csv"
+
+
+def stock_out_export(p: Picker) -> tuple[str, bytes]:
+    """A Shopify orders export (the 79-column header, one row per line item) of plain paid unfulfilled
+    orders the other samples do not use, for the SKU that gives the most cancellations and line refunds;
+    the merchant appended "Refund mode" and "Notify customer" on each order's first row."""
+    from tests.data.make_exports import HEADER_79, export_csv, export_rows, spec_from_order
+
+    candidates = [
+        o
+        for o in sorted(p.store.orders.values(), key=lambda o: o.number)
+        if o.id not in p.used and p.names[o.name] == 1 and plain(o) and all(li.sku for li in o.line_items)
+    ]
+
+    def skus(o: Order) -> list[str]:
+        return [li.sku or "" for li in o.line_items]
+
+    def score(sku: str) -> tuple[int, int, str]:
+        full = sum(1 for o in candidates if set(skus(o)) == {sku})
+        partial = sum(1 for o in candidates if sku in skus(o) and set(skus(o)) != {sku})
+        return min(full, partial), full + partial, sku
+
+    sku = max({s for o in candidates for s in skus(o)}, key=score)
+    full = [o for o in candidates if set(skus(o)) == {sku} and skus(o).count(sku) == 1][:6]
+    partial = [o for o in candidates if sku in skus(o) and len(skus(o)) > 1 and skus(o).count(sku) == 1][:10]
+    unaffected = [o for o in candidates if sku not in skus(o) and len(skus(o)) > 1][:4]
+    chosen = sorted(full + partial + unaffected, key=lambda o: o.number, reverse=True)  # newest first
+    specs = []
+    for order in chosen:
+        p.used.add(order.id)
+        spec = spec_from_order(p.store, order)
+        spec.appended = {"Refund mode": "original", "Notify customer": "yes"}
+        specs.append(spec)
+    rows = export_rows(specs, HEADER_79, ["Refund mode", "Notify customer"])
+    return sku, export_csv(rows)
+
+
 def write_samples() -> None:
-    picked = list(rows(Picker()))
+    picker = Picker()
+    picked = list(rows(picker))
     french = [FRENCH_HEADER] + [";".join(r) for lang, r in picked if lang == "fr"]
     INPUTS.mkdir(exist_ok=True)
     (INPUTS / "annulations_rupture.csv").write_bytes(
@@ -438,6 +477,9 @@ def write_samples() -> None:
             amount = Decimal(r[3]) if r[3] else None  # a number cell, as people type it in Excel
             sheet.append([r[0], r[1], r[2], amount, *[v or None for v in r[4:]]])
     book.save(INPUTS / "cancellations.xlsx")
+    sku, export = stock_out_export(picker)
+    (INPUTS / STOCK_OUT).write_bytes(export)
+    print(f"{STOCK_OUT}: plan it with --only-sku {sku}")
 
 
 if __name__ == "__main__":
