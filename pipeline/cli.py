@@ -191,13 +191,23 @@ def plan(
       export SHOPIFY_ACCESS_TOKEN=shpat_...   # or --token-file token.txt
       bulkcancel plan inputs/cancellations.xlsx --shop mystore --notify
     """
-    from pipeline.plan_report import summary_json, summary_lines
-    from pipeline.planner import plan_input
     from pipeline.settings import ConnectionSettings
 
     settings = ConnectionSettings.from_options(
         shop=shop, token_file=token_file, api_version=api_version, timeout=timeout
     )
+    _make_plan(
+        inputs, sheet, default_mode, restock, notify, reason, as_json, settings, include_test, out, only_sku
+    )
+
+
+def _make_plan(
+    inputs, sheet, default_mode, restock, notify, reason, as_json, settings, include_test, out, only_sku
+):  # type: ignore[no-untyped-def]
+    """validate → look up → decide → plan files; prints the summary; returns the run directory."""
+    from pipeline.plan_report import summary_json, summary_lines
+    from pipeline.planner import plan_input
+
     table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason, only_sku)
     _report_invalid(table, result, out, as_json)
     rows = result.rows
@@ -207,13 +217,14 @@ def plan(
         )
     if as_json:
         click.echo(json.dumps(summary_json(the_plan, run_dir), ensure_ascii=False, indent=2))
-        return
+        return run_dir
     for line in summary_lines(the_plan):
         click.echo(line)
     if only_sku:
         click.echo(f"--only-sku: {table.left_out} orders without those SKUs left out")
     click.echo(f"plan written: {run_dir}/plan.xlsx (review it), plan.json, plan.csv, plan.html")
     click.echo(str(run_dir))
+    return run_dir
 
 
 def _settings_for_run(
@@ -276,87 +287,117 @@ def execute(
     Example:
       bulkcancel execute reports/20261126-101500-cancellations
     """
+    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
+    result = _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, as_json)
+    sys.exit(0 if result.all_done else 1)
+
+
+def _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, as_json):  # type: ignore[no-untyped-def]
+    """Confirm, carry out, report; returns the ExecutionResult."""
     import datetime as dt
-    import os
-    import signal
-    import threading
-    import time
     from decimal import Decimal, InvalidOperation
 
-    from pipeline.approval import summary
-    from pipeline.execute import Progress, execute_run
+    from pipeline.console import ExecutionConsole
+    from pipeline.execute import execute_run
 
     try:
         limit = Decimal(max_total) if max_total else None
     except InvalidOperation:
         raise click.BadParameter(f"{max_total!r} is not an amount", param_hint="--max-total") from None
-    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
-    stop = threading.Event()
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        if stop.is_set():
-            os._exit(130)  # second Ctrl-C: at once; every journal write is one atomic transaction
-        stop.set()
-        click.echo("\nfinishing the requests in flight (Ctrl-C again to stop at once)...", err=True)
-
-    def confirm(plan: dict) -> bool:
-        for line in summary(plan):
-            click.echo(line, err=True)
-        if yes:
-            return True
-        count = sum(1 for row in plan["rows"] if row["decision"] == "execute")
-        typed = click.prompt(
-            f"type {count} to process these {count} orders", default="", show_default=False, err=True
-        )
-        return typed.strip() == str(count)
-
-    started: list[float] = []
-
-    def show(p: Progress) -> None:
-        if as_json:
-            return
-        if not started:
-            started.extend((time.monotonic(), p.finished - 1))
-        elapsed, count = time.monotonic() - started[0], p.finished - started[1]
-        rate = count / elapsed if elapsed > 0 else 0.0
-        eta = f"{(p.total - p.finished) / rate:.0f} s" if rate else "?"
-        line = f"{p.finished}/{p.total} orders, {rate:.1f}/s, ETA {eta}, {p.failures} failed or drifted"
-        click.echo(f"\r{line}   ", nl=False, err=True)
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
+    console = ExecutionConsole(yes=yes, quiet=as_json)
+    with console.interrupts() as stop:
         result = execute_run(
             run_dir,
             settings,
             concurrency=concurrency,
             max_total=limit,
             max_age=dt.timedelta(hours=max_age),
-            confirm=confirm,
-            progress=show,
+            confirm=console.confirm,
+            progress=console.progress,
             stop=stop,
             runner_options={"cancel_wait": job_wait},
         )
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if as_json:
-        click.echo(
-            json.dumps(
-                {"run_dir": str(run_dir), "actions": result.counts, "interrupted": result.interrupted},
-                indent=2,
-            )
-        )
+        outcome = {"run_dir": str(run_dir), "actions": result.counts, "interrupted": result.interrupted}
+        click.echo(json.dumps(outcome, indent=2))
     else:
-        click.echo("", err=True)
         click.echo("actions: " + ", ".join(f"{state} {n}" for state, n in result.counts.items() if n))
         if result.interrupted:
             click.echo("interrupted: run the same command again to resume")
         click.echo(f"execution report: {run_dir / 'execution.csv'}")
-    sys.exit(0 if result.all_done else 1)
+    return result
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Root folder of the demo's run directories.")  # fmt: skip
+@_input_options
+@_connection_options
+@click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Root folder of run directories.",
+)
+@click.option("--execute", "then_execute", is_flag=True, help="After planning, execute and reconcile.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation before executing.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Orders processed at once.",
+)
+@click.option("--max-total", help="Refuse if the refund total in any currency is above this amount.")
+def run(
+    inputs: tuple[Path, ...],
+    sheet: str | None,
+    default_mode: str | None,
+    restock: bool,
+    notify: bool,
+    reason: str,
+    as_json: bool,
+    shop: str | None,
+    token_file: Path | None,
+    api_version: str | None,
+    timeout: float | None,
+    include_test: bool,
+    out: Path,
+    then_execute: bool,
+    yes: bool,
+    concurrency: int,
+    max_total: str | None,
+    only_sku: tuple[str, ...],
+) -> None:
+    """Plan, then (with --execute) execute and reconcile, in one command.
+
+    \b
+    Example:
+      bulkcancel run inputs/cancellations.xlsx --shop mystore --execute
+    """
+    from pipeline.settings import ConnectionSettings
+
+    settings = ConnectionSettings.from_options(
+        shop=shop, token_file=token_file, api_version=api_version, timeout=timeout
+    )
+    run_dir = _make_plan(
+        inputs, sheet, default_mode, restock, notify, reason, as_json, settings, include_test, out, only_sku
+    )
+    if not then_execute:
+        return
+    executed = _execute(run_dir, settings, yes, concurrency, max_total, 24.0, 30.0, as_json)
+    reconciled = _reconcile(run_dir, settings, as_json)
+    sys.exit(0 if executed.all_done and reconciled.all_matched else 1)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Root folder of the demo's run directories.",
+)
 def demo(out: Path) -> None:
     """The whole job on the embedded simulator: seed, serve, plan, execute, reconcile the samples.
 
@@ -387,9 +428,15 @@ def reconcile(
     Example:
       bulkcancel reconcile reports/20261126-101500-cancellations
     """
+    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
+    result = _reconcile(run_dir, settings, as_json)
+    sys.exit(0 if result.all_matched else 1)
+
+
+def _reconcile(run_dir, settings, as_json):  # type: ignore[no-untyped-def]
+    """Re-read, compare, write the reconciliation; prints the outcome; returns the ReconcileResult."""
     from pipeline.reconciler import reconcile_run
 
-    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
     result = reconcile_run(run_dir, settings)
     counts = result.reconciliation.counts()
     files = result.files
@@ -421,7 +468,7 @@ def reconcile(
         click.echo(f"reconciliation: {files.xlsx} (and {files.csv.name}, {files.transactions.name})")
         click.echo(f"customers to tell: {files.customers}")
         click.echo(f"report: {files.html}")
-    sys.exit(0 if result.all_matched else 1)
+    return result
 
 
 @cli.command()

@@ -200,9 +200,12 @@ def execute_run(
     plan = load_plan(run_dir)
     approval.check(plan, shop=settings.shop, now=now(), max_age=max_age, max_total=max_total)
     stop = stop or threading.Event()
+    # Every invocation is confirmed (or --yes), a resumed one too: a refusal must never count as approval.
+    if not confirm(plan):
+        raise RefusedError("not confirmed: nothing was executed")
     with _run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan["run_id"]) as journal:
         plan_actions = {a["action_key"]: a for a in approval.actions(plan)}
-        seeded = journal.seed(
+        journal.seed(
             (
                 a["action_key"],
                 a["order_id"],
@@ -211,8 +214,6 @@ def execute_run(
             )
             for a in plan_actions.values()
         )
-        if seeded and not confirm(plan):
-            raise RefusedError("not confirmed: nothing was executed")
         work = journal.pending_work()
         total = len(plan_actions)
         already = total - len(work)
@@ -250,6 +251,7 @@ def _run_all(
             counts = journal.summary()["actions"]
             progress(Progress(finished[0], total, counts["failed"] + counts["drifted"]))
 
+    progress(Progress(already, total, 0))
     with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
         futures = [pool.submit(one, pending) for pending in work]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)

@@ -143,3 +143,14 @@ def test_the_journal_and_reports_never_hold_the_token(tmp_path, caplog, monkeypa
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path.name
     assert secret not in caplog.text
+
+
+def test_a_refusal_never_counts_as_approval_for_the_next_run(tmp_path):
+    sim = simulator(orders=40, seed=9)
+    run_dir = make_run(tmp_path, sim, rows=10, seed=9)
+    with pytest.raises(RefusedError, match="not confirmed"):
+        run(run_dir, sim, confirm=lambda _plan: False)
+    asked = []
+    with pytest.raises(RefusedError, match="not confirmed"):
+        run(run_dir, sim, confirm=lambda plan: asked.append(plan["run_id"]) or False)
+    assert asked and sim.api.ledger_json()["entries"] == []
