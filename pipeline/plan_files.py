@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +21,7 @@ from pipeline.models import RefundMode
 from pipeline.plan import Decision, Plan, PlannedRow
 from pipeline.reports import Chart, Column, Sheet, render_page, totals_by, write_csv, write_workbook
 from pipeline.reports.cells import money_text
+from pipeline.reports.files import write_bytes
 from pipeline.steps import RestockType, Step, StepKind
 
 PLAN_JSON = "plan.json"
@@ -97,7 +96,7 @@ def write_plan_files(plan: Plan, run_dir: Path) -> PlanFiles:
     data = plan_bytes(plan)
     digest = hashlib.sha256(data).hexdigest()
     (run_dir / PLAN_SHA256).unlink(missing_ok=True)  # an old digest must never vouch for a half rewrite
-    _atomic_write(run_dir / PLAN_JSON, data)
+    write_bytes(run_dir / PLAN_JSON, data)
     title = f"bulkcancel plan {plan.run_id}"
     summary = _summary(plan, actions, totals)
     action_sheet = Sheet("Actions", ACTION_COLUMNS, actions)
@@ -113,8 +112,8 @@ def write_plan_files(plan: Plan, run_dir: Path) -> PlanFiles:
         _charts(plan, totals),
         [*(block for block in summary if isinstance(block, Sheet)), action_sheet, blocked_sheet],
     )
-    html = _atomic_write(run_dir / "plan.html", page.encode())
-    sha = _atomic_write(run_dir / PLAN_SHA256, f"{digest}  {PLAN_JSON}\n".encode())
+    html = write_bytes(run_dir / "plan.html", page.encode())
+    sha = write_bytes(run_dir / PLAN_SHA256, f"{digest}  {PLAN_JSON}\n".encode())
     return PlanFiles(run_dir / PLAN_JSON, sha, xlsx, csv, html, digest)
 
 
@@ -284,16 +283,3 @@ def _charts(plan: Plan, totals: list[dict[str, object]]) -> list[Chart]:
     ]
     counts = plan.counts_by_decision()
     return [*charts, Chart("Rows per decision", "bar", list(counts), list(counts.values()), unit="rows")]
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    """Replace `path` whole: a crash mid-write never leaves a half file that looks whole."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path

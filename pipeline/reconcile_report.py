@@ -10,8 +10,6 @@ written.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +20,7 @@ from pipeline import approval
 from pipeline.reconcile import QUIET, STATUSES, ZERO, ReconciledRow, Reconciliation, RefundTransaction
 from pipeline.reports import Chart, Column, Sheet, render_page, write_csv, write_workbook
 from pipeline.reports.cells import money_text
+from pipeline.reports.files import write_bytes
 
 _C = {
     c.key: c
@@ -243,7 +242,7 @@ def write_reports(
         [exceptions, *(block for block in summary if isinstance(block, Sheet))],
         row_limit=HTML_ROW_LIMIT,
     )
-    html = _atomic_write(run_dir / "report.html", page.encode())
+    html = write_bytes(run_dir / "report.html", page.encode())
     return ReportFiles(xlsx, csv, tx_csv, customers, html)
 
 
@@ -478,18 +477,6 @@ def _charts(result: Reconciliation, totals: list[dict[str, Any]]) -> list[Chart]
             )
         )
     return charts
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
 
 
 __all__ = ["STATUSES", "ReportFiles", "customer_rows", "order_row", "transaction_row", "write_reports"]

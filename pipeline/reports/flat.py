@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
 from pipeline.reports.cells import as_date, csv_text, number, plain
+from pipeline.reports.files import replacing
 from pipeline.reports.table import Column, Row
 
 #: The BOM makes Excel read UTF-8 (not the local code page); Python reads it with `utf-8-sig`.
@@ -29,17 +28,11 @@ def write_csv(
     run as a formula gets OWASP's leading `'` (see `cells.csv_text`; `cells.from_csv_text` undoes it).
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:  # a crash mid-write must not leave a half file that looks whole
-        with os.fdopen(handle, "w", encoding=ENCODING, newline="") as stream:
-            writer = csv.writer(stream)  # `,` and quoting as Excel and the csv module expect
-            writer.writerow(csv_text(column.key if header == "key" else column.title) for column in columns)
-            for row in rows:
-                writer.writerow(cell(column, row.get(column.key)) for column in columns)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with replacing(path) as temporary, open(temporary, "w", encoding=ENCODING, newline="") as stream:
+        writer = csv.writer(stream)  # `,` and quoting as Excel and the csv module expect
+        writer.writerow(csv_text(column.key if header == "key" else column.title) for column in columns)
+        for row in rows:
+            writer.writerow(cell(column, row.get(column.key)) for column in columns)
     return path
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +18,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from pipeline import currencies
 from pipeline.reports.cells import FORMULA_STARTS, as_date, display, number, xlsx_text
+from pipeline.reports.files import replacing
 from pipeline.reports.table import Column, Row, Sheet
 
 #: A Summary item: a `(label, value)` line, or a small titled table (its `name` is the title).
@@ -64,14 +63,8 @@ def write_workbook(
         write_blocks(workbook.create_sheet("Summary"), summary, heading=title or "Summary")
     for sheet in sheets:
         _write_sheet(workbook.create_sheet(sheet.name), sheet)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:  # a crash mid-write must not leave a half report that looks whole
+    with replacing(path) as temporary:
         workbook.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return path
 
 

@@ -1,0 +1,29 @@
+"""Report files are replaced whole: a crash mid-write never leaves a half file that looks whole."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; on success it replaces `path`, otherwise it is removed."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Replace `path` with `data`, whole."""
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)
+    return path
