@@ -143,7 +143,7 @@ def action_row(row: PlannedRow) -> dict[str, object]:
         "notify": "yes" if notified else "no",
         "restock": _units(row, steps),
         "cancel_reason": str(cancel.reason) if cancel is not None and cancel.reason else None,
-        "note": _without_key(note, row.action.action_key),
+        "note": _without_key(note or "", row.action.action_key),
         "action_key": row.action.action_key,
         "message": row.message,
     }

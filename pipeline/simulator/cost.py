@@ -6,7 +6,7 @@ Rules from shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits, calibrate
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -96,9 +96,9 @@ class _Coster:
             return 0
         actual, total = data is not None, 0
         for key, field_def, nodes in self._fields(root, [op.selection_set]):
-            if actual and key not in data:
+            if data is not None and key not in data:
                 continue
-            value = data.get(key) if actual else None
+            value = data.get(key) if data is not None else None
             if op.operation == OperationType.MUTATION:
                 # The mutation's 10 points cover its payload object and the objects right under it.
                 base = FIELD_COSTS.get((root.name, nodes[0].name.value), MUTATION_COST)
@@ -113,7 +113,7 @@ class _Coster:
         if own is not None or is_leaf_type(named):
             return own or 0
         if _is_connection(named):
-            return self._connection(named, nodes, value, actual)
+            return self._connection(cast(GraphQLObjectType, named), nodes, value, actual)
         if actual and value is None:
             # Nothing below a null is resolved, but the field itself was.
             return 0 if named.name in FREE_TYPES else 1

@@ -271,20 +271,20 @@ def cut(real_sdl: str) -> str:
             if name not in FIELDS:
                 raise KeyError(f"{name} is reached but not listed in FIELDS: list the fields it needs")
             keep = FIELDS[name]
-            fields = [f for f in node.fields if f.name.value in keep]
-            missing = set(keep) - {f.name.value for f in fields}
+            kept = [f for f in node.fields or () if f.name.value in keep]
+            missing = set(keep) - {f.name.value for f in kept}
             if missing:
                 raise KeyError(f"{name} has no fields {sorted(missing)} in Shopify's schema")
-            fields = [_strip(f, arguments=tuple(_strip(a) for a in f.arguments or ())) for f in fields]
+            stripped = tuple(_strip(f, arguments=tuple(_strip(a) for a in f.arguments or ())) for f in kept)
             interfaces = tuple(i for i in node.interfaces or () if i.name.value in FIELDS)
-            node = _strip(node, fields=tuple(fields), interfaces=interfaces)
-            for f in fields:
+            node = _strip(node, fields=stripped, interfaces=interfaces)
+            for f in stripped:
                 queue.append(_named(f.type))
                 queue.extend(_named(a.type) for a in f.arguments)
         elif isinstance(node, InputObjectTypeDefinitionNode):
-            fields = tuple(_strip(f) for f in node.fields or ())
-            node = _strip(node, fields=fields)
-            queue.extend(_named(f.type) for f in fields)
+            inputs = tuple(_strip(f) for f in node.fields or ())
+            node = _strip(node, fields=inputs)
+            queue.extend(_named(f.type) for f in inputs)
         elif isinstance(node, EnumTypeDefinitionNode):
             node = _strip(node, values=tuple(_strip(v) for v in node.values or ()))
         elif isinstance(node, ScalarTypeDefinitionNode):

@@ -8,13 +8,14 @@ The shapes come from real answers in ../shared/shopify/recorded: `undefinedField
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     ArgumentNode,
     DocumentNode,
     FieldNode,
     GraphQLError,
+    GraphQLInputType,
     GraphQLSchema,
     Node,
     ObjectFieldNode,
@@ -67,7 +68,8 @@ def variable_errors(
         def on_error(error: GraphQLError, path: list[str | int], problems: list = problems) -> None:
             problems.append(_problem(error.message, list(path)))
 
-        validate_input_value(None if value is Undefined else value, var_type, on_error, hide_suggestions=True)
+        checked = cast(GraphQLInputType, var_type)  # a variable's type is an input type, by validation
+        validate_input_value(None if value is Undefined else value, checked, on_error, hide_suggestions=True)
         if not problems:
             continue
         message = f"Variable ${name} of type {print_ast(definition.type)} was provided invalid value"
