@@ -26,8 +26,18 @@ def _execute(run_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "SHOPIFY_ACCESS_TOKEN": TOKEN}
     env.pop("SHOPIFY_SHOP", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "execute", str(run_dir), "--yes", "--concurrency", "8",
-         "--job-wait", "1"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "execute",
+            str(run_dir),
+            "--yes",
+            "--concurrency",
+            "8",
+            "--job-wait",
+            "1",
+        ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
