@@ -16,16 +16,33 @@ from pathlib import Path
 from typing import Any
 
 Figure = dict[str, Any]
-NOT_YET = ("plan", "execute", "reconcile")
+NOT_YET: tuple[str, ...] = ()
 
 
-def _input_figures() -> list[Figure]:
+def _input_figures(quick: bool = False) -> list[Figure]:
     from pipeline.bench_input import bench_validate_csv, bench_validate_xlsx
 
     return [*bench_validate_csv(), *bench_validate_xlsx()]
 
 
-SUITES: list[tuple[str, Callable[[], list[Figure]]]] = [("validate", _input_figures)]
+def _plan_figures(quick: bool = False) -> list[Figure]:
+    from pipeline.bench_stages import plan_figures
+
+    return plan_figures(quick)
+
+
+def _execute_figures(quick: bool = False) -> list[Figure]:
+    from pipeline.bench_stages import execute_figures
+
+    return execute_figures(quick)
+
+
+# Each suite takes `quick` (`--quick`: stage sizes ÷ 10 for a fast look).
+SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
+    ("validate", _input_figures),
+    ("plan", _plan_figures),
+    ("execute", _execute_figures),
+]
 
 
 def machine() -> str:
@@ -33,11 +50,11 @@ def machine() -> str:
     return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def run(out: Path = Path("reports/bench.json")) -> int:
+def run(out: Path = Path("reports/bench.json"), quick: bool = False) -> int:
     figures: list[Figure] = []
     for name, suite in SUITES:
         print(f"measuring {name} ...", flush=True)
-        figures.extend(suite())
+        figures.extend(suite(quick))
     for stage in NOT_YET:
         figures.append(
             {
@@ -72,4 +89,4 @@ def run(out: Path = Path("reports/bench.json")) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(quick="--quick" in sys.argv[1:]))

@@ -120,6 +120,8 @@ class ShopifyClient:
         self._http = httpx.Client(
             transport=transport,
             timeout=settings.timeout,
+            # Keep a connection per worker alive: a new TLS handshake per request would waste time.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
             verify=True,  # never configurable: the token must not travel over unverified TLS
             headers={
                 "X-Shopify-Access-Token": settings.token.reveal(),

@@ -24,6 +24,7 @@ from pipeline.simulator.faults import Fault, FaultInjector, FaultSpec
 from pipeline.simulator.syntax import shopify_validate, variable_errors
 
 DEFAULT_TOKEN = "shpat_simulator"
+DOCUMENT_CACHE = 256
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-(?:01|04|07|10)|unstable)/graphql\.json$")
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 # Shopify's own wording for a bad token (REST and GraphQL Admin answer the same).
@@ -91,6 +92,7 @@ class Simulator:
         self._sleep = sleep
         self._jitter = random.Random(self.config.faults.seed)
         self._lock = threading.Lock()  # one writer at a time, like a row lock per shop
+        self._documents: dict[str, tuple[DocumentNode, list[dict[str, Any]]]] = {}
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         """Answer one HTTP request."""
@@ -126,7 +128,7 @@ class Simulator:
         except (ValueError, KeyError, TypeError, AttributeError):
             return Reply.json(400, {"errors": {"query": "Required parameter missing or invalid"}})
         try:
-            document = parse(query)
+            document, errors = self._checked(query)
         except GraphQLError as exc:
             return self._errors([_syntax_error(exc)])
         operation = _operation(document, operation_name)
@@ -134,7 +136,6 @@ class Simulator:
         fault = self.faults.before(is_mutation)
         if fault in (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503):
             return self.faults.reply(fault)
-        errors = shopify_validate(self.api.schema, document)
         if not errors and operation is not None:
             errors = variable_errors(self.api.schema, operation, variables)
         if errors:
@@ -161,6 +162,20 @@ class Simulator:
         if is_mutation and self.faults.lose_answer(is_mutation):
             return Reply(reply.status, reply.body, reply.headers, lost=True)
         return reply
+
+    def _checked(self, query: str) -> tuple[DocumentNode, list[dict[str, Any]]]:
+        """The parsed document and its validation errors, computed once per distinct document text:
+        a client sends the same few documents thousands of times, and validation is most of the CPU."""
+        with self._lock:
+            known = self._documents.get(query)
+        if known is None:
+            document = parse(query)
+            known = (document, shopify_validate(self.api.schema, document))
+            with self._lock:
+                if len(self._documents) >= DOCUMENT_CACHE:
+                    self._documents.pop(next(iter(self._documents)))
+                self._documents[query] = known
+        return known
 
     def _errors(self, errors: list[dict[str, Any]]) -> Reply:
         """A document Shopify refuses before execution: no `data`, no cost (as recorded)."""

@@ -8,6 +8,7 @@ Shopify's: a leading `#` is ignored and the value matches as a prefix (`name:100
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -95,6 +96,39 @@ def evaluate(node: Node | None, match: Callable[[Term], bool]) -> bool:
 
 def _norm_name(value: str) -> str:
     return value.strip().lstrip("#").casefold()
+
+
+def name_prefixes(node: Node | None) -> list[str] | None:
+    """The normalised values of a query made only of OR-joined `name:` terms (the planner's
+    lookup), so it can be answered from a sorted index; None for any other query."""
+    if node is None:
+        return None
+    if node[0] == "term":
+        field, _op, value = node[1]
+        return [_norm_name(value)] if field == "name" else None
+    if node[0] != "or":
+        return None
+    values: list[str] = []
+    for child in node[1:]:
+        more = name_prefixes(child)
+        if more is None:
+            return None
+        values.extend(more)
+    return values
+
+
+def orders_named(orders: list[Order], prefixes: list[str]) -> list[Order]:
+    """Orders whose normalised name starts with any prefix: `name:` semantics, by bisection."""
+    index = sorted((_norm_name(o.name), o.id) for o in orders)
+    keys = [key for key, _ in index]
+    by_id = {o.id: o for o in orders}
+    found: dict[int, Order] = {}
+    for prefix in prefixes:
+        at = bisect.bisect_left(keys, prefix)
+        while at < len(keys) and keys[at].startswith(prefix):
+            found[index[at][1]] = by_id[index[at][1]]
+            at += 1
+    return [o for o in orders if o.id in found]
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:

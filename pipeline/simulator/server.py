@@ -43,6 +43,8 @@ class SimulatorServer(ThreadingHTTPServer):
     """A threaded HTTP server bound to 127.0.0.1 (port 0 picks a free one)."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when dozens of requests arrive at once.
+    request_queue_size = 256
 
     def __init__(self, simulator: Simulator, port: int = 0) -> None:
         super().__init__((LOOPBACK, port), _RequestHandler)
