@@ -74,9 +74,14 @@ class TransientError(ShopifyError):
 class ThrottledError(TransientError):
     """THROTTLED (HTTP 200) or HTTP 429: not executed; wait `retry_after` seconds."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
+    def __init__(
+        self, message: str, retry_after: float, requested: float | None = None, maximum: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # A request that costs more than the whole bucket can never run as is: split it, don't wait.
+        self.too_big = bool(requested and maximum and requested > maximum)
+        self.retryable = not self.too_big
 
 
 class ServerError(TransientError):

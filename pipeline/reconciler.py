@@ -8,7 +8,7 @@ shows is read again alone with larger pages. The comparison is `reconcile.py`; t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from pipeline import approval
+from pipeline.errors import ThrottledError
 from pipeline.journal import Journal
 from pipeline.plan_files import load_plan
 from pipeline.reconcile import Reconciliation, reconcile
@@ -85,24 +86,30 @@ class _Reader:
         self.client, self.progress, self.points = client, progress, 0
 
     def read(self, ids: Sequence[str], *, one_by_one: bool = False) -> dict[str, dict[str, Any] | None]:
-        """Every id's node (None when Shopify has no such node), `MAX_IDS` a call."""
+        """Every id's node (None when Shopify has no such node), at most `MAX_IDS` a call.
+
+        A call that costs more than the shop's whole bucket is split in halves until it fits."""
         found: dict[str, dict[str, Any] | None] = {}
         size, pages = (1, LARGE_PAGE) if one_by_one else (MAX_IDS, PAGE)
-        for batch in _chunks(ids, size):
-            result = execute_with_retry(
-                self.client, "OrdersReconcile", {"ids": batch, **pages}, mutation=False
-            )
+        start = 0
+        while start < len(ids):
+            batch = list(ids[start : start + size])
+            try:
+                result = execute_with_retry(
+                    self.client, "OrdersReconcile", {"ids": batch, **pages}, mutation=False
+                )
+            except ThrottledError as exc:
+                if not exc.too_big or len(batch) == 1:
+                    raise
+                size = max(1, len(batch) // 2)
+                continue
             if result.cost is not None:
                 self.points += int(result.cost.actual or 0)
             for node_id, node in zip(batch, result.data["nodes"], strict=True):
                 found[node_id] = node
             self.progress(sum(1 for i in batch if "/Order/" in i))
+            start += len(batch)
         return found
-
-
-def _chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
 
 
 def _truncated(order: Mapping[str, Any] | None) -> bool:

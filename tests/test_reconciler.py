@@ -236,3 +236,13 @@ def test_the_command_prints_counts_and_exits_by_exceptions(tmp_path, served):
     dirty = runner.invoke(cli, ["reconcile", str(run_dir)])
     assert dirty.exit_code == 1
     assert "duplicate 1" in dirty.output and "report:" in dirty.output
+
+
+def test_a_small_bucket_gets_calls_sized_to_fit(tmp_path):
+    sim, run_dir = executed(tmp_path, seed=4, rows=80)
+    # A shop whose bucket holds 150 points: a 250-id read (about 450 points) could never run.
+    sim.bucket = type(sim.bucket)(150, 5000)
+    result = reconciled(sim, run_dir)
+    assert result.all_matched and result.orders_read > 40
+    # Only the calls too big for the bucket were refused (they cannot run at any pace), then split.
+    assert 0 < sim.stats.throttled <= 4

@@ -210,7 +210,13 @@ class ShopifyClient:
             codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
             message = self._scrub("; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict)))
             if "THROTTLED" in codes:
-                raise ThrottledError(f"{where}: throttled", retry_after=_throttle_wait(cost))
+                requested, maximum = (cost.requested, cost.maximum) if cost is not None else (None, None)
+                raise ThrottledError(
+                    f"{where}: throttled",
+                    retry_after=_throttle_wait(cost),
+                    requested=requested,
+                    maximum=maximum,
+                )
             if "MAX_COST_EXCEEDED" in codes:
                 raise MaxCostExceededError(f"{where}: {message}", errors)
             if "ACCESS_DENIED" in codes:

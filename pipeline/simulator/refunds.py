@@ -164,6 +164,8 @@ def write_refund(
         )
         order.transactions.append(t)
         refund.transaction_ids.append(t.id)
+        if pending:
+            store.track(unsettled_order=order.id)
     order.refunds.append(refund)
     order.updated_at = now
     return refund

@@ -88,6 +88,7 @@ def order_cancel(store: Store, args: dict[str, Any]) -> CancelResult:
         staff_note=note,
     )
     store.jobs[job.id] = job
+    store.track(job=job.id)
     order.cancelling_job = job.id
     return CancelResult(job)
 

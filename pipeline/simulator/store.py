@@ -211,6 +211,10 @@ class Store:
     clock: Clock = field(default=utc_clock, repr=False, compare=False)
     cancel_delay: timedelta = field(default=timedelta(seconds=0.2), compare=False)
     refund_settle_delay: timedelta = field(default=timedelta(seconds=30), compare=False)
+    # What `tick` may have to settle, so it need not scan the whole shop on every request.
+    # None until the first tick, which scans once (a loaded store may hold open work).
+    unsettled: set[int] | None = field(default=None, repr=False, compare=False)
+    open_jobs: set[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path, clock: Clock = utc_clock) -> Store:
@@ -269,10 +273,31 @@ class Store:
         from pipeline.simulator.rules import complete_cancel  # rules imports this module
 
         now = self.now()
-        for job in sorted(self.jobs.values(), key=lambda j: (j.due_at, j.id)):
-            if not job.done and job.due_at <= now:
+        if self.open_jobs is None or self.unsettled is None:
+            self.open_jobs = {j.id for j in self.jobs.values() if not j.done}
+            self.unsettled = {
+                o.id for o in self.orders.values() if any(t.settles_at is not None for t in o.transactions)
+            }
+        due = sorted(
+            (self.jobs[i] for i in self.open_jobs if self.jobs[i].due_at <= now),
+            key=lambda j: (j.due_at, j.id),
+        )
+        for job in due:
+            self.open_jobs.discard(job.id)
+            if not job.done:
                 complete_cancel(self, job)
-        for order in self.orders.values():
-            for txn in order.transactions:
+        for order_id in list(self.unsettled):
+            waiting = False
+            for txn in self.orders[order_id].transactions:
                 if txn.status == "PENDING" and txn.settles_at is not None and txn.settles_at <= now:
                     txn.status, txn.settles_at = "SUCCESS", None
+                waiting = waiting or txn.settles_at is not None
+            if not waiting:
+                self.unsettled.discard(order_id)
+
+    def track(self, *, job: str | None = None, unsettled_order: int | None = None) -> None:
+        """Tell `tick` about new open work: a cancel job, or an order with a refund that will settle."""
+        if job is not None and self.open_jobs is not None:
+            self.open_jobs.add(job)
+        if unsettled_order is not None and self.unsettled is not None:
+            self.unsettled.add(unsettled_order)
