@@ -156,29 +156,58 @@ def _plan(input_path: Path, url: str, out: Path, transport: Any = None) -> tuple
 
 
 def bench_plan(rows: int = 2000, rate: float = 100.0, bucket: float = 2000.0) -> list[Figure]:
-    """Points per order and elapsed seconds of `plan` for a stock-out file, at Standard's bucket."""
+    """Points per order and elapsed seconds of `plan` for a stock-out file, at Standard's bucket.
+
+    The Shopify part (lookups and decisions) is held to the minimum; reading the file and writing
+    the five plan files are local work, reported beside it."""
+    from pipeline.lookup import Lookup
+    from pipeline.plan_files import write_plan_files
+    from pipeline.planner import make_plan
+    from pipeline.reader import read_input
+    from pipeline.rows import Defaults
+    from pipeline.shopify.client import ShopifyClient
+    from pipeline.validate import validate_table
+
     label = f"plan {rows:,} rows @{rate:g}/s"
     with tempfile.TemporaryDirectory() as directory, watching() as watch:
         store, source = stock_out(Path(directory), rows)
         with served(store, rate, bucket) as url:
             started = time.perf_counter()
-            plan, _run_dir = _plan(source, url, Path(directory) / "runs")
-            elapsed = time.perf_counter() - started
+            valid = validate_table(read_input([source]), Defaults()).rows
+            looking = time.perf_counter()
+            with ShopifyClient(connection(url)) as client:
+                plan = make_plan(
+                    valid,
+                    Lookup(client),
+                    run_id="bench",
+                    shop="bench",
+                    api_version="2026-07",
+                    input_name=source.name,
+                    input_sha256="",
+                )
+            looked = time.perf_counter()
+            out = Path(directory) / "run"
+            out.mkdir()
+            write_plan_files(plan, out)
+            finished = time.perf_counter()
             spent = stats(url)
     executable = sum(1 for r in plan.rows if r.decision.value == "execute")
     points, requests = float(spent["points_spent"]), int(spent["requests"])
     minimum = plan_minimum(points, bucket, rate, requests, LATENCY_MS / 1000, LOOKUP_WORKERS)
+    shopify = looked - looking
     per_order = points / rows
     return [
         figure(f"{label}: points per order", per_order, "pt", 12, 12, per_order <= 12),
         figure(
-            f"{label}: elapsed vs minimum",
-            elapsed,
+            f"{label}: lookups elapsed vs minimum",
+            shopify,
             "s",
             round(1.1 * minimum, 2),
             round(minimum, 2),
-            elapsed <= 1.1 * minimum,
+            shopify <= 1.1 * minimum,
         ),
+        figure(f"{label}: reading + validating", looking - started, "s", "info", "", True),
+        figure(f"{label}: writing the 5 plan files", finished - looked, "s", "info", "", True),
         figure(f"{label}: THROTTLED to user", watch.count, "", 0, 0, watch.count == 0),
         figure(f"{label}: rows executable", executable, "rows", rows, rows, executable == rows),
     ]

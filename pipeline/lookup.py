@@ -25,7 +25,7 @@ NAMES_PER_QUERY = 40  # 40 names, up to 80 terms: Shopify documents no cap, so s
 PAGE_SIZE = 250
 IDS_PER_QUERY = 250
 LINE_ITEMS_PER_PAGE = 250
-LOOKUP_WORKERS = 4
+LOOKUP_WORKERS = 8
 
 Progress = Callable[[int], None]
 

@@ -71,7 +71,7 @@ def ok(data: dict) -> httpx.Response:
 def test_success_posts_the_document_with_the_token_and_returns_data_and_cost():
     seen: list[httpx.Request] = []
     client = client_answering(ok({"job": {"id": "gid://shopify/Job/1", "done": True}}), seen=seen)
-    result = client.execute("JobStatus", {"id": "gid://shopify/Job/1"}, mutation=False)
+    result = client.execute("OrderCancelled", {"id": "gid://shopify/Job/1"}, mutation=False)
     assert result.data == {"job": {"id": "gid://shopify/Job/1", "done": True}}
     assert result.cost is not None and result.cost.available == 1990 and result.cost.restore_rate == 100
     request = seen[0]
@@ -79,7 +79,7 @@ def test_success_posts_the_document_with_the_token_and_returns_data_and_cost():
     assert str(request.url) == "https://mystore.myshopify.com/admin/api/2026-07/graphql.json"
     assert request.headers["X-Shopify-Access-Token"] == TOKEN
     body = json.loads(request.content)
-    assert "query JobStatus(" in body["query"]
+    assert "query OrderCancelled(" in body["query"]
     assert body["variables"] == {"id": "gid://shopify/Job/1"}
     assert client.governor.snapshot().in_flight == 0
 
@@ -115,7 +115,7 @@ def test_user_errors_are_data_not_exceptions():
 def test_throttled_body_waits_what_the_bucket_needs_and_resyncs_the_governor():
     client = client_answering(httpx.Response(200, json=THROTTLED))
     with pytest.raises(ThrottledError) as caught:
-        client.execute("JobStatus", {"id": "gid://shopify/Job/1"}, mutation=False)
+        client.execute("OrderCancelled", {"id": "gid://shopify/Job/1"}, mutation=False)
     assert caught.value.retry_after == pytest.approx((752 - 666) / 50.0)
     snapshot = client.governor.snapshot()
     assert snapshot.maximum == 1000.0 and snapshot.restore_rate == 50.0
@@ -135,13 +135,13 @@ def test_auth_failures(status):
         httpx.Response(status, json={"errors": "[API] Invalid API key or access token"})
     )
     with pytest.raises(AuthError):
-        client.execute("JobStatus", {"id": "x"}, mutation=False)
+        client.execute("OrderCancelled", {"id": "x"}, mutation=False)
 
 
 @pytest.mark.parametrize(("mutation", "expected"), [(False, ServerError), (True, OutcomeUnknownError)])
 def test_503_html_page(mutation, expected):
     client = client_answering(httpx.Response(503, text=HTML_503, headers={"Content-Type": "text/html"}))
-    name, variables = ("OrderCancel", CANCEL) if mutation else ("JobStatus", {"id": "x"})
+    name, variables = ("OrderCancel", CANCEL) if mutation else ("OrderCancelled", {"id": "x"})
     with pytest.raises(expected) as caught:
         client.execute(name, variables, mutation=mutation)
     assert type(caught.value) is expected
@@ -150,7 +150,7 @@ def test_503_html_page(mutation, expected):
 def test_non_json_200_on_a_query_is_a_server_error():
     client = client_answering(httpx.Response(200, text="<html>maintenance</html>"))
     with pytest.raises(ServerError):
-        client.execute("JobStatus", {"id": "x"}, mutation=False)
+        client.execute("OrderCancelled", {"id": "x"}, mutation=False)
 
 
 def test_timeout_on_a_mutation_is_an_unknown_outcome():
@@ -173,7 +173,7 @@ def test_timeout_on_a_query_is_retried():
     client = client_answering(httpx.ReadTimeout("timed out"), answer, seen=seen)
     sleeps: list[float] = []
     result = execute_with_retry(
-        client, "JobStatus", {"id": "x"}, mutation=False, policy=retrying(sleep=sleeps.append)
+        client, "OrderCancelled", {"id": "x"}, mutation=False, policy=retrying(sleep=sleeps.append)
     )
     assert result.data["job"]["done"] is True
     assert len(seen) == 2 and len(sleeps) == 1
@@ -190,7 +190,7 @@ def test_top_level_errors(code, expected):
     }
     client = client_answering(httpx.Response(200, json={"errors": [error]}))
     with pytest.raises(expected):
-        client.execute("JobStatus", {"id": "x"}, mutation=False)
+        client.execute("OrderCancelled", {"id": "x"}, mutation=False)
 
 
 def test_internal_server_error_in_body():
@@ -198,13 +198,17 @@ def test_internal_server_error_in_body():
     with pytest.raises(OutcomeUnknownError):
         client_answering(httpx.Response(200, json=body)).execute("OrderCancel", CANCEL, mutation=True)
     with pytest.raises(ServerError):
-        client_answering(httpx.Response(200, json=body)).execute("JobStatus", {"id": "x"}, mutation=False)
+        client_answering(httpx.Response(200, json=body)).execute(
+            "OrderCancelled", {"id": "x"}, mutation=False
+        )
 
 
 @pytest.mark.parametrize("status", [402, 404, 423])
 def test_terminal_statuses(status):
     with pytest.raises(ShopifyError) as caught:
-        client_answering(httpx.Response(status, text="")).execute("JobStatus", {"id": "x"}, mutation=False)
+        client_answering(httpx.Response(status, text="")).execute(
+            "OrderCancelled", {"id": "x"}, mutation=False
+        )
     assert not caught.value.retryable
 
 
@@ -235,7 +239,7 @@ PLANTED_FAILURES = [
 def test_the_planted_token_never_leaks(answer, mutation, caplog):
     caplog.set_level(logging.DEBUG)
     client = client_answering(answer)
-    name, variables = ("OrderCancel", CANCEL) if mutation else ("JobStatus", {"id": "x"})
+    name, variables = ("OrderCancel", CANCEL) if mutation else ("OrderCancelled", {"id": "x"})
     with pytest.raises(ShopifyError) as caught:
         client.execute(name, variables, mutation=mutation)
     shown = [str(caught.value), repr(caught.value), "".join(traceback.format_exception(caught.value))]

@@ -42,7 +42,7 @@ class FakeClock:
 class FakeShopify:
     """Shopify's leaky bucket: requested cost checked first, actual cost kept, THROTTLED when short."""
 
-    COSTS = {"TagsAdd": (10, 10), "JobStatus": (1, 1), "OrderDriftRead": (3, 2)}  # requested, actual
+    COSTS = {"TagsAdd": (10, 10), "OrderCancelled": (1, 1), "OrderDriftRead": (3, 2)}  # requested, actual
 
     def __init__(self, clock: FakeClock, maximum: float, rate: float) -> None:
         self.clock, self.maximum, self.rate = clock, maximum, rate
@@ -83,7 +83,7 @@ def test_many_threads_small_bucket_never_throttled_and_drained_at_the_restore_ra
     calls = [
         ("TagsAdd", {"id": "gid://shopify/Order/1", "tags": ["bulkcancel"]}, True),
         ("OrderDriftRead", {"id": "gid://shopify/Order/1"}, False),
-        ("JobStatus", {"id": "gid://shopify/Job/1"}, False),
+        ("OrderCancelled", {"id": "gid://shopify/Job/1"}, False),
     ] * 100
     with ThreadPoolExecutor(threads) as pool:
         futures = [
