@@ -48,3 +48,14 @@ def test_every_refund_create_carries_an_idempotency_key(path: Path):
     if "refundCreate" in text:
         assert "@idempotent(key: $idempotencyKey)" in text
         assert "$idempotencyKey: String!" in text
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=IDS)
+def test_valid_on_the_simulators_schema(path: Path):
+    """The simulator serves every document the pipeline sends (it runs without ../shared too)."""
+    from graphql import build_schema
+
+    from pipeline.simulator.subset import SCHEMA_PATH
+
+    schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert [str(e) for e in validate(schema, parse(path.read_text(encoding="utf-8")))] == []
