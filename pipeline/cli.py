@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -157,33 +158,28 @@ def validate(
     _report_invalid(table, result, out, as_json)
 
 
+def _plan_options(command: Callable) -> Callable:
+    """What `plan` and `run` share: the input options, the connection, test orders, where runs go."""
+    options = [
+        _input_options,
+        _connection_options,
+        click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default)."),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("reports"),
+            show_default=True,
+            help="Root folder of run directories.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command()
-@_input_options
-@_connection_options
-@click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Root folder of run directories.",
-)
-def plan(
-    inputs: tuple[Path, ...],
-    sheet: str | None,
-    default_mode: str | None,
-    restock: bool,
-    notify: bool,
-    reason: str,
-    as_json: bool,
-    shop: str | None,
-    token_file: Path | None,
-    api_version: str | None,
-    timeout: float | None,
-    include_test: bool,
-    out: Path,
-    only_sku: tuple[str, ...],
-) -> None:
+@_plan_options
+def plan(**options: Any) -> None:
     """Validate, look every order up in Shopify, decide, and write the plan files. Never writes to Shopify.
 
     \b
@@ -191,29 +187,37 @@ def plan(
       export SHOPIFY_ACCESS_TOKEN=shpat_...   # or --token-file token.txt
       bulkcancel plan inputs/cancellations.xlsx --shop mystore --notify
     """
+    _make_plan(options, _connection(options))
+
+
+def _connection(options: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The connection settings from the command's options (and the environment)."""
     from pipeline.settings import ConnectionSettings
 
-    settings = ConnectionSettings.from_options(
-        shop=shop, token_file=token_file, api_version=api_version, timeout=timeout
-    )
-    _make_plan(
-        inputs, sheet, default_mode, restock, notify, reason, as_json, settings, include_test, out, only_sku
-    )
+    keys = ("shop", "token_file", "api_version", "timeout")
+    return ConnectionSettings.from_options(**{key: options[key] for key in keys})
 
 
-def _make_plan(
-    inputs, sheet, default_mode, restock, notify, reason, as_json, settings, include_test, out, only_sku
-):  # type: ignore[no-untyped-def]
+def _make_plan(options: dict[str, Any], settings) -> Path:  # type: ignore[no-untyped-def]
     """validate → look up → decide → plan files; prints the summary; returns the run directory."""
     from pipeline.plan_report import summary_json, summary_lines
     from pipeline.planner import plan_input
 
-    table, result = _read_and_validate(inputs, sheet, default_mode, restock, notify, reason, only_sku)
+    out, as_json, only_sku = options["out"], options["as_json"], options["only_sku"]
+    table, result = _read_and_validate(
+        options["inputs"],
+        options["sheet"],
+        options["default_mode"],
+        options["restock"],
+        options["notify"],
+        options["reason"],
+        only_sku,
+    )
     _report_invalid(table, result, out, as_json)
     rows = result.rows
     with click.progressbar(length=len(rows), label="looking up orders", file=sys.stderr) as bar:
         the_plan, run_dir = plan_input(
-            table, rows, settings, out, include_test=include_test, progress=bar.update
+            table, rows, settings, out, include_test=options["include_test"], progress=bar.update
         )
     if as_json:
         click.echo(json.dumps(summary_json(the_plan, run_dir), ensure_ascii=False, indent=2))
@@ -329,16 +333,7 @@ def _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, 
 
 
 @cli.command()
-@_input_options
-@_connection_options
-@click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Root folder of run directories.",
-)
+@_plan_options
 @click.option("--execute", "then_execute", is_flag=True, help="After planning, execute and reconcile.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before executing.")
 @click.option(
@@ -349,42 +344,18 @@ def _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, 
     help="Orders processed at once.",
 )
 @click.option("--max-total", help="Refuse if the refund total in any currency is above this amount.")
-def run(
-    inputs: tuple[Path, ...],
-    sheet: str | None,
-    default_mode: str | None,
-    restock: bool,
-    notify: bool,
-    reason: str,
-    as_json: bool,
-    shop: str | None,
-    token_file: Path | None,
-    api_version: str | None,
-    timeout: float | None,
-    include_test: bool,
-    out: Path,
-    then_execute: bool,
-    yes: bool,
-    concurrency: int,
-    max_total: str | None,
-    only_sku: tuple[str, ...],
-) -> None:
+def run(then_execute: bool, yes: bool, concurrency: int, max_total: str | None, **options: Any) -> None:
     """Plan, then (with --execute) execute and reconcile, in one command.
 
     \b
     Example:
       bulkcancel run inputs/cancellations.xlsx --shop mystore --execute
     """
-    from pipeline.settings import ConnectionSettings
-
-    settings = ConnectionSettings.from_options(
-        shop=shop, token_file=token_file, api_version=api_version, timeout=timeout
-    )
-    run_dir = _make_plan(
-        inputs, sheet, default_mode, restock, notify, reason, as_json, settings, include_test, out, only_sku
-    )
+    settings = _connection(options)
+    run_dir = _make_plan(options, settings)
     if not then_execute:
         return
+    as_json = options["as_json"]
     executed = _execute(run_dir, settings, yes, concurrency, max_total, 24.0, 30.0, as_json)
     reconciled = _reconcile(run_dir, settings, as_json)
     sys.exit(0 if executed.all_done and reconciled.all_matched else 1)

@@ -117,3 +117,19 @@ def test_a_wrong_token_stops_with_one_line(shop, tmp_path):
     assert result.returncode == 1
     assert "access token was refused" in result.stderr and "shpat_wrong_wrong" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_plans_executes_and_reconciles_in_one_command(shop, tmp_path):
+    result = bulkcancel(
+        "run",
+        str(INPUTS / "annulations_rupture.csv"),
+        "--shop",
+        shop.url,
+        "--out",
+        str(tmp_path),
+        "--execute",
+        "--yes",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "actions: done" in result.stdout and "rows: matched" in result.stdout
+    assert "Traceback" not in result.stderr
