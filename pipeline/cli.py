@@ -249,54 +249,61 @@ def _settings_for_run(
     return plan, settings
 
 
+def _execution_options(command: Callable) -> Callable:
+    """What `execute` and `run --execute` share: confirmation, pace, and the safety limits."""
+    options = [
+        click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts)."),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 64),
+            default=8,
+            show_default=True,
+            help="Orders processed at once (the cost governor paces them).",
+        ),
+        click.option("--max-total", help="Refuse if the refund total in any currency is above this amount."),
+        click.option(
+            "--max-age",
+            type=float,
+            default=24.0,
+            show_default=True,
+            help="Refuse a plan older than this many hours.",
+        ),
+        click.option(
+            "--job-wait",
+            type=float,
+            default=30.0,
+            show_default=True,
+            help="Seconds to wait for a cancel job (or to prove a lost cancel never happened).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+_EXECUTION_KEYS = ("yes", "concurrency", "max_total", "max_age", "job_wait")
+
+
 @cli.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_connection_options
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Orders processed at once (the cost governor paces them).",
-)
-@click.option("--max-total", help="Refuse if the refund total in any currency is above this amount.")
-@click.option(
-    "--max-age", type=float, default=24.0, show_default=True, help="Refuse a plan older than this many hours."
-)
-@click.option(
-    "--job-wait",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for a cancel job (or to prove a lost cancel never happened) before moving on.",
-)
+@_execution_options
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
-def execute(
-    run_dir: Path,
-    shop: str | None,
-    token_file: Path | None,
-    api_version: str | None,
-    timeout: float | None,
-    yes: bool,
-    concurrency: int,
-    max_total: str | None,
-    max_age: float,
-    job_wait: float,
-    as_json: bool,
-) -> None:
+def execute(run_dir: Path, as_json: bool, **options: Any) -> None:
     """Carry out an approved plan. Rerunning the same command resumes where it stopped.
 
     \b
     Example:
       bulkcancel execute reports/20261126-101500-cancellations
     """
-    _plan, settings = _settings_for_run(run_dir, shop, token_file, api_version, timeout)
-    result = _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, as_json)
+    _plan, settings = _settings_for_run(
+        run_dir, options["shop"], options["token_file"], options["api_version"], options["timeout"]
+    )
+    result = _execute(run_dir, settings, as_json, **{key: options[key] for key in _EXECUTION_KEYS})
     sys.exit(0 if result.all_done else 1)
 
 
-def _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, as_json):  # type: ignore[no-untyped-def]
+def _execute(run_dir, settings, as_json, *, yes, concurrency, max_total, max_age, job_wait):  # type: ignore[no-untyped-def]
     """Confirm, carry out, report; returns the ExecutionResult."""
     import datetime as dt
     from decimal import Decimal, InvalidOperation
@@ -335,16 +342,8 @@ def _execute(run_dir, settings, yes, concurrency, max_total, max_age, job_wait, 
 @cli.command()
 @_plan_options
 @click.option("--execute", "then_execute", is_flag=True, help="After planning, execute and reconcile.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation before executing.")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Orders processed at once.",
-)
-@click.option("--max-total", help="Refuse if the refund total in any currency is above this amount.")
-def run(then_execute: bool, yes: bool, concurrency: int, max_total: str | None, **options: Any) -> None:
+@_execution_options
+def run(then_execute: bool, **options: Any) -> None:
     """Plan, then (with --execute) execute and reconcile, in one command.
 
     \b
@@ -356,7 +355,7 @@ def run(then_execute: bool, yes: bool, concurrency: int, max_total: str | None, 
     if not then_execute:
         return
     as_json = options["as_json"]
-    executed = _execute(run_dir, settings, yes, concurrency, max_total, 24.0, 30.0, as_json)
+    executed = _execute(run_dir, settings, as_json, **{key: options[key] for key in _EXECUTION_KEYS})
     reconciled = _reconcile(run_dir, settings, as_json)
     sys.exit(0 if executed.all_done and reconciled.all_matched else 1)
 
