@@ -30,7 +30,7 @@ demo: $(STAMP)  ## the whole job on the embedded simulator
 	$(BIN)/bulkcancel demo
 
 bench: $(STAMP)  ## performance figures (SPEC §12) into reports/bench.json
-	$(BIN)/python -m pipeline.bench
+	$(BIN)/python -m benchmarks.bench
 
 record: $(STAMP)  ## re-record tests/cassettes (from the shop in SHOPIFY_SHOP/SHOPIFY_ACCESS_TOKEN when set)
 	$(BIN)/python -m tests.record_cassettes

@@ -96,14 +96,14 @@ def _read_and_validate(
     only_sku: tuple[str, ...] = (),
 ):  # type: ignore[no-untyped-def]
     from pipeline.models import Reason, RefundMode
-    from pipeline.reader import read_input
-    from pipeline.rows import Defaults
-    from pipeline.validate import validate_table
+    from pipeline.validate.check import validate_table
+    from pipeline.validate.read import read_input
+    from pipeline.validate.rows import Defaults
 
     mode = RefundMode(default_mode) if default_mode else None
     table = read_input(list(inputs), sheet)
     if only_sku:
-        from pipeline.exports import only_sku as keep_skus
+        from pipeline.validate.exports import only_sku as keep_skus
 
         table = keep_skus(table, only_sku)
     return table, validate_table(table, Defaults(mode, restock, notify, Reason(reason)))
@@ -111,7 +111,7 @@ def _read_and_validate(
 
 def _report_invalid(table, result, out: Path, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Prints the validation summary and problems; exits 2 when there are any."""
-    from pipeline import validation_report as report
+    from pipeline.validate import report as report
 
     written = report.write_error_files(result.problems, out) if result.problems else None
     if as_json and result.problems:
@@ -200,8 +200,8 @@ def _connection(options: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 def _make_plan(options: dict[str, Any], settings) -> Path:  # type: ignore[no-untyped-def]
     """validate → look up → decide → plan files; prints the summary; returns the run directory."""
-    from pipeline.plan_report import summary_json, summary_lines
-    from pipeline.planner import plan_input
+    from pipeline.plan.planner import plan_input
+    from pipeline.plan.summary import summary_json, summary_lines
 
     out, as_json, only_sku = options["out"], options["as_json"], options["only_sku"]
     table, result = _read_and_validate(
@@ -237,7 +237,7 @@ def _settings_for_run(
     """Connection settings for a run directory: the plan's shop and API version unless told otherwise."""
     import os
 
-    from pipeline.plan_files import load_plan
+    from pipeline.plan.files import load_plan
     from pipeline.settings import ConnectionSettings
 
     plan = load_plan(run_dir)
@@ -308,8 +308,8 @@ def _execute(run_dir, settings, as_json, *, yes, concurrency, max_total, max_age
     import datetime as dt
     from decimal import Decimal, InvalidOperation
 
-    from pipeline.console import ExecutionConsole
-    from pipeline.execute import execute_run
+    from pipeline.execute.console import ExecutionConsole
+    from pipeline.execute.executor import execute_run
 
     try:
         limit = Decimal(max_total) if max_total else None
@@ -405,7 +405,7 @@ def reconcile(
 
 def _reconcile(run_dir, settings, as_json):  # type: ignore[no-untyped-def]
     """Re-read, compare, write the reconciliation; prints the outcome; returns the ReconcileResult."""
-    from pipeline.reconciler import reconcile_run
+    from pipeline.reconcile.reconciler import reconcile_run
 
     result = reconcile_run(run_dir, settings)
     counts = result.reconciliation.counts()
@@ -450,7 +450,7 @@ def template(out: Path) -> None:
     Example:
       bulkcancel template cancellations.xlsx
     """
-    from pipeline.template import write_template
+    from pipeline.validate.template import write_template
 
     click.echo(f"template written to {write_template(out)}")
 

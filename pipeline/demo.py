@@ -11,18 +11,18 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.execute import execute_run
-from pipeline.exports import only_sku
-from pipeline.plan_report import summary_lines
-from pipeline.planner import plan_input
-from pipeline.reader import read_input
-from pipeline.rows import Defaults
+from pipeline.execute.executor import execute_run
+from pipeline.plan.planner import plan_input
+from pipeline.plan.summary import summary_lines
 from pipeline.settings import ConnectionSettings, Secret
 from pipeline.simulator.handler import DEFAULT_TOKEN, Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
 from pipeline.simulator.seed import seed_store
 from pipeline.simulator.server import SimulatorServer
-from pipeline.validate import validate_table
+from pipeline.validate.check import validate_table
+from pipeline.validate.exports import only_sku
+from pipeline.validate.read import read_input
+from pipeline.validate.rows import Defaults
 
 DEMO_ORDERS = 500
 DEMO_SEED = 7
@@ -38,7 +38,7 @@ def run_demo(
     inputs: Path = Path("inputs"), out: Path = Path("reports"), echo: Callable[[str], None] = print
 ) -> int:
     """Runs the demo; returns the exit code (0 when every sample planned, executed and reconciled)."""
-    from pipeline.reconciler import reconcile_run
+    from pipeline.reconcile.reconciler import reconcile_run
 
     store = seed_store(orders=DEMO_ORDERS, seed=DEMO_SEED)
     # Shopify's Standard plan: 100 points/s, a 2,000-point bucket; 20 ms of latency per answer.

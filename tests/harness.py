@@ -7,16 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.planner import plan_input
-from pipeline.reader import read_input
-from pipeline.rows import Defaults
+from pipeline.plan.planner import plan_input
 from pipeline.settings import ConnectionSettings, Secret
 from pipeline.simulator.faults import FaultSpec
 from pipeline.simulator.handler import Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
 from pipeline.simulator.seed import seed_store, write_input_file
 from pipeline.simulator.transport import SimulatorTransport
-from pipeline.validate import validate_table
+from pipeline.validate.check import validate_table
+from pipeline.validate.read import read_input
+from pipeline.validate.rows import Defaults
 
 TOKEN = "shpat_simulator"
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from pipeline.exports import SHOPIFY_COLUMNS
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.store import Order, Store
+from pipeline.validate.exports import SHOPIFY_COLUMNS
 
 HERE = Path(__file__).parent
 

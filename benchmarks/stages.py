@@ -1,0 +1,281 @@
+"""Plan and execute figures of SPEC §12 for `make bench`, against `bulkcancel simulator serve` over HTTP.
+
+The simulator runs in its own process (its own interpreter lock, as a remote shop would be), so the
+client's threads are measured alone. Definitions, with P points spent, B the bucket, R the restore rate:
+- plan minimum seconds = max((P − B) / R, requests × latency ÷ lookup workers): the restore rate,
+  or the round trips of the lookups the planner runs in parallel;
+- execute efficiency = (P − B) / R / elapsed (≤ 1 by construction: the bucket starts full).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.plan.lookup import LOOKUP_WORKERS
+from pipeline.settings import ConnectionSettings, Secret
+from pipeline.simulator import accounting as acc
+from pipeline.simulator.handler import DEFAULT_TOKEN
+
+Figure = dict[str, Any]
+LATENCY_MS = 100.0
+# In-flight orders (5 round trips and a 0.2 s poll each, ~0.7 s an order at 100 ms latency): the
+# lowest that reached 0.95 at restore 100; at 1,000 the simulator's CPU caps the rate from ~32 up.
+CONCURRENCY = {100.0: 8, 1000.0: 64}
+
+
+def figure(name: str, value: float, unit: str, target: Any, ceiling: Any, ok: bool) -> Figure:
+    """One row of the bench table."""
+    value = round(value, 3) if isinstance(value, float) else value
+    return {"name": name, "value": value, "unit": unit, "target": target, "ceiling": ceiling, "ok": ok}
+
+
+def efficiency(points: float, bucket: float, rate: float, elapsed: float) -> float:
+    """Share of the restore-rate ceiling reached: (points − initial bucket) ÷ rate ÷ elapsed."""
+    return (points - bucket) / rate / elapsed if elapsed > 0 else 0.0
+
+
+def plan_minimum(
+    points: float, bucket: float, rate: float, requests: int, latency_s: float, workers: int = 1
+) -> float:
+    """The shortest a plan can take: bound by the restore rate or by its round trips in parallel."""
+    return max(max(0.0, points - bucket) / rate, requests * latency_s / workers)
+
+
+def stock_out(directory: Path, rows: int, seed: int = 11) -> tuple[Path, Path]:
+    """A seeded store and a stock-out CSV: full cancels to the original payment of plain paid orders."""
+    from pipeline.simulator.seed import seed_store
+
+    store = seed_store(orders=max(50, rows * 5 // 2), seed=seed)
+    names = Counter(o.name for o in store.orders.values())
+    plain = [
+        o
+        for o in sorted(store.orders.values(), key=lambda o: o.id)
+        if acc.financial_status(o) == "PAID"
+        and acc.fulfillment_status(o) == "UNFULFILLED"
+        and not (o.test or o.cancelled_at or o.refunds)
+        and names[o.name] == 1
+    ]
+    if len(plain) < rows:
+        raise RuntimeError(f"only {len(plain)} plain paid orders for {rows} rows")
+    store_path, input_path = directory / "store.json", directory / "stock-out.csv"
+    store.save(store_path)
+    with input_path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["order", "refund_mode", "action", "notify", "reason", "note"])
+        for order in random.Random(seed).sample(plain, rows):
+            out.writerow([order.name, "original", "cancel", "no", "inventory", "Supplier stock-out"])
+    return store_path, input_path
+
+
+@contextmanager
+def served(store: Path, rate: float, bucket: float, latency_ms: float = LATENCY_MS) -> Iterator[str]:
+    """`bulkcancel simulator serve` on a free loopback port; yields its URL, stops it after."""
+    options = {
+        "--port": 0,
+        "--store": store,
+        "--restore-rate": rate,
+        "--bucket": bucket,
+        "--latency-ms": latency_ms,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "simulator",
+        "serve",
+        *(str(x) for o in options.items() for x in o),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if " at " not in line:
+            raise RuntimeError(f"simulator did not start: {line!r}")
+        yield line.split(" at ", 1)[1].split("/admin/", 1)[0]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+def stats(url: str) -> dict[str, Any]:
+    """The simulator's counters: requests, throttled, points_spent."""
+    return httpx.get(f"{url}/_simulator/stats", timeout=10).json()
+
+
+def connection(url: str) -> ConnectionSettings:
+    return ConnectionSettings(shop_url=url, token=Secret(DEFAULT_TOKEN))
+
+
+class ThrottleWatch(logging.Handler):
+    """Counts log records that tell the user about throttling (what reaches the caller)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
+        self.count += "throttl" in text.lower()
+
+
+@contextmanager
+def watching() -> Iterator[ThrottleWatch]:
+    watch, logger = ThrottleWatch(), logging.getLogger("pipeline")
+    logger.addHandler(watch)
+    try:
+        yield watch
+    finally:
+        logger.removeHandler(watch)
+
+
+def _plan(input_path: Path, url: str, out: Path, transport: Any = None) -> tuple[Any, Path]:
+    from pipeline.plan.planner import plan_input
+    from pipeline.validate.check import validate_table
+    from pipeline.validate.read import read_input
+    from pipeline.validate.rows import Defaults
+
+    table = read_input([input_path])
+    result = validate_table(table, Defaults())
+    if result.problems:
+        raise RuntimeError(f"bench input invalid: {result.problems[:3]}")
+    return plan_input(table, result.rows, connection(url), out, transport=transport)
+
+
+def bench_plan(rows: int = 2000, rate: float = 100.0, bucket: float = 2000.0) -> list[Figure]:
+    """Points per order and elapsed seconds of `plan` for a stock-out file, at Standard's bucket.
+
+    The Shopify part (lookups and decisions) is held to the minimum; reading the file and writing
+    the five plan files are local work, reported beside it."""
+    from pipeline.plan.files import write_plan_files
+    from pipeline.plan.lookup import Lookup
+    from pipeline.plan.planner import make_plan
+    from pipeline.shopify.client import ShopifyClient
+    from pipeline.validate.check import validate_table
+    from pipeline.validate.read import read_input
+    from pipeline.validate.rows import Defaults
+
+    label = f"plan {rows:,} rows @{rate:g}/s"
+    with tempfile.TemporaryDirectory() as directory, watching() as watch:
+        store, source = stock_out(Path(directory), rows)
+        with served(store, rate, bucket) as url:
+            started = time.perf_counter()
+            valid = validate_table(read_input([source]), Defaults()).rows
+            looking = time.perf_counter()
+            with ShopifyClient(connection(url)) as client:
+                plan = make_plan(
+                    valid,
+                    Lookup(client),
+                    run_id="bench",
+                    shop="bench",
+                    api_version="2026-07",
+                    input_name=source.name,
+                    input_sha256="",
+                )
+            looked = time.perf_counter()
+            out = Path(directory) / "run"
+            out.mkdir()
+            write_plan_files(plan, out)
+            finished = time.perf_counter()
+            spent = stats(url)
+    executable = sum(1 for r in plan.rows if r.decision.value == "execute")
+    points, requests = float(spent["points_spent"]), int(spent["requests"])
+    minimum = plan_minimum(points, bucket, rate, requests, LATENCY_MS / 1000, LOOKUP_WORKERS)
+    shopify = looked - looking
+    per_order = points / rows
+    return [
+        figure(f"{label}: points per order", per_order, "pt", 12, 12, per_order <= 12),
+        figure(
+            f"{label}: lookups elapsed vs minimum",
+            shopify,
+            "s",
+            round(1.1 * minimum, 2),
+            round(minimum, 2),
+            shopify <= 1.1 * minimum,
+        ),
+        figure(f"{label}: reading + validating", looking - started, "s", "info", "", True),
+        figure(f"{label}: writing the 5 plan files", finished - looked, "s", "info", "", True),
+        figure(f"{label}: THROTTLED to user", watch.count, "", 0, 0, watch.count == 0),
+        figure(f"{label}: rows executable", executable, "rows", rows, rows, executable == rows),
+    ]
+
+
+def bench_execute(
+    orders: int = 2000, rate: float = 1000.0, bucket: float = 20000.0, concurrency: int | None = None
+) -> list[Figure]:
+    """Orders/s, points per order, THROTTLED answers and efficiency of `execute` (SPEC §12)."""
+    from pipeline.execute.executor import execute_run
+    from pipeline.reconcile.reconciler import reconcile_run
+    from pipeline.simulator.handler import Simulator, SimulatorConfig
+    from pipeline.simulator.resolvers import ShopApi
+    from pipeline.simulator.store import Store
+    from pipeline.simulator.transport import SimulatorTransport
+
+    concurrency = concurrency or CONCURRENCY.get(rate, 32)
+    label = f"execute {orders:,} @{rate:g}/s b{bucket:g} c{concurrency}"
+    with tempfile.TemporaryDirectory() as directory, watching() as watch:
+        store, source = stock_out(Path(directory), orders)
+        with served(store, rate, bucket) as url:
+            # Planned in-process against the same store, so the served bucket starts full.
+            fast = Simulator(ShopApi(Store.load(store)), SimulatorConfig(restore_rate=1e6, bucket=1e6))
+            _plan_obj, run_dir = _plan(source, url, Path(directory) / "runs", SimulatorTransport(fast))
+            started = time.perf_counter()
+            result = execute_run(run_dir, connection(url), concurrency=concurrency)
+            elapsed = time.perf_counter() - started
+            spent = stats(url)
+            reconciled = reconcile_run(run_dir, connection(url))
+    points, done = float(spent["points_spent"]), result.counts.get("done", 0)
+    share = efficiency(points, bucket, rate, elapsed)
+    ceiling_rate = orders * rate / (points - bucket) if points > bucket else float("inf")
+    per_order = points / orders
+    return [
+        figure(
+            f"{label}: orders/s",
+            orders / elapsed,
+            "orders/s",
+            round(0.95 * ceiling_rate, 2),
+            round(ceiling_rate, 2),
+            share >= 0.95,
+        ),
+        figure(f"{label}: points per order", per_order, "pt", 30, 30, per_order <= 30),
+        figure(f"{label}: requests per order", spent["requests"] / orders, "req", "info", "", True),
+        figure(f"{label}: THROTTLED at simulator", spent["throttled"], "", "info", "", True),
+        figure(f"{label}: THROTTLED to user", watch.count, "", 0, 0, watch.count == 0),
+        figure(f"{label}: orders not done", orders - done, "", 0, 0, done == orders),
+        figure(f"{label}: efficiency", share, "x", 0.95, 1.0, share >= 0.95),
+        figure(
+            f"reconcile {orders:,}: points per order",
+            reconciled.points / orders,
+            "pt",
+            15,
+            15,
+            reconciled.points / orders <= 15,
+        ),
+    ]
+
+
+def plan_figures(quick: bool = False) -> list[Figure]:
+    """The plan suite: 2,000 rows (200 with --quick) at restore 100, bucket 2,000, 100 ms latency."""
+    return bench_plan(200 if quick else 2000)
+
+
+def execute_figures(quick: bool = False) -> list[Figure]:
+    """The execute suite at restore 100 and 1,000; --quick divides orders and buckets by 10."""
+    scale = 10 if quick else 1
+    return [
+        *bench_execute(2000 // scale, 100.0, 2000.0 / scale),
+        *bench_execute(2000 // scale, 1000.0, 20000.0 / scale),
+    ]

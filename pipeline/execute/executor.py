@@ -1,0 +1,319 @@
+"""`execute RUN_DIR`: the approved plan carried out, step by step, through the journal (SPEC §7).
+
+Orders run in parallel (a thread each, `concurrency` at once, paced by the one cost governor of the
+shared client); an order's steps run in sequence. Every step's intent is journaled before it is
+sent and its result after, so rerunning the same command resumes: done steps are skipped and
+steps whose answer was lost are verified against the shop before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fcntl
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.errors import AuthError, RefusedError, ShopifyError
+from pipeline.execute import approval
+from pipeline.execute.journal import Journal, JournalStep, PendingAction
+from pipeline.execute.runner import Outcome, Status, StepRunner
+from pipeline.plan.files import load_plan
+from pipeline.reports.cells import csv_text
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.retry import execute_with_retry
+
+log = logging.getLogger(__name__)
+MAX_SENDS = 5  # per step and run: sends after verified non-application (a lost answer each time)
+EXECUTION_COLUMNS = (
+    "row",
+    "order",
+    "order_name",
+    "order_id",
+    "status",
+    "detail",
+    "steps",
+    "job_id",
+    "refund_ids",
+    "gift_card_id",
+    "gift_card_last_chars",
+    "transaction_ids",
+    "attempts",
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One tick of the progress bar: actions finished (any outcome) out of the total, failures so far."""
+
+    finished: int
+    total: int
+    failures: int
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    run_dir: Path
+    counts: dict[str, int]  # actions by state: done, failed, drifted, pending, running
+    interrupted: bool
+
+    @property
+    def all_done(self) -> bool:
+        return not self.interrupted and all(n == 0 for s, n in self.counts.items() if s != "done")
+
+
+def _fingerprint_changed(planned: dict[str, str], order: dict[str, Any] | None) -> str | None:
+    """What changed on the order since the plan, or None."""
+    if order is None:
+        return "the order no longer exists"
+    now = {
+        "updated_at": order["updatedAt"],
+        "financial_status": order.get("displayFinancialStatus") or "",
+        "fulfillment_status": order["displayFulfillmentStatus"],
+        "total_refunded": order["totalRefundedSet"]["presentmentMoney"]["amount"],
+    }
+    changed = []
+    for key, value in planned.items():
+        same = Decimal(value) == Decimal(str(now[key])) if key == "total_refunded" else value == now[key]
+        if not same:
+            changed.append(f"{key} {value} → {now[key]}")
+    return "changed since the plan: " + ", ".join(changed) if changed else None
+
+
+@contextmanager
+def _run_lock(run_dir: Path) -> Iterator[None]:
+    """One execute per run directory at a time (a second would race the first on the same steps)."""
+    with open(run_dir / ".execute.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RefusedError(f"another execute is running on {run_dir}") from None
+        yield
+
+
+class Executor:
+    """Runs the pending actions of one journal; `stop` asks it to finish what is in flight and return."""
+
+    def __init__(
+        self,
+        runner: StepRunner,
+        journal: Journal,
+        plan_actions: dict[str, dict[str, Any]],
+        stop: threading.Event,
+        concurrency: int = 8,
+    ) -> None:
+        self.concurrency = max(1, concurrency)
+        self.runner = runner
+        self.journal = journal
+        self.plan_actions = plan_actions
+        self.stop = stop
+
+    def run_action(self, pending: PendingAction) -> None:
+        action = self.plan_actions[pending.action_key]
+        order_id = pending.order_id
+        if pending.state == "pending" and all(s.state == "pending" for s in pending.steps):
+            if self.stop.is_set():
+                return
+            read = execute_with_retry(self.runner.client, "OrderDriftRead", {"id": order_id}, mutation=False)
+            drift = _fingerprint_changed(action["fingerprint"], read.data["order"])
+            if drift:
+                self.journal.mark_drifted(pending.action_key, drift)
+                return
+        for journaled in pending.steps:
+            if journaled.state == "done":
+                continue
+            if journaled.state in ("failed", "skipped") or self.stop.is_set():
+                return
+            if not self._run_step(order_id, action, journaled):
+                return
+
+    def _run_step(self, order_id: str, action: dict[str, Any], journaled: JournalStep) -> bool:
+        """Carries one step to done; False when the action cannot go on now (failed or undecided)."""
+        step = action["steps"][journaled.index]
+        key = action["action_key"]
+        if journaled.needs_verification:
+            outcome = self.runner.verify(order_id, step, key)
+            if outcome.status is Status.DONE:
+                self.journal.mark_done(journaled, outcome.ids)
+                return True
+            if outcome.status is Status.UNKNOWN:
+                return False
+            if step["kind"] != "refund":  # a refund is resent with its key; the journal allows it
+                journaled = self.journal.mark_verified_not_applied(journaled)
+        for _ in range(MAX_SENDS):
+            journaled = self.journal.mark_sent(journaled)
+            outcome = self.runner.send(order_id, step, key)
+            if outcome.status is Status.UNKNOWN:
+                journaled = self.journal.mark_unknown(journaled, outcome.message)
+                outcome = self._settle(order_id, step, key, outcome)
+            if outcome.status is Status.DONE:
+                self.journal.mark_done(journaled, outcome.ids)
+                return True
+            if outcome.status is Status.FAILED:
+                self.journal.mark_failed(journaled, outcome.code, outcome.message)
+                return False
+            if outcome.status is Status.UNKNOWN:
+                return False
+            if step["kind"] != "refund" or journaled.state == "sent":
+                journaled = self.journal.mark_verified_not_applied(journaled)
+            if self.stop.is_set():
+                return False
+        return False
+
+    def _settle(self, order_id: str, step: dict[str, Any], key: str, lost: Outcome) -> Outcome:
+        """After a lost answer: a refund is resent with its key; anything else is read back first."""
+        if step["kind"] == "refund":
+            return self.runner.send(order_id, step, key)
+        verified = self.runner.verify(order_id, step, key)
+        return (
+            verified
+            if verified.status is not Status.DONE
+            else Outcome(Status.DONE, {**lost.ids, **verified.ids})
+        )
+
+
+def execute_run(
+    run_dir: Path,
+    settings: ConnectionSettings,
+    *,
+    concurrency: int = 8,
+    max_total: Decimal | None = None,
+    max_age: dt.timedelta = dt.timedelta(hours=24),
+    confirm: Callable[[dict[str, Any]], bool] = lambda _plan: True,
+    transport: httpx.BaseTransport | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    runner_options: dict[str, Any] | None = None,
+) -> ExecutionResult:
+    """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped."""
+    plan = load_plan(run_dir)
+    approval.check(plan, shop=settings.shop, now=now(), max_age=max_age, max_total=max_total)
+    stop = stop or threading.Event()
+    # Every invocation is confirmed (or --yes), a resumed one too: a refusal must never count as approval.
+    if not confirm(plan):
+        raise RefusedError("not confirmed: nothing was executed")
+    with _run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan["run_id"]) as journal:
+        plan_actions = {a["action_key"]: a for a in approval.actions(plan)}
+        journal.seed(
+            (
+                a["action_key"],
+                a["order_id"],
+                a["order_name"],
+                [(i, s["kind"], s["idempotency_key"]) for i, s in enumerate(a["steps"])],
+            )
+            for a in plan_actions.values()
+        )
+        work = journal.pending_work()
+        total = len(plan_actions)
+        already = total - len(work)
+        with ShopifyClient(settings, transport) as client:
+            runner = StepRunner(client, **(runner_options or {}))
+            executor = Executor(runner, journal, plan_actions, stop, concurrency)
+            _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
+        write_execution_csv(run_dir, plan, journal)
+        counts = journal.summary()["actions"]
+    return ExecutionResult(run_dir, counts, interrupted=stop.is_set())
+
+
+def _run_all(
+    executor: Executor,
+    work: list[PendingAction],
+    already: int,
+    total: int,
+    progress: Callable[[Progress], None],
+    journal: Journal,
+) -> None:
+    lock = threading.Lock()
+    finished = [already]
+
+    def one(pending: PendingAction) -> None:
+        try:
+            executor.run_action(pending)
+        except AuthError:
+            executor.stop.set()  # the token is refused: nothing else will go through
+            raise
+        except ShopifyError as exc:
+            # Retries exhausted on a read or an unsent request: this order waits for the next run.
+            log.warning("%s: left for the next run: %s", pending.order_name, exc)
+        with lock:
+            finished[0] += 1
+            counts = journal.summary()["actions"]
+            progress(Progress(finished[0], total, counts["failed"] + counts["drifted"]))
+
+    progress(Progress(already, total, 0))
+    with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
+        futures = [pool.submit(one, pending) for pending in work]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            if future.exception() is not None:
+                executor.stop.set()
+                for other in futures:
+                    other.cancel()
+                raise future.exception()  # type: ignore[misc]
+
+
+def write_execution_csv(run_dir: Path, plan: dict[str, Any], journal: Journal) -> Path:
+    """execution.csv: one row per input row with its outcome and Shopify ids (SPEC §7 item 9, §14)."""
+    steps_by_action: dict[str, list[dict[str, Any]]] = {}
+    for record in journal.rows_for_report():
+        steps_by_action.setdefault(record["action_key"], []).append(record)
+    path = run_dir / "execution.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXECUTION_COLUMNS)
+        for row in plan["rows"]:
+            action = row["action"]
+            records = steps_by_action.get(action["action_key"], []) if action else []
+            writer.writerow(csv_text(str(v)) for v in _execution_row(row, records))
+    return path
+
+
+def _execution_row(row: dict[str, Any], records: list[dict[str, Any]]) -> list[Any]:
+    action = row["action"]
+    if not records:
+        status = "not_executed" if row["decision"] == "execute" else row["decision"]
+        return [
+            row["row"],
+            row["order"],
+            action["order_name"] if action else "",
+            action["order_id"] if action else "",
+            status,
+            row["message"],
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    state = records[0]["action_state"]
+    status = {"running": "unknown", "pending": "not_executed"}.get(state, state)
+    problems = [f"{r['kind']}: {r['error_message']}" for r in records if r["error_message"]]
+    detail = records[0]["action_detail"] or "; ".join(problems) or row["message"]
+    return [
+        row["row"],
+        row["order"],
+        action["order_name"],
+        action["order_id"],
+        status,
+        detail,
+        " → ".join(f"{r['kind']} {r['state']}" for r in records),
+        next((r["job_id"] for r in records if r["job_id"]), ""),
+        " ".join(r["refund_id"] for r in records if r["refund_id"]),
+        next((r["gift_card_id"] for r in records if r["gift_card_id"]), ""),
+        next((r["gift_card_last_chars"] for r in records if r["gift_card_last_chars"]), ""),
+        " ".join(t for r in records for t in r["transaction_ids"]),
+        sum(r["attempts"] for r in records),
+    ]

@@ -1,0 +1,217 @@
+"""Carrying out one planned step against Shopify, and finding out whether a step whose answer was lost
+happened. Nothing here is re-sent blindly: `refundCreate` carries its plan-time idempotency key, and
+every other step is verified by a read (order, or the customer's gift cards) before it is sent again.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.errors import AuthError, GraphQLError, OutcomeUnknownError, ShopifyError, TransientError
+from pipeline.plan.steps import legacy_id
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.retry import execute_idempotent, execute_with_retry, retrying
+
+CANCEL_REFUND = {
+    "original": {"originalPaymentMethodsRefund": True},
+    "store_credit": {"storeCreditRefund": {}},
+    "none": {"originalPaymentMethodsRefund": False},
+}
+# Shopify's answer to a second orderCancel (recorded): the cancel we are verifying already happened.
+ALREADY_CANCELLED = "already been canceled"
+
+
+class Status(enum.StrEnum):
+    DONE = "done"  # applied; `ids` says what Shopify created
+    FAILED = "failed"  # refused by Shopify (userErrors): terminal for the action
+    UNKNOWN = "unknown"  # sent, answer lost, and a read could not settle it yet
+    NOT_APPLIED = "not_applied"  # certainly did not happen: may be sent (again)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    ids: dict[str, Any] = field(default_factory=dict)
+    code: str = ""
+    message: str = ""
+
+
+def _money(amount: str, currency: str) -> dict[str, str]:
+    return {"amount": amount, "currencyCode": currency}
+
+
+def variables(order_id: str, step: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The document and variables of one plan.json step."""
+    kind = step["kind"]
+    if kind == "cancel":
+        return "OrderCancel", {
+            "orderId": order_id,
+            "reason": str(step["reason"]).upper(),
+            "restock": bool(step["restock"]),
+            "notifyCustomer": bool(step["notify"]),
+            "staffNote": step["staff_note"],
+            "refundMethod": CANCEL_REFUND[step["refund_method"]],
+        }
+    if kind == "refund":
+        refund: dict[str, Any] = {
+            "orderId": order_id,
+            "currency": step["currency"],
+            "notify": bool(step["notify"]),
+            "note": step["note"],
+        }
+        if step["method"] == "store_credit":
+            refund["refundMethods"] = [
+                {"storeCreditRefund": {"amount": _money(step["amount"], step["currency"])}}
+            ]
+        else:
+            refund["transactions"] = [
+                {
+                    "orderId": order_id,
+                    "parentId": t["parent_id"],
+                    "gateway": t["gateway"],
+                    "kind": "REFUND",
+                    "amount": t["amount"],
+                }
+                for t in step["transactions"]
+            ]
+        if step["refund_lines"]:
+            refund["refundLineItems"] = [
+                {
+                    "lineItemId": line["line_item_id"],
+                    "quantity": line["quantity"],
+                    "restockType": line["restock_type"],
+                }
+                for line in step["refund_lines"]
+            ]
+        if step.get("shipping_amount"):
+            refund["shipping"] = {"amount": step["shipping_amount"]}
+        return "RefundCreate", {"input": refund, "idempotencyKey": step["idempotency_key"]}
+    if kind == "gift_card":
+        return "GiftCardCreate", {
+            "input": {
+                "initialAmount": _money(step["amount"], step["currency"]),
+                "customerId": step["customer_id"],
+                "note": step["note"],
+            }
+        }
+    return "TagsAdd", {"id": order_id, "tags": list(step["tags"])}
+
+
+class StepRunner:
+    """Sends steps and verifies lost ones for one shop; thread-safe (the client is)."""
+
+    def __init__(
+        self,
+        client: ShopifyClient,
+        *,
+        cancel_wait: float = 30.0,
+        poll: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.cancel_wait = cancel_wait
+        self.poll = poll
+        self.sleep = sleep
+        self.clock = clock
+
+    def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return execute_with_retry(self.client, document, variables, mutation=False).data
+
+    def send(self, order_id: str, step: dict[str, Any], action_key: str) -> Outcome:
+        """Sends the step once (retrying only what was certainly not executed) and reads its answer."""
+        document, values = variables(order_id, step)
+        try:
+            if document == "RefundCreate":
+                data = execute_idempotent(self.client, document, values).data
+            else:
+                # Throttled and not-sent failures are retried as is; an unknown outcome is raised.
+                data = retrying()(self.client.execute, document, values, mutation=True).data
+        except OutcomeUnknownError as exc:
+            return Outcome(Status.UNKNOWN, message=str(exc))
+        except TransientError as exc:
+            return Outcome(Status.NOT_APPLIED, message=str(exc))
+        except GraphQLError as exc:
+            # Refused before execution (a document or variable error): nothing happened.
+            return Outcome(Status.FAILED, code="graphql", message=str(exc))
+        return self._answer(order_id, step, action_key, data)
+
+    def _answer(self, order_id: str, step: dict[str, Any], action_key: str, data: dict[str, Any]) -> Outcome:
+        kind = step["kind"]
+        payload = next(iter(data.values()))
+        errors = payload.get("orderCancelUserErrors") or payload.get("userErrors") or []
+        if errors:
+            if kind == "cancel" and any(ALREADY_CANCELLED in e["message"] for e in errors):
+                # Our earlier attempt may be the one that cancelled it: only a read can tell.
+                return self.verify(order_id, step, action_key)
+            first = errors[0]
+            return Outcome(
+                Status.FAILED,
+                code=str(first.get("code") or "user_error"),
+                message="; ".join(e["message"] for e in errors),
+            )
+        if kind == "cancel":
+            return self._await_cancel(order_id, {"job_id": payload["job"]["id"]})
+        if kind == "refund":
+            refund = payload["refund"]
+            return Outcome(
+                Status.DONE,
+                {
+                    "refund_id": refund["id"],
+                    "transaction_ids": [t["id"] for t in refund["transactions"]["nodes"]],
+                },
+            )
+        if kind == "gift_card":
+            card = payload["giftCard"]  # `giftCardCode` is a bearer credential: never kept
+            return Outcome(
+                Status.DONE, {"gift_card_id": card["id"], "gift_card_last_chars": card["lastCharacters"]}
+            )
+        return Outcome(Status.DONE)
+
+    def _await_cancel(self, order_id: str, ids: dict[str, Any]) -> Outcome:
+        """orderCancel only starts a job: the order is cancelled when `cancelledAt` is set."""
+        deadline = self.clock() + self.cancel_wait
+        while True:
+            order = self._read("OrderCancelled", {"id": order_id})["order"]
+            if order and order["cancelledAt"]:
+                return Outcome(Status.DONE, ids)
+            if self.clock() >= deadline:
+                return Outcome(Status.UNKNOWN, ids, message="the cancel job has not finished yet")
+            self.sleep(self.poll)
+
+    def verify(self, order_id: str, step: dict[str, Any], action_key: str) -> Outcome:
+        """Did this step happen? DONE (with what it created), NOT_APPLIED, or still UNKNOWN."""
+        try:
+            if step["kind"] == "gift_card":
+                return self._verify_gift_card(step, action_key)
+            if step["kind"] == "cancel":
+                # A job may still be running: give it the time a job takes before calling it not applied.
+                outcome = self._await_cancel(order_id, {})
+                return outcome if outcome.status is Status.DONE else Outcome(Status.NOT_APPLIED)
+            order = self._read("OrderVerify", {"id": order_id})["order"] or {}
+        except AuthError:
+            raise
+        except ShopifyError as exc:
+            return Outcome(Status.UNKNOWN, message=f"could not verify: {exc}")
+        if step["kind"] == "refund":
+            for refund in order.get("refunds") or ():
+                if action_key in (refund.get("note") or ""):
+                    ids = [t["id"] for t in refund["transactions"]["nodes"]]
+                    return Outcome(Status.DONE, {"refund_id": refund["id"], "transaction_ids": ids})
+            return Outcome(Status.NOT_APPLIED)
+        tags = {t.casefold() for t in order.get("tags") or ()}
+        return Outcome(Status.DONE if all(t.casefold() in tags for t in step["tags"]) else Status.NOT_APPLIED)
+
+    def _verify_gift_card(self, step: dict[str, Any], action_key: str) -> Outcome:
+        query = f"customer_id:{legacy_id(step['customer_id'])}"
+        cards = self._read("GiftCardsByQuery", {"query": query, "first": 50})["giftCards"]["nodes"]
+        for card in cards:
+            if action_key in (card.get("note") or ""):
+                return Outcome(
+                    Status.DONE, {"gift_card_id": card["id"], "gift_card_last_chars": card["lastCharacters"]}
+                )
+        return Outcome(Status.NOT_APPLIED)

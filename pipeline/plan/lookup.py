@@ -1,0 +1,165 @@
+"""Reading the orders a plan needs from Shopify: batched, cost-paced, exact names only (SPEC §6).
+
+Names go OR-joined into one `orders(query:)` (quoted `name:"…"` terms, also `#<value>` when the
+value has no `#`); Shopify's name search is prefix-loose, so only exact matches of the cleaned,
+case-folded name count. Ids go to `nodes(ids:)`, 250 at a time. `suggestedRefund` is read only for
+the rows whose amount is not simply what `orderCancel` refunds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+from pipeline.plan.decide import OrderFacts
+from pipeline.plan.quote import QuotedLine, RefundQuote, SuggestedTransaction, suggested_refund_arguments
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.retry import execute_with_retry
+from pipeline.validate.parse import name_key
+from pipeline.validate.rows import OrderRow
+
+NAMES_PER_QUERY = 40  # 40 names, up to 80 terms: Shopify documents no cap, so stay modest (FACTS §12)
+PAGE_SIZE = 250
+IDS_PER_QUERY = 250
+LINE_ITEMS_PER_PAGE = 250
+LOOKUP_WORKERS = 8
+
+Progress = Callable[[int], None]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _quoted(value: str) -> str:
+    # Inside a quoted search value only the backslash and the quote itself need escaping.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def name_query(names: Iterable[str]) -> str:
+    """`name:"#1001" OR name:"1001" OR …` for these order names."""
+    terms: list[str] = []
+    for name in names:
+        terms.append(f"name:{_quoted(name)}")
+        if not name.startswith("#"):
+            terms.append(f"name:{_quoted('#' + name)}")
+    return " OR ".join(terms)
+
+
+def _amount(money_bag: dict[str, Any] | None) -> Decimal:
+    return Decimal(str(money_bag["presentmentMoney"]["amount"])) if money_bag else Decimal(0)
+
+
+def order_facts(node: dict[str, Any]) -> OrderFacts:
+    """An `OrdersByName`/`OrdersByIds` node as the planner's values."""
+    customer = node.get("customer") or {}
+    return OrderFacts(
+        id=node["id"],
+        name=node["name"],
+        test=bool(node["test"]),
+        cancelled_at=node.get("cancelledAt"),
+        financial_status=node.get("displayFinancialStatus") or "",
+        fulfillment_status=node["displayFulfillmentStatus"],
+        presentment_currency=node["presentmentCurrencyCode"],
+        shop_currency=node["currencyCode"],
+        updated_at=node["updatedAt"],
+        total_refunded=_amount(node.get("totalRefundedSet")),
+        net_payment=_amount(node.get("netPaymentSet")),
+        customer_id=customer.get("id"),
+        email=node.get("email"),
+        can_notify=bool(node.get("canNotifyCustomer")),
+        tags=tuple(node.get("tags") or ()),
+        units=int(node.get("currentSubtotalLineItemsQuantity") or 0),
+    )
+
+
+class Lookup:
+    """Looks up the orders of validated rows in one shop. `progress(n)` is told of n rows done."""
+
+    def __init__(self, client: ShopifyClient, progress: Progress | None = None) -> None:
+        self.client = client
+        self.progress = progress or (lambda _n: None)
+
+    def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return execute_with_retry(self.client, document, variables, mutation=False).data
+
+    def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
+        """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
+        by_id = self._by_ids(sorted({r.order_gid for r in rows if r.order_gid}), rows)
+        names = sorted({r.order_name for r in rows if not r.order_gid})
+        by_key: dict[str, dict[str, OrderFacts]] = defaultdict(dict)
+        counts = Counter(r.order_name for r in rows if not r.order_gid)
+
+        def one_batch(batch: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
+            nodes = list(self._pages("OrdersByName", {"query": name_query(batch), "first": PAGE_SIZE}))
+            return nodes, sum(counts[name] for name in batch)
+
+        # Batches in parallel, paced by the client's cost governor: latency overlaps, points do not.
+        with ThreadPoolExecutor(max_workers=LOOKUP_WORKERS, thread_name_prefix="lookup") as pool:
+            for nodes, done in pool.map(one_batch, list(_chunks(names, NAMES_PER_QUERY))):
+                for node in nodes:
+                    by_key[name_key(node["name"])][node["id"]] = order_facts(node)
+                self.progress(done)
+        result: dict[int, list[OrderFacts]] = {}
+        for row in rows:
+            if row.order_gid:
+                result[row.row] = [by_id[row.order_gid]] if row.order_gid in by_id else []
+            else:
+                result[row.row] = sorted(by_key.get(row.order_key, {}).values(), key=lambda f: f.id)
+        return result
+
+    def _by_ids(self, ids: Sequence[str], rows: Sequence[OrderRow]) -> dict[str, OrderFacts]:
+        found: dict[str, OrderFacts] = {}
+        for batch in _chunks(ids, IDS_PER_QUERY):
+            for node in self._read("OrdersByIds", {"ids": list(batch)})["nodes"]:
+                if node and node.get("id"):  # unknown ids come back null, other types as {}
+                    found[node["id"]] = order_facts(node)
+            self.progress(sum(1 for r in rows if r.order_gid in set(batch)))
+        return found
+
+    def _pages(self, document: str, variables: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        after = None
+        while True:
+            page = self._read(document, {**variables, "after": after})["orders"]
+            yield from page["nodes"]
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
+    def quote(self, row: OrderRow, facts: OrderFacts) -> RefundQuote:
+        """Shopify's `suggestedRefund` for the row (line items read first when the row names lines)."""
+        lines = self._line_items(facts.id) if row.lines else ()
+        variables = {"id": facts.id, **suggested_refund_arguments(row, lines)}
+        order = self._read("OrderForRefund", variables)["order"]
+        suggested = order["suggestedRefund"]
+        shipping = suggested.get("shipping") or {}
+        return RefundQuote(
+            amount=_amount(suggested["amountSet"]),
+            maximum_refundable=_amount(suggested["maximumRefundableSet"]),
+            shipping_amount=_amount(shipping.get("amountSet")),
+            shipping_maximum=_amount(shipping.get("maximumRefundableSet")),
+            transactions=tuple(
+                SuggestedTransaction(
+                    parent_id=(t.get("parentTransaction") or {}).get("id", ""),
+                    gateway=t.get("gateway") or "",
+                    kind=t["kind"],
+                    amount=_amount(t["amountSet"]),
+                    maximum_refundable=_amount(t.get("maximumRefundableSet")),
+                )
+                for t in suggested["suggestedTransactions"]
+            ),
+            lines=lines,
+        )
+
+    def _line_items(self, order_id: str) -> tuple[QuotedLine, ...]:
+        variables = {"id": order_id, "withLineItems": True, "withSuggestedRefund": False,
+                     "lineItemsFirst": LINE_ITEMS_PER_PAGE}  # fmt: skip
+        items = self._read("OrderForRefund", variables)["order"]["lineItems"]
+        return tuple(
+            QuotedLine(n["id"], n.get("sku") or "", int(n["quantity"]), int(n["refundableQuantity"]))
+            for n in items["nodes"]
+        )

@@ -1,0 +1,113 @@
+"""`plan`: valid rows → orders looked up in Shopify → decisions → a Plan. Reads only; never a mutation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from pipeline.plan.decide import OrderFacts, Plan, PlannedRow, decide, needs_quote
+from pipeline.plan.files import write_plan_files
+from pipeline.plan.lookup import Lookup, Progress
+from pipeline.plan.quote import RefundQuote
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.client import ShopifyClient
+from pipeline.validate.read import InputTable
+from pipeline.validate.rows import OrderRow
+
+QUOTE_WORKERS = 8  # enough to keep the cost bucket busy at 100 ms latency; the governor paces them
+
+
+def new_run_dir(root: Path, input_stem: str, now: dt.datetime | None = None) -> Path:
+    """A new, unique `<root>/YYYYMMDD-HHMMSS-<input stem>` (UTC; `-2`, `-3`… if taken)."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", input_stem).strip("-.") or "input"
+    root.mkdir(parents=True, exist_ok=True)
+    candidate, n = root / f"{stamp}-{stem}", 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = root / f"{stamp}-{stem}-{n}"
+
+
+def make_plan(
+    rows: Sequence[OrderRow],
+    lookup: Lookup,
+    *,
+    run_id: str,
+    shop: str,
+    api_version: str,
+    input_name: str,
+    input_sha256: str,
+    include_test: bool = False,
+    shop_url: str = "",
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Plan:
+    """Looks every row's order up, reads `suggestedRefund` where needed, and decides each row."""
+    created_at = now().isoformat(timespec="seconds").replace("+00:00", "Z")
+    matches = lookup.matches(rows)
+    wanted = [
+        (row, found[0])
+        for row in rows
+        if len(found := matches[row.row]) == 1 and needs_quote(row, found[0], include_test=include_test)
+    ]
+    quotes: dict[int, RefundQuote] = {}
+
+    def fetch(item: tuple[OrderRow, OrderFacts]) -> tuple[int, RefundQuote]:
+        row, facts = item
+        return row.row, lookup.quote(row, facts)
+
+    with ThreadPoolExecutor(max_workers=QUOTE_WORKERS, thread_name_prefix="quote") as pool:
+        for number, quote in pool.map(fetch, wanted):
+            quotes[number] = quote
+    planned: list[PlannedRow] = [
+        decide(row, matches[row.row], quotes.get(row.row), run_id=run_id, include_test=include_test)
+        for row in rows
+    ]
+    planned.sort(key=lambda p: p.row)
+    return Plan(
+        run_id=run_id,
+        rows=planned,
+        created_at=created_at,
+        shop=shop,
+        api_version=api_version,
+        input_name=input_name,
+        input_sha256=input_sha256,
+        # Where execute and reconcile connect when no --shop is given (the shop itself names no scheme).
+        extra={"shop_url": shop_url} if shop_url else {},
+    )
+
+
+def plan_input(
+    table: InputTable,
+    rows: Sequence[OrderRow],
+    settings: ConnectionSettings,
+    out_root: Path,
+    *,
+    include_test: bool = False,
+    transport: httpx.BaseTransport | None = None,
+    progress: Progress | None = None,
+) -> tuple[Plan, Path]:
+    """Plans validated rows against the shop and writes the five plan files into a new run directory."""
+    run_dir = new_run_dir(out_root, Path(table.source).stem)
+    with ShopifyClient(settings, transport) as client:
+        plan = make_plan(
+            rows,
+            Lookup(client, progress),
+            run_id=run_dir.name,
+            shop=settings.shop,
+            api_version=settings.api_version,
+            input_name=table.source,
+            input_sha256=table.sha256,
+            include_test=include_test,
+            shop_url=settings.shop_url,
+        )
+    write_plan_files(plan, run_dir)
+    return plan, run_dir

@@ -1,0 +1,124 @@
+"""Shopify's suggested refund for a row, and the refund money planned from it.
+
+`suggestedRefund` is asked with the row's lines (or `suggestFullRefund`) and shipping choice, so its
+maximum, per-transaction split and refundable quantities are Shopify's own figures, never ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pipeline.models import RefundMode
+from pipeline.plan.steps import RefundLine, RefundPlan, RefundTransaction, RestockType, money, spread
+from pipeline.validate.rows import OrderRow
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedTransaction:
+    """One of `suggestedRefund.suggestedTransactions`, in Shopify's order."""
+
+    parent_id: str
+    gateway: str
+    kind: str
+    amount: Decimal
+    maximum_refundable: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedLine:
+    """A line item of the order with how many units can still be refunded."""
+
+    line_item_id: str
+    sku: str
+    quantity: int
+    refundable_quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundQuote:
+    """Shopify's `suggestedRefund` for the row's lines and shipping choice (presentment money)."""
+
+    amount: Decimal
+    maximum_refundable: Decimal
+    shipping_amount: Decimal = Decimal(0)
+    shipping_maximum: Decimal = Decimal(0)
+    transactions: tuple[SuggestedTransaction, ...] = ()
+    lines: tuple[QuotedLine, ...] = ()
+
+
+def match_lines(row: OrderRow, lines: tuple[QuotedLine, ...]) -> tuple[RefundLine, ...] | str:
+    """The row's `SKU:qty` as refund line items (a SKU on several lines fills them in order), or why not."""
+    restock = RestockType.CANCEL if row.restock else RestockType.NO_RESTOCK
+    left = {line.line_item_id: line.refundable_quantity for line in lines}
+    chosen: dict[str, int] = {}
+    for sku, quantity in row.lines:
+        candidates = [line for line in lines if line.sku.casefold() == sku.casefold()]
+        if not candidates:
+            return f"SKU {sku} is not on this order"
+        available = sum(left[line.line_item_id] for line in candidates)
+        if quantity > available:
+            return f"{quantity} × {sku} asked but only {available} can be refunded"
+        for line in candidates:
+            take = min(quantity, left[line.line_item_id])
+            if take:
+                left[line.line_item_id] -= take
+                chosen[line.line_item_id] = chosen.get(line.line_item_id, 0) + take
+                quantity -= take
+    return tuple(RefundLine(line_id, quantity, restock) for line_id, quantity in chosen.items())
+
+
+def suggested_refund_arguments(row: OrderRow, lines: tuple[QuotedLine, ...] = ()) -> dict[str, object]:
+    """The `suggestedRefund` arguments (OrderForRefund.graphql variables) for this row."""
+    arguments: dict[str, object] = {"suggestFullRefund": not row.lines}
+    if row.lines:
+        matched = match_lines(row, lines)
+        arguments["refundLineItems"] = [
+            {
+                "lineItemId": line.line_item_id,
+                "quantity": line.quantity,
+                "restockType": str(line.restock_type),
+            }
+            for line in (matched if isinstance(matched, tuple) else ())
+        ]
+    if isinstance(row.shipping, Decimal):
+        arguments["shippingAmount"] = str(row.shipping)
+    else:
+        arguments["refundShipping"] = row.shipping
+    return arguments
+
+
+def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan | str:
+    """The refund's money (in the order's presentment `currency`) from the quote, or why it exceeds what
+    is refundable. An amount not tied to lines is spread over the suggested transactions in order."""
+    maximum = money(quote.maximum_refundable, currency)
+    if isinstance(row.shipping, Decimal) and row.shipping > quote.shipping_maximum:
+        most = money(quote.shipping_maximum, currency)
+        asked = f"shipping {row.shipping} {currency}"
+        return f"{asked} asked but at most {most} {currency} of shipping is refundable"
+    lines: tuple[RefundLine, ...] = ()
+    if row.lines:
+        matched = match_lines(row, quote.lines)
+        if isinstance(matched, str):
+            return matched
+        lines = matched
+    amount = money(quote.amount if row.amount is None else row.amount, currency)
+    if amount > maximum:
+        return f"{amount} {currency} asked but at most {maximum} {currency} can be refunded"
+    shipping = money(quote.shipping_amount, currency) if row.shipping is not False else Decimal(0)
+    transactions: tuple[RefundTransaction, ...] = ()
+    if row.mode is RefundMode.ORIGINAL:
+        suggested = tuple(
+            RefundTransaction(t.parent_id, t.gateway, money(t.amount, currency))
+            for t in quote.transactions
+            if t.amount > 0
+        )
+        if row.amount is None and sum(t.amount for t in suggested) == amount:
+            transactions = suggested
+        else:
+            payments = ((t.parent_id, t.gateway, t.maximum_refundable) for t in quote.transactions)
+            transactions, left = spread(amount, payments, currency)
+            if left > 0:
+                most = amount - left
+                return f"{amount} {currency} asked but the payments can refund at most {most} {currency}"
+    return RefundPlan(amount, transactions, lines, min(shipping, amount) if shipping > 0 else None)

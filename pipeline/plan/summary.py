@@ -1,0 +1,46 @@
+"""The plan's summary as the console and `plan --json` show it (the files are plan_files.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.plan.decide import Plan
+
+METHOD_WORDS = {"original": "original payment", "store_credit": "store credit", "gift_card": "gift card"}
+
+
+def summary_lines(plan: Plan) -> list[str]:
+    """What a reviewer reads first: decisions, money per currency and method, emails, restock."""
+    counts = plan.counts_by_decision()
+    lines = [
+        f"{len(plan.rows)} rows: {counts['execute']} to execute, {counts['skip']} skipped, "
+        f"{counts['blocked']} blocked"
+    ]
+    blocked: dict[str, int] = {}
+    for row in plan.rows:
+        if row.reason is not None:
+            blocked[str(row.reason)] = blocked.get(str(row.reason), 0) + 1
+    if blocked:
+        lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
+    for (currency, method), amount in plan.totals_by_currency_and_method().items():
+        lines.append(f"  to refund: {amount} {currency} by {METHOD_WORDS.get(method, method)}")
+    lines.append(f"  customers notified by Shopify: {plan.customers_notified()}")
+    lines.append(f"  units to restock: {plan.units_to_restock()}")
+    return lines
+
+
+def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
+    """The `plan --json` document."""
+    return {
+        "run_id": plan.run_id,
+        "run_dir": str(run_dir),
+        "rows": len(plan.rows),
+        "decisions": plan.counts_by_decision(),
+        "totals": [
+            {"currency": currency, "method": method, "amount": str(amount)}
+            for (currency, method), amount in plan.totals_by_currency_and_method().items()
+        ],
+        "customers_notified": plan.customers_notified(),
+        "units_to_restock": plan.units_to_restock(),
+    }

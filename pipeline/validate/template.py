@@ -1,0 +1,109 @@
+"""`bulkcancel template OUT.xlsx`: a file to fill in, with dropdowns and a sheet explaining each column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline.errors import InputError
+from pipeline.validate import columns as C
+
+#: Rows that get the dropdowns; enough for a big stock-out, small enough to keep the file light.
+TEMPLATE_ROWS = 5000
+
+_CHOICES = {
+    C.REFUND_MODE: "original,store_credit,gift_card,none,partial",
+    C.ACTION: "cancel,refund_only",
+    C.REASON: "customer,inventory,fraud,declined,staff,other",
+    C.RESTOCK: "yes,no",
+    C.NOTIFY: "yes,no",
+    C.SHIPPING: "yes,no",
+}
+_EXAMPLE = {
+    C.ORDER: "#1001",
+    C.REFUND_MODE: "original",
+    C.ACTION: "cancel",
+    C.AMOUNT: None,
+    C.CURRENCY: "EUR",
+    C.LINES: "",
+    C.SHIPPING: "yes",
+    C.RESTOCK: "no",
+    C.NOTIFY: "yes",
+    C.REASON: "inventory",
+    C.NOTE: C.TEMPLATE_EXAMPLE_NOTE,
+}
+_HELP = {
+    C.ORDER: ("yes", "#1001, 1001, EU-1001 or gid://shopify/Order/123", ""),
+    C.REFUND_MODE: (
+        "yes, unless --default-mode",
+        "original, store_credit, gift_card, none; partial = original with an amount or lines",
+        "",
+    ),
+    C.ACTION: ("no", "cancel, or refund_only to refund and leave the order open", "cancel"),
+    C.AMOUNT: ("no", "money in the order's currency, more than 0 (12.50 or 12,50)", "full refundable amount"),
+    C.CURRENCY: ("no", "ISO code such as EUR; must be the order's currency", ""),
+    C.LINES: ("no", "SKU:qty;SKU:qty, refund (and restock) only these units", ""),
+    C.SHIPPING: ("no", "yes/no, or a shipping amount to refund", "yes for a full refund, no otherwise"),
+    C.RESTOCK: ("no", "yes/no", "--restock, else no"),
+    C.NOTIFY: ("no", "yes/no: email the customer", "--notify, else no"),
+    C.REASON: ("no", "customer, inventory, fraud, declined, staff, other", "--reason, else inventory"),
+    C.NOTE: ("no", "staff note, at most 255 characters", ""),
+}
+
+
+def write_template(path: Path) -> Path:
+    """Write the template workbook to `path` and return it; `InputError` when it cannot be written."""
+    workbook = Workbook()
+    orders = workbook.active
+    orders.title = "Orders"
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    for position, column in enumerate(C.COLUMNS, start=1):
+        cell = orders.cell(row=1, column=position, value=column)
+        cell.font, cell.fill = Font(bold=True), header_fill
+        example = orders.cell(row=2, column=position, value=_EXAMPLE[column])
+        example.font = Font(italic=True, color="808080")
+        letter = cell.column_letter
+        orders.column_dimensions[letter].width = 42 if column == C.NOTE else max(14, len(column) + 4)
+        if column in (C.ORDER, C.LINES, C.CURRENCY):
+            # Text format, so Excel keeps `1001` and `0012` as typed instead of turning them into numbers.
+            orders.column_dimensions[letter].number_format = "@"
+        if column in _CHOICES:
+            rule = DataValidation(type="list", formula1=f'"{_CHOICES[column]}"', allow_blank=True)
+            # Shipping also takes an amount, so its list only suggests.
+            rule.showErrorMessage = column != C.SHIPPING
+            rule.error = f"Choose one of: {_CHOICES[column]}"
+            rule.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            orders.add_data_validation(rule)
+    orders.freeze_panes = "A2"
+    _write_help(workbook.create_sheet("Columns"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        workbook.save(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the template ({exc.strerror})") from None
+    return path
+
+
+def _write_help(sheet: Worksheet) -> None:
+    sheet.append(["column", "required", "values", "default", "other headers accepted (EN / FR)"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in C.COLUMNS:
+        required, values, default = _HELP[column]
+        sheet.append([column, required, values, default, ", ".join(C.aliases(column))])
+    sheet.append([])
+    sheet.append(
+        ["Yes/no cells accept yes/no, y/n, true/false, 1/0, x, oui/non, vrai/faux; blank takes the default."]
+    )
+    sheet.append(
+        ["Delete the grey example row on the Orders sheet before use: a file that still holds it is refused."]
+    )
+    for letter, width in zip("ABCDE", (14, 24, 60, 32, 70), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -1,0 +1,538 @@
+"""The pure planner: SPEC §6's decision table, the steps table, amounts, keys and plan.json's shape."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from decimal import Decimal as D
+
+import pytest
+
+from pipeline.models import Action, Reason, RefundMode
+from pipeline.plan.decide import Decision, OrderFacts, Plan, ReasonCode, decide, needs_lines, needs_quote
+from pipeline.plan.quote import QuotedLine, RefundQuote, SuggestedTransaction, suggested_refund_arguments
+from pipeline.plan.steps import (
+    CancelRefund,
+    RefundLine,
+    RefundTransaction,
+    RestockType,
+    StepKind,
+    action_key,
+    staff_note,
+)
+from pipeline.validate.rows import OrderRow
+
+RUN = "20261105-093000-stockout"
+ORDER = "gid://shopify/Order/555"
+CUSTOMER = "gid://shopify/Customer/7"
+CARD = SuggestedTransaction(
+    "gid://shopify/OrderTransaction/1", "shopify_payments", "SUGGESTED_REFUND", D(50), D(50)
+)
+
+
+def make_row(**changes: object) -> OrderRow:
+    fields: dict[str, object] = dict(
+        row=2,
+        order="#1001",
+        order_name="#1001",
+        order_key="1001",
+        order_gid=None,
+        mode=RefundMode.ORIGINAL,
+        action=Action.CANCEL,
+        amount=None,
+        currency=None,
+        lines=(),
+        shipping=None,
+        restock=False,
+        notify=False,
+        reason=Reason.INVENTORY,
+        note="",
+    )
+    fields.update(changes)
+    if fields["shipping"] is None:  # validation's default: yes for full refunds, no for partial ones
+        fields["shipping"] = fields["amount"] is None and not fields["lines"]
+    return OrderRow(**fields)  # type: ignore[arg-type]
+
+
+def make_facts(**changes: object) -> OrderFacts:
+    fields: dict[str, object] = dict(
+        id=ORDER,
+        name="#1001",
+        test=False,
+        cancelled_at=None,
+        financial_status="PAID",
+        fulfillment_status="UNFULFILLED",
+        presentment_currency="EUR",
+        shop_currency="EUR",
+        updated_at="2026-11-01T10:00:00Z",
+        total_refunded=D("0.0"),
+        net_payment=D("50.0"),
+        customer_id=CUSTOMER,
+        email="ann@example.com",
+        can_notify=True,
+        units=3,
+    )
+    fields.update(changes)
+    return OrderFacts(**fields)  # type: ignore[arg-type]
+
+
+def make_quote(**changes: object) -> RefundQuote:
+    fields: dict[str, object] = dict(
+        amount=D("50.0"),
+        maximum_refundable=D("50.0"),
+        shipping_amount=D("5.0"),
+        shipping_maximum=D("5.0"),
+        transactions=(CARD,),
+    )
+    fields.update(changes)
+    return RefundQuote(**fields)  # type: ignore[arg-type]
+
+
+def plan_one(
+    row: OrderRow | None = None, facts: OrderFacts | None = None, quote: RefundQuote | None = None, **kw
+):
+    row = row or make_row()
+    facts = facts or make_facts()
+    if quote is None and needs_quote(row, facts, include_test=kw.get("include_test", False)):
+        quote = make_quote()
+    return decide(row, [facts], quote, run_id=kw.pop("run_id", RUN), **kw)
+
+
+def kinds(planned) -> list[str]:
+    return [str(step.kind) for step in planned.action.steps]
+
+
+# --- the decision table, first row that applies ---------------------------------------------------
+
+
+def test_no_match_is_not_found_and_mentions_the_60_day_scope():
+    planned = decide(make_row(), [], None, run_id=RUN)
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.NOT_FOUND)
+    assert "read_all_orders" in planned.message and planned.action is None
+
+
+def test_two_matches_are_ambiguous_never_guessed():
+    matches = [make_facts(), make_facts(id="gid://shopify/Order/556")]
+    planned = decide(make_row(), matches, None, run_id=RUN)
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.AMBIGUOUS)
+    assert "gid://shopify/Order/556" in planned.message
+
+
+def test_test_order_is_blocked_unless_included():
+    facts = make_facts(test=True)
+    assert plan_one(facts=facts).reason is ReasonCode.TEST_ORDER
+    assert plan_one(facts=facts, include_test=True).decision is Decision.EXECUTE
+
+
+def test_test_order_comes_before_currency_mismatch():
+    planned = plan_one(make_row(currency="USD"), make_facts(test=True))
+    assert planned.reason is ReasonCode.TEST_ORDER
+
+
+def test_currency_must_equal_the_presentment_currency_not_the_shop_currency():
+    facts = make_facts(presentment_currency="USD", shop_currency="EUR")
+    assert plan_one(make_row(currency="EUR"), facts).reason is ReasonCode.CURRENCY_MISMATCH
+    assert plan_one(make_row(currency="USD"), facts).decision is Decision.EXECUTE
+
+
+def test_currency_mismatch_comes_before_already_cancelled():
+    facts = make_facts(cancelled_at="2026-11-02T08:00:00Z")
+    assert plan_one(make_row(currency="USD"), facts).reason is ReasonCode.CURRENCY_MISMATCH
+
+
+def test_an_amount_with_more_decimals_than_the_order_currency_allows_is_blocked():
+    facts = make_facts(presentment_currency="JPY", net_payment=D(5000))
+    planned = plan_one(make_row(amount=D("12.5")), facts)
+    assert planned.reason is ReasonCode.CURRENCY_MISMATCH and "JPY" in planned.message
+
+
+@pytest.mark.parametrize(
+    ("row", "facts"),
+    [
+        (make_row(mode=RefundMode.NONE), make_facts(financial_status="PAID")),
+        (make_row(), make_facts(financial_status="REFUNDED")),
+        (make_row(amount=D(10)), make_facts(financial_status="VOIDED")),
+        (make_row(), make_facts(financial_status="PARTIALLY_REFUNDED", tags=("VIP", "BulkCancel"))),
+    ],
+)
+def test_cancel_of_a_cancelled_order_already_as_asked_is_skipped(row, facts):
+    planned = plan_one(row, replace(facts, cancelled_at="2026-11-02T08:00:00Z"))
+    assert (planned.decision, planned.reason) == (Decision.SKIP, ReasonCode.ALREADY_DONE)
+    assert planned.action is None
+
+
+def test_cancel_of_a_cancelled_order_otherwise_is_blocked_pointing_to_refund_only():
+    facts = make_facts(cancelled_at="2026-11-02T08:00:00Z", fulfillment_status="FULFILLED")
+    planned = plan_one(make_row(), facts)
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.ALREADY_CANCELLED)
+    assert planned.message == "already cancelled on 2026-11-02 — use action refund_only to refund it"
+
+
+def test_refund_only_on_a_cancelled_order_is_executable():
+    facts = make_facts(cancelled_at="2026-11-02T08:00:00Z")
+    planned = plan_one(make_row(action=Action.REFUND_ONLY), facts)
+    assert planned.decision is Decision.EXECUTE and kinds(planned) == ["refund", "tag"]
+
+
+@pytest.mark.parametrize("status", ["FULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "PENDING_FULFILLMENT"])
+def test_cancel_of_a_fulfilled_or_in_progress_order_is_blocked(status):
+    facts = make_facts(fulfillment_status=status)
+    planned = plan_one(make_row(amount=D(999)), facts)  # fulfilled comes before exceeds refundable
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.FULFILLED)
+    assert "refund_only" in planned.message
+    assert not needs_quote(make_row(amount=D(999)), facts)
+
+
+@pytest.mark.parametrize("status", ["UNFULFILLED", "ON_HOLD", "SCHEDULED", "REQUEST_DECLINED", "RESTOCKED"])
+def test_unshipped_statuses_can_be_cancelled(status):
+    assert plan_one(facts=make_facts(fulfillment_status=status)).decision is Decision.EXECUTE
+
+
+def test_refund_only_on_a_fulfilled_order_is_executable():
+    planned = plan_one(
+        make_row(action=Action.REFUND_ONLY, amount=D(10)), make_facts(fulfillment_status="FULFILLED")
+    )
+    assert planned.decision is Decision.EXECUTE
+
+
+def test_amount_over_the_maximum_refundable_is_blocked_with_the_maximum():
+    planned = plan_one(make_row(amount=D("60.00")), quote=make_quote(maximum_refundable=D("45.5")))
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.EXCEEDS_REFUNDABLE)
+    assert "45.50 EUR" in planned.message
+
+
+def test_lines_beyond_refundable_quantity_or_unknown_sku_are_blocked():
+    lines = (QuotedLine("gid://shopify/LineItem/1", "BC-01M", 2, 1),)
+    too_many = plan_one(make_row(lines=(("BC-01M", 2),)), quote=make_quote(lines=lines))
+    unknown = plan_one(make_row(lines=(("BC-99", 1),)), quote=make_quote(lines=lines))
+    assert too_many.reason is ReasonCode.EXCEEDS_REFUNDABLE and "only 1" in too_many.message
+    assert unknown.reason is ReasonCode.EXCEEDS_REFUNDABLE and "BC-99" in unknown.message
+
+
+def test_shipping_amount_over_what_is_left_is_blocked():
+    planned = plan_one(make_row(amount=D(10), shipping=D(8)), quote=make_quote(shipping_maximum=D("4.9")))
+    assert planned.reason is ReasonCode.EXCEEDS_REFUNDABLE and "4.90 EUR" in planned.message
+
+
+def test_exceeds_refundable_comes_before_no_customer():
+    facts = make_facts(customer_id=None)
+    planned = plan_one(make_row(mode=RefundMode.STORE_CREDIT, amount=D(80)), facts)
+    assert planned.reason is ReasonCode.EXCEEDS_REFUNDABLE
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        make_row(mode=RefundMode.STORE_CREDIT),
+        make_row(mode=RefundMode.GIFT_CARD),
+        make_row(mode=RefundMode.STORE_CREDIT, action=Action.REFUND_ONLY, amount=D(5)),
+    ],
+)
+def test_store_credit_or_gift_card_without_customer_is_blocked(row):
+    planned = plan_one(row, make_facts(customer_id=None))
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.NO_CUSTOMER)
+
+
+def test_original_refund_without_customer_is_fine():
+    assert plan_one(facts=make_facts(customer_id=None)).decision is Decision.EXECUTE
+
+
+def test_refund_only_with_nothing_left_is_already_done():
+    quote = make_quote(amount=D(0), maximum_refundable=D(0), transactions=())
+    planned = plan_one(make_row(action=Action.REFUND_ONLY), make_facts(financial_status="REFUNDED"), quote)
+    assert (planned.decision, planned.reason) == (Decision.SKIP, ReasonCode.ALREADY_DONE)
+
+
+def test_a_needed_quote_that_is_missing_is_a_programming_error():
+    with pytest.raises(ValueError):
+        decide(make_row(amount=D(10)), [make_facts()], None, run_id=RUN)
+
+
+# --- which lookups a row needs -------------------------------------------------------------------
+
+
+def test_full_cancel_needs_no_quote_everything_else_that_refunds_does():
+    facts = make_facts()
+    assert not needs_quote(make_row(), facts)
+    assert not needs_quote(make_row(mode=RefundMode.STORE_CREDIT), facts)
+    assert not needs_quote(make_row(mode=RefundMode.NONE), facts)
+    assert needs_quote(make_row(amount=D(5)), facts)
+    assert needs_quote(make_row(lines=(("A", 1),)), facts)
+    assert needs_quote(make_row(shipping=False), facts)
+    assert needs_quote(make_row(mode=RefundMode.GIFT_CARD), facts)
+    assert needs_quote(make_row(action=Action.REFUND_ONLY), facts)
+    assert needs_quote(make_row(), make_facts(total_refunded=D("5.0"), financial_status="PARTIALLY_REFUNDED"))
+    # a refund still pending is not in totalRefunded, but the status shows it
+    assert needs_quote(make_row(), make_facts(financial_status="PARTIALLY_REFUNDED"))
+    assert not needs_quote(make_row(amount=D(5)), make_facts(test=True))
+
+
+def test_only_rows_with_lines_need_line_items():
+    assert needs_lines(make_row(lines=(("A", 1),)))
+    assert not needs_lines(make_row(amount=D(5)))
+
+
+def test_suggested_refund_arguments_follow_lines_and_shipping():
+    lines = (QuotedLine("gid://shopify/LineItem/1", "A", 2, 2),)
+    assert suggested_refund_arguments(make_row()) == {"suggestFullRefund": True, "refundShipping": True}
+    assert suggested_refund_arguments(make_row(amount=D(5), shipping=D("4.5"))) == {
+        "suggestFullRefund": True,
+        "shippingAmount": "4.5",
+    }
+    assert suggested_refund_arguments(make_row(lines=(("a", 1),), restock=True), lines) == {
+        "suggestFullRefund": False,
+        "refundLineItems": [
+            {"lineItemId": "gid://shopify/LineItem/1", "quantity": 1, "restockType": "CANCEL"}
+        ],
+        "refundShipping": False,
+    }
+
+
+# --- the steps table ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [RefundMode.ORIGINAL, RefundMode.STORE_CREDIT])
+def test_full_cancel_is_one_refunding_cancel_for_the_net_payment(mode):
+    planned = decide(make_row(mode=mode, notify=True), [make_facts()], None, run_id=RUN)
+    cancel, tag = planned.action.steps
+    assert cancel.kind is StepKind.CANCEL and cancel.refund_method is CancelRefund(mode.value)
+    assert (cancel.method, cancel.amount, str(cancel.amount), cancel.currency) == (
+        mode,
+        D(50),
+        "50.00",
+        "EUR",
+    )
+    assert cancel.reason is Reason.INVENTORY and cancel.notify and not cancel.restock
+    assert tag.kind is StepKind.TAG and tag.tags == ("bulkcancel", f"bulkcancel-{RUN}")
+
+
+def test_partial_cancel_refunds_nothing_at_cancel_then_exactly_the_amount():
+    planned = plan_one(make_row(amount=D("20.5"), note="stock-out"))
+    cancel, refund, _ = planned.action.steps
+    assert cancel.refund_method is CancelRefund.NONE and cancel.amount is None and cancel.method is None
+    assert (refund.kind, refund.method, str(refund.amount), refund.currency) == (
+        StepKind.REFUND,
+        RefundMode.ORIGINAL,
+        "20.50",
+        "EUR",
+    )
+    assert refund.transactions == (RefundTransaction(CARD.parent_id, "shopify_payments", D("20.50")),)
+    assert refund.shipping_amount is None and planned.action.action_key in refund.note
+
+
+def test_already_partly_refunded_order_is_never_refunded_in_full_by_the_cancel():
+    facts = make_facts(total_refunded=D("10.0"), net_payment=D("40.0"), financial_status="PARTIALLY_REFUNDED")
+    card = replace(CARD, amount=D("40.0"), maximum_refundable=D("40.0"))
+    quote = make_quote(amount=D("40.0"), maximum_refundable=D("40.0"), transactions=(card,))
+    planned = plan_one(make_row(), facts, quote)
+    cancel, refund, _ = planned.action.steps
+    assert cancel.refund_method is CancelRefund.NONE
+    assert str(refund.amount) == "40.00" and [str(t.amount) for t in refund.transactions] == ["40.00"]
+    assert refund.shipping_amount == D("5.00")
+
+
+def test_full_refund_without_shipping_is_a_separate_refund():
+    quote = make_quote(amount=D("45.0"), transactions=(replace(CARD, amount=D("45.0")),))
+    planned = plan_one(make_row(shipping=False), quote=quote)
+    assert kinds(planned) == ["cancel", "refund", "tag"]
+    assert planned.action.steps[0].refund_method is CancelRefund.NONE
+    assert str(planned.action.steps[1].amount) == "45.00" and planned.action.steps[1].shipping_amount is None
+
+
+def test_gift_card_cancel_is_a_cancel_without_refund_then_a_card_for_the_customer():
+    planned = plan_one(make_row(mode=RefundMode.GIFT_CARD, notify=True))
+    cancel, card, _ = planned.action.steps
+    assert cancel.refund_method is CancelRefund.NONE
+    assert (card.kind, card.method, str(card.amount), card.currency) == (
+        StepKind.GIFT_CARD,
+        RefundMode.GIFT_CARD,
+        "50.00",
+        "EUR",
+    )
+    assert card.customer_id == CUSTOMER and planned.action.action_key in card.note
+    assert "code" not in card.to_json()
+    assert card.transactions == () and card.notify
+
+
+def test_cancel_without_refund():
+    planned = plan_one(make_row(mode=RefundMode.NONE))
+    assert kinds(planned) == ["cancel", "tag"]
+    assert planned.action.steps[0].refund_method is CancelRefund.NONE
+    assert planned.message == "cancel without refund"
+
+
+def test_refund_only_original_store_credit_and_gift_card():
+    original = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(10)))
+    credit = plan_one(make_row(action=Action.REFUND_ONLY, mode=RefundMode.STORE_CREDIT, amount=D(10)))
+    card = plan_one(make_row(action=Action.REFUND_ONLY, mode=RefundMode.GIFT_CARD, amount=D(10)))
+    assert kinds(original) == ["refund", "tag"] and original.action.steps[0].transactions
+    assert kinds(credit) == ["refund", "tag"]
+    assert (
+        credit.action.steps[0].method is RefundMode.STORE_CREDIT and credit.action.steps[0].transactions == ()
+    )
+    assert kinds(card) == ["gift_card", "tag"]
+
+
+def test_lines_become_refund_line_items_restocked_only_when_asked():
+    quoted = (
+        QuotedLine("gid://shopify/LineItem/1", "BC-01M", 1, 1),
+        QuotedLine("gid://shopify/LineItem/2", "BC-01M", 2, 2),
+        QuotedLine("gid://shopify/LineItem/3", "BC-02L", 1, 1),
+    )
+    quote = make_quote(amount=D("30.0"), lines=quoted, transactions=(replace(CARD, amount=D("30.0")),))
+    restocked = plan_one(make_row(lines=(("bc-01m", 2),), restock=True), quote=quote)
+    cancel, refund, _ = restocked.action.steps
+    assert not cancel.restock  # only the lines are restocked, by the refund
+    assert refund.refund_lines == (
+        RefundLine("gid://shopify/LineItem/1", 1, RestockType.CANCEL),
+        RefundLine("gid://shopify/LineItem/2", 1, RestockType.CANCEL),
+    )
+    assert str(refund.amount) == "30.00"
+    first_line_only = plan_one(make_row(lines=(("BC-01M", 1),)), quote=quote).action.steps[1]
+    assert first_line_only.refund_lines == (
+        RefundLine("gid://shopify/LineItem/1", 1, RestockType.NO_RESTOCK),
+    )
+    kept = plan_one(make_row(lines=(("BC-02L", 1),)), quote=quote)
+    assert kept.action.steps[1].refund_lines == (
+        RefundLine("gid://shopify/LineItem/3", 1, RestockType.NO_RESTOCK),
+    )
+
+
+def test_an_amount_is_spread_over_the_suggested_transactions_in_order_capped_at_each_maximum():
+    gift = SuggestedTransaction(
+        "gid://shopify/OrderTransaction/9", "gift_card", "SUGGESTED_REFUND", D(15), D(15)
+    )
+    card = replace(CARD, amount=D(35), maximum_refundable=D(35))
+    quote = make_quote(transactions=(gift, card))
+    refund = plan_one(make_row(amount=D("30.00")), quote=quote).action.steps[1]
+    assert refund.transactions == (
+        RefundTransaction(gift.parent_id, "gift_card", D("15.00")),
+        RefundTransaction(card.parent_id, "shopify_payments", D("15.00")),
+    )
+    short = make_quote(maximum_refundable=D(100), transactions=(gift, card))
+    blocked = plan_one(make_row(amount=D(60)), quote=short)
+    assert blocked.reason is ReasonCode.EXCEEDS_REFUNDABLE and "50.00 EUR" in blocked.message
+
+
+def test_multi_currency_orders_plan_in_the_presentment_currency():
+    facts = make_facts(presentment_currency="USD", shop_currency="EUR", net_payment=D("54.1"))
+    planned = plan_one(make_row(), facts)
+    assert (str(planned.action.steps[0].amount), planned.action.steps[0].currency) == ("54.10", "USD")
+    partial = plan_one(make_row(amount=D(12)), facts).action.steps[1]
+    assert (str(partial.amount), partial.currency) == ("12.00", "USD")
+
+
+def test_jpy_amounts_have_no_decimals():
+    facts = make_facts(presentment_currency="JPY", shop_currency="EUR", net_payment=D("5400.0"))
+    assert str(plan_one(make_row(), facts).action.steps[0].amount) == "5400"
+    jpy_card = replace(CARD, amount=D(5400), maximum_refundable=D(5400))
+    quote = make_quote(amount=D(5400), maximum_refundable=D(5400), transactions=(jpy_card,))
+    refund = plan_one(make_row(amount=D("1200")), facts, quote).action.steps[1]
+    assert str(refund.amount) == "1200" and str(refund.transactions[0].amount) == "1200"
+
+
+# --- keys and notes -------------------------------------------------------------------------------
+
+
+def test_keys_are_deterministic_per_run_and_order():
+    first = plan_one(make_row(amount=D(10)))
+    again = plan_one(make_row(amount=D(10)))
+    other_run = plan_one(make_row(amount=D(10)), run_id="20261106-000000-stockout")
+    keys = [step.idempotency_key for step in first.action.steps]
+    assert first.action.action_key == action_key(RUN, ORDER) == f"bc-{RUN}-555"
+    assert keys == [step.idempotency_key for step in again.action.steps]
+    assert len(set(keys)) == len(keys) and all(uuid.UUID(key).version == 5 for key in keys)
+    assert not set(keys) & {step.idempotency_key for step in other_run.action.steps}
+
+
+def test_staff_note_keeps_the_key_and_cuts_the_note_to_255():
+    key = action_key(RUN, ORDER)
+    note = staff_note("x" * 255, key)
+    assert len(note) == 255 and note.endswith(f"[{key}]")
+    assert staff_note("  out of stock ", key) == f"out of stock [{key}]"
+    cancel = plan_one(make_row(note="y" * 255)).action.steps[0]
+    assert len(cancel.staff_note) <= 255 and key in cancel.staff_note
+
+
+# --- the plan and its summaries -------------------------------------------------------------------
+
+
+def _plan() -> Plan:
+    usd = make_facts(
+        id="gid://shopify/Order/600",
+        presentment_currency="USD",
+        net_payment=D(30),
+        customer_id=None,
+        email=None,
+    )
+    return Plan(
+        run_id=RUN,
+        rows=[
+            plan_one(make_row(notify=True, restock=True)),  # 50.00 EUR original, 3 units
+            plan_one(
+                make_row(row=3, mode=RefundMode.STORE_CREDIT, amount=D(10), notify=True),
+                make_facts(id="gid://shopify/Order/601", name="#1002"),
+            ),
+            plan_one(make_row(row=4), usd),
+            plan_one(make_row(row=5, mode=RefundMode.GIFT_CARD, amount=D(5)), usd),  # no customer
+            decide(make_row(row=6), [], None, run_id=RUN),
+            plan_one(make_row(row=7, mode=RefundMode.NONE), make_facts(cancelled_at="2026-11-02T08:00:00Z")),
+        ],
+        created_at="2026-11-05T09:30:00Z",
+        shop="demo.myshopify.com",
+        api_version="2026-07",
+        input_name="stockout.csv",
+        input_sha256="ab" * 32,
+    )
+
+
+def test_totals_per_currency_and_method():
+    assert _plan().totals_by_currency_and_method() == {
+        ("EUR", "original"): D("50.00"),
+        ("EUR", "store_credit"): D("10.00"),
+        ("USD", "original"): D("30.00"),
+    }
+
+
+def test_counts_customers_and_units():
+    plan = _plan()
+    assert plan.counts_by_decision() == {"execute": 3, "skip": 1, "blocked": 2}
+    assert plan.customers_notified() == 1  # the same customer on two orders
+    assert plan.units_to_restock() == 3
+
+
+def test_to_json_has_spec_14_shape_with_amounts_as_strings():
+    document = json.loads(json.dumps(_plan().to_json()))
+    assert {"run_id", "created_at", "shop", "api_version", "input", "rows"} <= document.keys()
+    assert document["input"] == {"name": "stockout.csv", "sha256": "ab" * 32}
+    first, *_, blocked, skipped = document["rows"]
+    assert set(first) == {"row", "order", "decision", "reason", "message", "action"}
+    assert (first["decision"], first["reason"]) == ("execute", None)
+    assert (blocked["reason"], blocked["action"]) == ("not_found", None)
+    assert (skipped["decision"], skipped["reason"]) == ("skip", "already_done")
+    action = first["action"]
+    assert {"order_id", "order_name", "action_key", "fingerprint", "steps"} <= action.keys()
+    assert action["fingerprint"] == {
+        "updated_at": "2026-11-01T10:00:00Z",
+        "financial_status": "PAID",
+        "fulfillment_status": "UNFULFILLED",
+        "total_refunded": "0.0",
+    }
+    cancel, tag = action["steps"]
+    assert {"kind", "method", "amount", "currency", "idempotency_key"} <= cancel.keys()
+    assert (cancel["kind"], cancel["method"], cancel["amount"], cancel["currency"]) == (
+        "cancel",
+        "original",
+        "50.00",
+        "EUR",
+    )
+    assert cancel["refund_method"] == "original" and cancel["restock"] is True
+    assert (tag["kind"], tag["method"], tag["amount"], tag["tags"]) == (
+        "tag",
+        None,
+        None,
+        ["bulkcancel", f"bulkcancel-{RUN}"],
+    )
+    refund = document["rows"][1]["action"]["steps"][1]
+    assert refund["amount"] == "10.00" and refund["method"] == "store_credit" and refund["transactions"] == []

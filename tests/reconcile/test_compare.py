@@ -1,0 +1,333 @@
+"""The pure comparison of SPEC §8 with plain values: plan rows, journal rows and orders as read back."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+
+import pytest
+
+from pipeline.reconcile.compare import STATUSES, reconcile
+
+CREATED = "2026-05-01T10:00:00Z"
+BEFORE, AFTER = "2026-04-20T09:00:00Z", "2026-05-01T10:05:00Z"
+ORDER = "gid://shopify/Order/1"
+KEY = "bc-run-1"
+TAGS = ["bulkcancel", "bulkcancel-run"]
+
+
+def money(amount, currency="EUR", shop=None, shop_currency="EUR"):
+    return {
+        "presentmentMoney": {"amount": amount, "currencyCode": currency},
+        "shopMoney": {"amount": shop or amount, "currencyCode": shop_currency},
+    }
+
+
+def tx(tid, amount, *, gateway="shopify_payments", status="SUCCESS", currency="EUR", shop=None):
+    return {
+        "id": f"gid://shopify/OrderTransaction/{tid}",
+        "kind": "REFUND",
+        "status": status,
+        "gateway": gateway,
+        "processedAt": AFTER,
+        "amountSet": money(amount, currency, shop),
+        "parentTransaction": {"id": "gid://shopify/OrderTransaction/9"},
+    }
+
+
+def refund(rid, *txs, created=AFTER, lines=(), note=None):
+    return {
+        "id": f"gid://shopify/Refund/{rid}",
+        "createdAt": created,
+        "note": note,
+        "transactions": {"pageInfo": {"hasNextPage": False}, "nodes": list(txs)},
+        "refundLineItems": {
+            "pageInfo": {"hasNextPage": False},
+            "nodes": [{"quantity": q, "restockType": t} for q, t in lines],
+        },
+    }
+
+
+def order(*refunds, cancelled=True, reason="INVENTORY", tags=TAGS, total=None, currency="EUR"):
+    settled = [t for r in refunds for t in r["transactions"]["nodes"] if t["status"] == "SUCCESS"]
+    if total is None:
+        total = str(sum((Decimal(t["amountSet"]["presentmentMoney"]["amount"]) for t in settled), Decimal(0)))
+    return {
+        "__typename": "Order",
+        "id": ORDER,
+        "name": "#1001",
+        "email": "ana@example.com",
+        "cancelledAt": AFTER if cancelled else None,
+        "cancelReason": reason if cancelled else None,
+        "tags": list(tags),
+        "presentmentCurrencyCode": currency,
+        "currencyCode": "EUR",
+        "totalRefundedSet": money(total, currency),
+        "customer": {
+            "id": "gid://shopify/Customer/5",
+            "displayName": "Ana Lima",
+            "defaultEmailAddress": None,
+        },
+        "refunds": list(refunds),
+    }
+
+
+def cancel_step(method="original", amount="50.00", restock=False):
+    return {
+        "kind": "cancel",
+        "method": method,
+        "amount": amount if method else None,
+        "currency": "EUR" if method else None,
+        "idempotency_key": "k0",
+        "refund_method": method or "none",
+        "reason": "inventory",
+        "restock": restock,
+        "notify": False,
+        "staff_note": f"note [{KEY}]",
+    }
+
+
+def refund_step(amount="20.00", method="original", lines=()):
+    return {
+        "kind": "refund",
+        "method": method,
+        "amount": amount,
+        "currency": "EUR",
+        "idempotency_key": "k1",
+        "notify": False,
+        "transactions": [{"parent_id": "p", "gateway": "shopify_payments", "amount": amount}]
+        if method == "original"
+        else [],
+        "refund_lines": [{"line_item_id": "l", "quantity": q, "restock_type": t} for q, t in lines],
+        "shipping_amount": None,
+        "note": f"note [{KEY}]",
+    }
+
+
+def gift_step(amount="30.00"):
+    return {
+        "kind": "gift_card",
+        "method": "gift_card",
+        "amount": amount,
+        "currency": "EUR",
+        "idempotency_key": "k2",
+        "customer_id": "gid://shopify/Customer/5",
+        "note": f"note [{KEY}]",
+    }
+
+
+TAG = {"kind": "tag", "method": None, "amount": None, "currency": None, "idempotency_key": "kt", "tags": TAGS}
+
+
+def plan(*steps, decision="execute", reason=None):
+    action = {
+        "order_id": ORDER,
+        "order_name": "#1001",
+        "action_key": KEY,
+        "fingerprint": {},
+        "steps": [*steps, TAG],
+    }
+    return {
+        "run_id": "run",
+        "created_at": CREATED,
+        "shop": "shop.myshopify.com",
+        "rows": [
+            {
+                "row": 2,
+                "order": "#1001",
+                "decision": decision,
+                "reason": reason,
+                "message": "planned",
+                "action": action if decision == "execute" else None,
+            }
+        ],
+    }
+
+
+def journal(the_plan, state="done", **ids_by_index):
+    action = the_plan["rows"][0]["action"]
+    rows = []
+    for index, step in enumerate(action["steps"]):
+        row = {
+            "action_key": KEY,
+            "order_id": ORDER,
+            "order_name": "#1001",
+            "action_state": state,
+            "action_detail": None,
+            "idx": index,
+            "kind": step["kind"],
+            "state": "done" if state == "done" else "pending",
+            "attempts": 1,
+            "refund_id": None,
+            "gift_card_id": None,
+            "gift_card_last_chars": None,
+            "transaction_ids": [],
+            "error_code": None,
+            "error_message": None,
+        }
+        row.update(ids_by_index.get(f"s{index}", {}))
+        rows.append(row)
+    return rows
+
+
+def one(the_plan, rows, the_order, cards=None):
+    result = reconcile(the_plan, rows, {ORDER: the_order}, cards or {})
+    assert len(result.rows) == 1
+    return result, result.rows[0]
+
+
+def test_a_cancel_that_refunded_as_planned_matches():
+    p = plan(cancel_step())
+    result, row = one(p, journal(p), order(refund(7, tx(8, "50.00"))))
+    assert row.status == "matched", row.detail
+    assert row.refunded == Decimal("50.00") and isinstance(row.refunded, Decimal)
+    assert row.planned == Decimal("50.00") and row.method == "original" and row.cancelled
+    assert [t.origin for t in result.transactions] == ["cancel"]
+    assert result.counts()["matched"] == 1 and not result.exceptions
+
+
+def test_refunds_made_before_the_plan_are_not_duplicates():
+    p = plan(cancel_step(method=None), refund_step("20.00"))
+    earlier = refund(3, tx(4, "15.00"), created=BEFORE)
+    ours = refund(7, tx(8, "20.00"), note=KEY)
+    _, row = one(p, journal(p, s1={"refund_id": ours["id"]}), order(earlier, ours))
+    assert row.status == "matched", row.detail
+    assert row.refunds_since_plan == 1 and row.refunded == Decimal("20.00")
+
+
+def test_a_second_refund_since_the_plan_is_a_duplicate():
+    p = plan(cancel_step())
+    _, row = one(p, journal(p), order(refund(7, tx(8, "50.00")), refund(9, tx(10, "50.00"))))
+    assert row.status == "duplicate"
+    assert "2 refunds since the plan, 1 planned" in row.detail
+
+
+def test_more_money_than_planned_in_one_refund_is_a_duplicate():
+    p = plan(cancel_step(method=None), refund_step("20.00"))
+    ours = refund(7, tx(8, "40.00"))
+    _, row = one(p, journal(p, s1={"refund_id": ours["id"]}), order(ours))
+    assert row.status == "duplicate" and "40.00" in row.detail
+
+
+def test_less_money_than_planned_is_a_mismatch_that_says_what_differs():
+    p = plan(cancel_step(method=None), refund_step("20.00"))
+    ours = refund(7, tx(8, "12.00"))
+    _, row = one(p, journal(p, s1={"refund_id": ours["id"]}), order(ours))
+    assert row.status == "mismatch"
+    assert "refund refunded 12.00 EUR, planned 20.00" in row.detail
+
+
+def test_a_pending_transaction_is_pending_not_missing():
+    p = plan(cancel_step())
+    pending = refund(7, tx(8, "50.00", gateway="klarna", status="PENDING"))
+    # totalRefundedSet leaves PENDING money out (SHOPIFY-FACTS §10.4): 0.0 is what Shopify shows.
+    _, row = one(p, journal(p), order(pending, total="0.0"))
+    assert row.status == "pending", row.detail
+    assert row.pending == Decimal("50.00") and row.refunded == 0
+    assert "klarna" in row.detail and "reconcile again later" in row.detail
+
+
+def test_a_failed_transaction_is_a_mismatch():
+    p = plan(cancel_step())
+    _, row = one(p, journal(p), order(refund(7, tx(8, "50.00", status="FAILURE")), total="0.0"))
+    assert row.status == "mismatch" and "FAILURE" in row.detail
+
+
+def test_store_credit_refunded_to_the_card_is_a_mismatch_of_method():
+    p = plan(cancel_step(method="store_credit"))
+    _, row = one(p, journal(p), order(refund(7, tx(8, "50.00", gateway="shopify_payments"))))
+    assert row.status == "mismatch"
+    assert "refunded as original (shopify_payments), planned as store_credit" in row.detail
+
+
+def test_cancel_reason_tags_and_cancellation_are_compared():
+    p = plan(cancel_step())
+    _, row = one(p, journal(p), order(refund(7, tx(8, "50.00")), reason="FRAUD", tags=["bulkcancel"]))
+    assert row.status == "mismatch"
+    assert "cancel reason FRAUD, planned INVENTORY" in row.detail
+    assert "tags missing: bulkcancel-run" in row.detail and row.tagged is False
+    _, row = one(p, journal(p), order(cancelled=False))
+    assert row.status == "mismatch" and "not cancelled" in row.detail
+
+
+def test_restock_is_compared_by_units_and_type():
+    p = plan(cancel_step(method=None), refund_step("20.00", lines=[(1, "NO_RESTOCK")]))
+    ours = refund(7, tx(8, "20.00"), lines=[(1, "RETURN")])
+    _, row = one(p, journal(p, s1={"refund_id": ours["id"]}), order(ours))
+    assert row.status == "mismatch" and "refund lines 1 RETURN, planned 1 NO_RESTOCK" in row.detail
+    assert row.restocked_units == 1
+    p = plan(cancel_step(restock=False))
+    _, row = one(p, journal(p), order(refund(7, tx(8, "50.00"), lines=[(2, "CANCEL")])))
+    assert row.status == "mismatch" and "restocked 2 units" in row.detail
+
+
+def test_gift_cards_are_read_back_by_the_journal_id():
+    p = plan(cancel_step(method=None), gift_step("30.00"))
+    card_id = "gid://shopify/GiftCard/77"
+    card = {
+        "__typename": "GiftCard",
+        "id": card_id,
+        "lastCharacters": "ab12",
+        "enabled": True,
+        "initialValue": {"amount": "30.0", "currencyCode": "EUR"},
+        "customer": {"id": "gid://shopify/Customer/5"},
+    }
+    rows = journal(p, s1={"gift_card_id": card_id})
+    _, row = one(p, rows, order(), {card_id: card})
+    assert row.status == "matched", row.detail
+    assert row.refunded == Decimal("30.0") == row.gift_card_value and "ab12" in row.gift_card
+    wrong = {**card, "initialValue": {"amount": "300.0", "currencyCode": "EUR"}}
+    _, row = one(p, rows, order(), {card_id: wrong})
+    assert row.status == "mismatch" and "gift card of 300.0 EUR, planned 30.00 EUR" in row.detail
+    _, row = one(p, rows, order(), {})
+    assert row.status == "mismatch" and "could not be read back" in row.detail
+
+
+def test_failed_drifted_and_unexecuted_rows_say_so():
+    p = plan(cancel_step(method=None), refund_step("20.00"))
+    rows = journal(p, state="failed")
+    rows[1].update(state="failed", error_code="user_error", error_message="Refund amount is greater")
+    _, row = one(p, rows, order())
+    assert row.status == "failed" and "Refund amount is greater" in row.detail
+    rows = journal(p, state="drifted")
+    rows[0]["action_detail"] = "changed since the plan: updated_at a → b"
+    _, row = one(p, rows, order(cancelled=False))
+    assert row.status == "drifted" and "updated_at" in row.detail
+    _, row = one(p, [], order(cancelled=False))
+    assert row.status == "not_executed"
+    _, row = one(p, journal(p, state="running"), order(cancelled=False))
+    assert row.status == "not_executed" and "again" in row.detail
+
+
+def test_blocked_skipped_and_unreadable_orders():
+    blocked = plan(decision="blocked", reason="fulfilled")
+    assert reconcile(blocked, [], {}).rows[0].status == "blocked"
+    skipped = plan(decision="skip", reason="already_done")
+    assert reconcile(skipped, [], {}).rows[0].status == "skipped"
+    p = plan(cancel_step())
+    _, row = one(p, journal(p), None)
+    assert row.status == "mismatch" and "could not be read back" in row.detail
+
+
+@pytest.mark.parametrize("field", ["presentmentMoney", "shopMoney"])
+def test_shopify_totals_that_disagree_with_its_transactions_are_a_mismatch(field):
+    p = plan(cancel_step())
+    the_order = order(refund(7, tx(8, "50.00")))
+    the_order = copy.deepcopy(the_order)
+    the_order["totalRefundedSet"][field]["amount"] = "49.00"
+    _, row = one(p, journal(p), the_order)
+    assert row.status == "mismatch" and "total refunded 49.00" in row.detail
+
+
+def test_every_status_is_known():
+    assert set(STATUSES) == {
+        "matched",
+        "mismatch",
+        "pending",
+        "failed",
+        "duplicate",
+        "drifted",
+        "blocked",
+        "skipped",
+        "not_executed",
+    }
