@@ -18,13 +18,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the project with its dev tools
 
-lint: $(STAMP)  ## ruff and mypy
-	$(BIN)/ruff check pipeline tests
-	$(BIN)/ruff format --check pipeline tests
-	$(BIN)/mypy pipeline
+lint: $(STAMP)  ## ruff, mypy strict and the import contracts (the layering, in pyproject.toml)
+	$(BIN)/ruff check pipeline tests benchmarks
+	$(BIN)/ruff format --check pipeline tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
-test: $(STAMP)  ## the whole test suite (no network)
-	$(BIN)/python -m pytest -q
+test: $(STAMP)  ## the whole test suite (loopback only), on every core
+	$(BIN)/python -m pytest -q -n auto
 
 demo: $(STAMP)  ## the whole job on the embedded simulator
 	$(BIN)/bulkcancel demo

@@ -1,10 +1,8 @@
-"""Plain frozen values shared by the stages: modes, actions, reasons, money."""
+"""Plain values shared by the stages: refund modes, actions, reasons (money is `pipeline.money`)."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from decimal import Decimal
 
 
 class RefundMode(enum.StrEnum):
@@ -32,18 +30,3 @@ class Reason(enum.StrEnum):
     DECLINED = "declined"
     STAFF = "staff"
     OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount with its ISO 4217 currency. Never a float."""
-
-    amount: Decimal
-    currency: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal):
-            raise TypeError(f"Money amount must be a Decimal, not {type(self.amount).__name__}")
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"

@@ -45,7 +45,7 @@ def is_transient_or_unknown(exc: BaseException) -> bool:
     return isinstance(exc, TransientError)
 
 
-class wait_shopify(wait_base):  # noqa: N801 (tenacity's naming)
+class wait_shopify(wait_base):
     """Waits a throttle's `retry_after` (plus jitter), else exponential backoff with jitter."""
 
     def __init__(self, initial: float, maximum: float, ceiling: float) -> None:

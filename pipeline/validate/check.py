@@ -326,7 +326,7 @@ def _mode(text: str, defaults: Defaults, column_present: bool) -> object:
     return Bad("missing_value", "is empty and no --default-mode was given")
 
 
-def _currency(text: str) -> str | None | Bad:
+def _currency(text: str) -> str | Bad | None:
     code = C.clean_cell(text).upper()
     if not code:
         return None

@@ -108,7 +108,7 @@ _DIGITS = re.compile(r"[0-9]+")
 MAX_INTEGER_DIGITS = 12
 
 
-def parse_amount(text: str, decimal_comma: bool) -> Decimal | None | Bad:
+def parse_amount(text: str, decimal_comma: bool) -> Decimal | Bad | None:
     """Money text → Decimal (> 0); None when blank. `12,50` is decimal; `1,234` only when `decimal_comma`."""
     cell = C.clean_cell(text)
     if not cell:
@@ -198,7 +198,7 @@ def parse_lines(text: str) -> tuple[tuple[str, int], ...] | Bad:
     return tuple(items)
 
 
-def parse_word(text: str, words: dict[str, object], expected: str) -> object | None | Bad:
+def parse_word(text: str, words: dict[str, object], expected: str) -> object | Bad | None:
     """A value word (mode, action, reason, yes/no) in EN or FR; None when blank."""
     cell = C.clean_cell(text)
     if not cell:
@@ -209,7 +209,7 @@ def parse_word(text: str, words: dict[str, object], expected: str) -> object | N
     return value
 
 
-def parse_shipping(text: str, decimal_comma: bool) -> bool | Decimal | None | Bad:
+def parse_shipping(text: str, decimal_comma: bool) -> bool | Decimal | Bad | None:
     """yes/no, or an amount of shipping to refund; None when blank (the default applies)."""
     word = parse_word(text, C.YES_NO_WORDS, "yes or no")
     if not isinstance(word, Bad):

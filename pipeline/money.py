@@ -1,0 +1,47 @@
+"""Money: a `Decimal` with its ISO 4217 currency, and the one rule for summing it per currency and method."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pipeline.currencies import decimals
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount with its ISO 4217 currency. Never a float."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"Money amount must be a Decimal, not {type(self.amount).__name__}")
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> Money | None:
+        """Shopify's MoneyV2 (`{"amount": "12.5", "currencyCode": "EUR"}`), or None."""
+        if not value:
+            return None
+        return cls(Decimal(str(value["amount"])), str(value["currencyCode"]))
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def in_currency(amount: Decimal, currency: str) -> Decimal:
+    """`amount` with exactly the currency's decimals (JPY `5` → `5`, EUR `5` → `5.00`)."""
+    return amount.quantize(Decimal(1).scaleb(-decimals(currency)))
+
+
+def totals(items: Iterable[tuple[str, str, Decimal]]) -> dict[tuple[str, str], Decimal]:
+    """(currency, method, amount) items summed per (currency, method), sorted by currency then method."""
+    sums: dict[tuple[str, str], Decimal] = {}
+    for currency, method, amount in items:
+        sums[(currency, method)] = sums.get((currency, method), ZERO) + amount
+    return dict(sorted(sums.items()))
