@@ -58,8 +58,20 @@ _COLUMNS = {
 }
 ACTION_COLUMNS = [
     _COLUMNS[key]
-    for key in ("row", "order_name", "order_id", "action", "method", "amount", "currency", "steps")
-    + ("notify", "restock", "cancel_reason", "note")
+    for key in (
+        "row",
+        "order_name",
+        "order_id",
+        "action",
+        "method",
+        "amount",
+        "currency",
+        "steps",
+        "notify",
+        "restock",
+        "cancel_reason",
+        "note",
+    )
 ]
 BLOCKED_COLUMNS = [_COLUMNS[key] for key in ("row", "order", "order_name", "decision", "reason", "message")]
 #: plan.csv: every column above but the totals' count; the csv heads them with the keys.

@@ -107,7 +107,7 @@ def gift_card_create(store: Store, data: dict[str, Any]) -> GiftCardResult:
 
 def gift_card_matches(card: GiftCard, term: tuple[str | None, str, str]) -> bool:
     """One `giftCards(query:)` term: default text searches the code; `id`, `customer_id`, `status`."""
-    name, op, value = term
+    name, _op, value = term
     low = value.lower()
     if name is None:
         return low in card.code.lower()

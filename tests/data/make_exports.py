@@ -251,7 +251,7 @@ def write_exports() -> None:
             "5601234567007\u00a0",
             [Line("\ufeffBC-07M", 1)],
             appended={"Staff note": "Cafe\u0301 renverse\u0301"},
-        ),  # fmt: skip
+        ),
     ]
     _write(
         "orders_export_apostrophes_invisible.csv",

@@ -75,7 +75,7 @@ def test_a_tampered_plan_is_refused(tmp_path):
     tampered = re.sub(r'"amount": "[0-9.]+"', '"amount": "99999.00"', text, count=1)
     assert tampered != text
     (run_dir / "plan.json").write_text(tampered, encoding="utf-8")
-    with pytest.raises(RefusedError, match="plan.sha256"):
+    with pytest.raises(RefusedError, match=r"plan\.sha256"):
         run(run_dir, sim)
     assert sim.api.ledger_json()["entries"] == []
 

@@ -37,7 +37,7 @@ def _execute(run_dir: Path) -> subprocess.Popen:
             "8",
             "--job-wait",
             "1",
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

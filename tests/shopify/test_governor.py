@@ -6,6 +6,7 @@ import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -42,7 +43,11 @@ class FakeClock:
 class FakeShopify:
     """Shopify's leaky bucket: requested cost checked first, actual cost kept, THROTTLED when short."""
 
-    COSTS = {"TagsAdd": (10, 10), "OrderCancelled": (1, 1), "OrderDriftRead": (3, 2)}  # requested, actual
+    COSTS: ClassVar[dict[str, tuple[int, int]]] = {
+        "TagsAdd": (10, 10),
+        "OrderCancelled": (1, 1),
+        "OrderDriftRead": (3, 2),
+    }  # requested, actual
 
     def __init__(self, clock: FakeClock, maximum: float, rate: float) -> None:
         self.clock, self.maximum, self.rate = clock, maximum, rate

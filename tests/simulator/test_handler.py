@@ -118,7 +118,7 @@ def test_an_unknown_field_is_refused_in_shopifys_words():
 
 
 def test_a_variable_of_the_wrong_shape_is_invalid_variable():
-    http, shop = client()
+    http, _shop = client()
     query = "mutation R($input: RefundInput!) { refundCreate(input: $input) { userErrors { message } } }"
     body = post(http, query, {"input": {"orderId": "gid://shopify/Order/1", "userId": 0}}).json()
     [error] = body["errors"]

@@ -45,7 +45,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         [],
         [2, 3, 5, 6, 8],
         ["#AP-512187", "Her2065", "2518826", "#10684-EXC", "EU-1203"],
-    ),  # fmt: skip
+    ),
     "orders_export_apostrophes_invisible.csv": (SHOPIFY_EXPORT, 2, 2, [], [], [2, 3], ["#1006", "#1007"]),
     "orders_export_excel_resave_semicolon.csv": (
         SHOPIFY_EXPORT,
@@ -55,7 +55,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         [],
         [2, 4],
         ["#1001", "#1002"],
-    ),  # fmt: skip
+    ),
     "orders_export_appended_refund_columns.csv": (SHOPIFY_EXPORT, 4, 2, [], [], [2, 4], ["#1008", "#1009"]),
     "orders_export_disagreeing_refund_columns.csv": (
         SHOPIFY_EXPORT,
@@ -65,7 +65,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         [],
         [],
         [],
-    ),  # fmt: skip
+    ),
     "orders_export_parts.zip": (
         SHOPIFY_EXPORT,
         7,
@@ -77,7 +77,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         ],
         [2, 4, 3],
         BASIC_NAMES,
-    ),  # fmt: skip
+    ),
     "orders_export_title_rows.csv": (
         SHOPIFY_EXPORT,
         6,
@@ -86,7 +86,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         ["rows 1–2 above the header (row 3) skipped"],
         [4, 6, 7],
         BASIC_NAMES,
-    ),  # fmt: skip
+    ),
     "orders_export_totals_row.csv": (
         SHOPIFY_EXPORT,
         6,
@@ -95,7 +95,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         ['row 8 looks like a totals row ("Total"): it is ignored'],
         [2, 4, 5],
         BASIC_NAMES,
-    ),  # fmt: skip
+    ),
     "orders_export_same_name_two_ids.csv": (SHOPIFY_EXPORT, 3, 2, [], [], [2, 3], ["#1001", "#1001"]),
     "orders_export_numeric_cells.xlsx": (SHOPIFY_EXPORT, 6, 3, [], [], [2, 4, 5], ["1001", "1002", "1003"]),
     "orders_export_quote_prefix.xlsx": (SHOPIFY_EXPORT, 6, 3, [], [], [2, 4, 5], BASIC_NAMES),
@@ -107,7 +107,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         [],
         [],
         [],
-    ),  # fmt: skip
+    ),
     "matrixify_cancel_orders.xlsx": (
         MATRIXIFY,
         6,
@@ -119,7 +119,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         ],
         [2, 6],
         ["#2001", "#2002"],
-    ),  # fmt: skip
+    ),
     "matrixify_orders_csv.zip": (
         MATRIXIFY,
         6,
@@ -131,7 +131,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         ],
         [2, 6],
         ["#2001", "#2002"],
-    ),  # fmt: skip
+    ),
 }
 
 
