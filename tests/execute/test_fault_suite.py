@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,9 +20,10 @@ from pipeline.simulator.server import SimulatorServer
 from tests.harness import TOKEN, assert_ledger_matches_plan, make_run, simulator
 
 ORDERS = 300
+PROGRESS = re.compile(r"^\d+/\d+ orders, ")
 
 
-def _execute(run_dir: Path) -> subprocess.Popen:
+def _execute(run_dir: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "SHOPIFY_ACCESS_TOKEN": TOKEN}
     env.pop("SHOPIFY_SHOP", None)
     return subprocess.Popen(
@@ -43,6 +44,19 @@ def _execute(run_dir: Path) -> subprocess.Popen:
         env=env,
         text=True,
     )
+
+
+def _progress_lines(proc: subprocess.Popen[str], count: int) -> list[str]:
+    """Reads stderr until the `count`-th progress line; returns the lines read ([] if it ended first)."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:
+        seen.append(line)
+        if PROGRESS.match(line):
+            count -= 1
+            if count == 0:
+                return seen
+    return []
 
 
 @pytest.fixture
@@ -70,8 +84,8 @@ def test_killed_at_random_and_rerun_until_done(tmp_path, served):
     kills = 0
     for _ in range(4):
         proc = _execute(run_dir)
-        time.sleep(rng.uniform(0.3, 1.5))
-        if proc.poll() is None:
+        # Killed at the n-th progress line: an event, so a busy machine moves the moment, not the test.
+        if _progress_lines(proc, rng.randint(1, 4)) and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.communicate(timeout=60)
@@ -94,9 +108,12 @@ def test_ctrl_c_leaves_a_journal_a_rerun_completes(tmp_path, served):
     seed, sim, server = served
     run_dir = make_run(tmp_path, sim, rows=120, seed=seed, url=server.url, transport=None)
     proc = _execute(run_dir)
-    time.sleep(0.8)
+    # The event, not a clock: the first progress line means the handler is installed and work is under way.
+    seen = _progress_lines(proc, 1)
+    assert seen, "execute ended before any progress"
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
+    err = "".join(seen) + err
     assert proc.returncode in (0, 1), err[-2000:]
     assert "Traceback" not in err
     with Journal.open(run_dir / "journal.sqlite", load_plan(run_dir)["run_id"]) as journal:
