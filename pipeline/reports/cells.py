@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -14,6 +15,8 @@ from pipeline import currencies
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Longest text one xlsx cell holds; longer text makes Excel call the file corrupt.
 XLSX_MAX_TEXT = 32_767
+# openpyxl ships no types; naming the pattern's type keeps xlsx_text a str for mypy.
+_ILLEGAL: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
 
 
 def is_formula_like(text: str) -> bool:
@@ -38,7 +41,7 @@ def from_csv_text(text: str) -> str:
 
 def xlsx_text(text: str) -> str:
     """`text` without the control characters an xlsx cannot hold, cut to the cell limit."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text[:XLSX_MAX_TEXT])
+    return _ILLEGAL.sub("", text[:XLSX_MAX_TEXT])
 
 
 def number(value: object) -> int | Decimal | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import matplotlib
 import pytest
@@ -131,3 +132,41 @@ def test_row_limit_says_what_it_left_out():
     html = render_page("Plan", "", [], [], [many], row_limit=5)
     assert html.count("<tr>") == 1 + 5
     assert "Showing the first 5 of 12 rows" in html
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: every text node outside <style> and the charts' <svg>, entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._hidden += tag in ("style", "svg")
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("style", "svg")
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+def test_visible_text_is_the_words_of_the_inputs(html):
+    text = _VisibleText()
+    text.feed(html)
+    text.close()
+    assert text.parts == [
+        "Reconciliation <run-1>",
+        "Reconciliation <run-1>",
+        "Shop demo.myshopify.com",
+        *("Orders", "1,234", "Refunded EUR", "1,234.50 EUR", "Exceptions", "2"),
+        *("Orders by status", "Refunds by method", "Refunds by currency", "Orders by status", "Nothing yet"),
+        "Exceptions",
+        "<b>x</b>",
+        *("Order", "Status", "Refunded", "Currency"),
+        *("#1001", "matched", "1,234.50 EUR", "EUR"),
+        *("<script>alert(1)</script>", "duplicate", "5,000 JPY", "JPY"),
+        *('=HYPERLINK("http://evil.example/x")', "mismatch", "1.500 KWD", "KWD"),
+    ]
