@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.reconcile.compare import STATUSES, reconcile
+from pipeline.reconcile.compare import reconcile
+from pipeline.reconcile.model import STATUSES
+from pipeline.reconcile.planned import from_plan
 
 CREATED = "2026-05-01T10:00:00Z"
 BEFORE, AFTER = "2026-04-20T09:00:00Z", "2026-05-01T10:05:00Z"
@@ -171,7 +173,7 @@ def journal(the_plan, state="done", **ids_by_index):
 
 
 def one(the_plan, rows, the_order, cards=None):
-    result = reconcile(the_plan, rows, {ORDER: the_order}, cards or {})
+    result = reconcile(from_plan(the_plan), rows, {ORDER: the_order}, cards or {})
     assert len(result.rows) == 1
     return result, result.rows[0]
 
@@ -301,9 +303,9 @@ def test_failed_drifted_and_unexecuted_rows_say_so():
 
 def test_blocked_skipped_and_unreadable_orders():
     blocked = plan(decision="blocked", reason="fulfilled")
-    assert reconcile(blocked, [], {}).rows[0].status == "blocked"
+    assert reconcile(from_plan(blocked), [], {}).rows[0].status == "blocked"
     skipped = plan(decision="skip", reason="already_done")
-    assert reconcile(skipped, [], {}).rows[0].status == "skipped"
+    assert reconcile(from_plan(skipped), [], {}).rows[0].status == "skipped"
     p = plan(cancel_step())
     _, row = one(p, journal(p), None)
     assert row.status == "mismatch" and "could not be read back" in row.detail
