@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from pipeline.money import ZERO, Money
 
@@ -20,6 +22,7 @@ STATUSES = (
 )
 #: Rows that need no one's attention: what was asked happened, or nothing was to be done.
 QUIET = frozenset({"matched", "blocked", "skipped"})
+STORE_CREDIT_GATEWAY = "shopify_store_credit"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,37 @@ class RefundTransaction:
     method: str  # original | store_credit, from the gateway
     origin: str  # "cancel", "refund step", or "not planned"
     action_key: str
+
+    @classmethod
+    def of(
+        cls,
+        order: Mapping[str, Any],
+        refund: Mapping[str, Any],
+        tx: Mapping[str, Any],
+        order_name: str,
+        origin: str,
+        action_key: str,
+    ) -> RefundTransaction:
+        """One transaction node of a refund, as `OrdersReconcile` answers it."""
+        amount = Money.of(tx["amountSet"]["presentmentMoney"])
+        assert amount is not None
+        return cls(
+            order_id=str(order["id"]),
+            order_name=str(order.get("name") or order_name),
+            refund_id=str(refund["id"]),
+            refund_created_at=str(refund.get("createdAt") or ""),
+            transaction_id=str(tx["id"]),
+            parent_transaction_id=(tx.get("parentTransaction") or {}).get("id"),
+            gateway=str(tx["gateway"]),
+            kind=str(tx["kind"]),
+            status=str(tx["status"]),
+            amount=amount,
+            shop_amount=Money.of(tx["amountSet"].get("shopMoney")),
+            processed_at=tx.get("processedAt"),
+            method="store_credit" if tx["gateway"] == STORE_CREDIT_GATEWAY else "original",
+            origin=origin,
+            action_key=str(action_key),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,7 @@
-"""The comparisons of SPEC §8 for one order: what the shop shows since the plan against its action.
+"""The comparisons of SPEC §8 for one order (pure): what the shop shows since the plan against its action.
 
-Pure: the order and gift cards come in as the `OrdersReconcile` document answers them. Only refunds
-created at or after the plan belong to this run: earlier ones (a partly refunded order) never count
-as duplicates. A PENDING refund transaction is money on its way, not in `totalRefundedSet` yet
-(SHOPIFY-FACTS §10.4): it is counted as pending, never as missing.
+Refunds made before the plan (a partly refunded order) are never duplicates. A PENDING transaction is
+money on its way, not in `totalRefundedSet` yet (SHOPIFY-FACTS §10.4): pending, never missing.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from pipeline.money import ZERO, Money
 from pipeline.reconcile.model import RefundTransaction
 from pipeline.reconcile.planned import PlannedAction, PlannedStep, when
 
-STORE_CREDIT_GATEWAY = "shopify_store_credit"
 # Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
 SETTLED = frozenset({"SUCCESS"})
 IN_FLIGHT = frozenset({"PENDING", "AWAITING_RESPONSE", "UNKNOWN"})
@@ -42,10 +39,9 @@ class OrderCheck:
         self.extra: list[str] = []  # more money or more refunds than planned
         self.waiting: list[str] = []  # transactions still pending
         self.transactions: list[RefundTransaction] = []
-        self.refunded = self.pending = self.refunded_shop = ZERO
+        self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
         self.restocked = 0
         self.gift_card: str | None = None
-        self.gift_card_value = ZERO
         self.tagged: bool | None = None
         self._amount_noted = False
         if order is not None:
@@ -102,29 +98,11 @@ class OrderCheck:
         """One refund made since the plan: its transactions, method, amount and restock."""
         moved = ZERO
         for tx in refund["transactions"]["nodes"]:
-            amount = Money.of(tx["amountSet"]["presentmentMoney"])
-            shop = Money.of(tx["amountSet"].get("shopMoney"))
-            assert amount is not None
-            method = "store_credit" if tx["gateway"] == STORE_CREDIT_GATEWAY else "original"
-            self.transactions.append(
-                RefundTransaction(
-                    order_id=str(order["id"]),
-                    order_name=str(order.get("name") or self.action.order_name),
-                    refund_id=str(refund["id"]),
-                    refund_created_at=str(refund.get("createdAt") or ""),
-                    transaction_id=str(tx["id"]),
-                    parent_transaction_id=(tx.get("parentTransaction") or {}).get("id"),
-                    gateway=str(tx["gateway"]),
-                    kind=str(tx["kind"]),
-                    status=str(tx["status"]),
-                    amount=amount,
-                    shop_amount=shop,
-                    processed_at=tx.get("processedAt"),
-                    method=method,
-                    origin=origin,
-                    action_key=str(self.action.action_key),
-                )
+            made = RefundTransaction.of(
+                order, refund, tx, self.action.order_name, origin, self.action.action_key
             )
+            self.transactions.append(made)
+            amount, shop, method = made.amount, made.shop_amount, made.method
             if tx["kind"] != "REFUND":
                 continue
             if tx["status"] in SETTLED:
@@ -176,10 +154,7 @@ class OrderCheck:
 
     def _money(self, order: Mapping[str, Any]) -> None:
         """This run's money against the plan, and Shopify's order totals against its transactions."""
-        planned = sum(
-            (s.amount or ZERO for s in self.action.steps if s.kind in ("cancel", "refund") and s.method),
-            ZERO,
-        )
+        planned = self.action.refunds_planned
         moved = self.refunded + self.pending  # gift cards are added later: they are not refunds
         words = (
             f"refunded {moved} {order.get('presentmentCurrencyCode') or ''} since the plan, {planned} planned"

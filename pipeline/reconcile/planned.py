@@ -50,6 +50,12 @@ class PlannedAction:
     def cancel(self) -> PlannedStep | None:
         return next((s for s in self.steps if s.kind == "cancel"), None)
 
+    @property
+    def refunds_planned(self) -> Decimal:
+        """What the cancel and refund steps give back (a gift card is no refund)."""
+        steps = [s for s in self.steps if s.kind in ("cancel", "refund") and s.method]
+        return sum((s.amount or ZERO for s in steps), ZERO)
+
 
 @dataclass(frozen=True)
 class PlannedRow:
