@@ -1,0 +1,250 @@
+"""The comparisons of SPEC §8 for one order (pure): what the shop shows since the plan against its action.
+
+Refunds made before the plan (a partly refunded order) are never duplicates. A PENDING transaction is
+money on its way, not in `totalRefundedSet` yet (SHOPIFY-FACTS §10.4): pending, never missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pipeline import currencies
+from pipeline.money import ZERO, Money
+from pipeline.reconcile.model import RefundTransaction
+from pipeline.reconcile.planned import PlannedAction, PlannedStep, when
+
+# Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
+SETTLED = frozenset({"SUCCESS"})
+IN_FLIGHT = frozenset({"PENDING", "AWAITING_RESPONSE", "UNKNOWN"})
+RESTOCKING = frozenset({"CANCEL", "RETURN"})
+
+
+class OrderCheck:
+    """One action against its order as read back; `differences`, `extra` and `waiting` are what it found."""
+
+    def __init__(
+        self,
+        action: PlannedAction,
+        journal: list[Mapping[str, Any]],
+        order: Mapping[str, Any] | None,
+        gift_cards: Mapping[str, Mapping[str, Any] | None],
+        since: dt.datetime,
+    ) -> None:
+        self.action, self.journal, self.order, self.since = action, journal, order, since
+        self.gift_cards = gift_cards
+        self.differences: list[str] = []
+        self.extra: list[str] = []  # more money or more refunds than planned
+        self.waiting: list[str] = []  # transactions still pending
+        self.transactions: list[RefundTransaction] = []
+        self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
+        self.restocked = 0
+        self.gift_card: str | None = None
+        self.tagged: bool | None = None
+        self._amount_noted = False
+        if order is not None:
+            self._compare(order)
+        else:
+            self.differences.append("the order could not be read back from Shopify")
+
+    def new_refunds(self) -> list[Mapping[str, Any]]:
+        """The order's refunds made at or after the plan."""
+        refunds = (self.order or {}).get("refunds") or []
+        return [r for r in refunds if (when(r.get("createdAt")) or self.since) >= self.since]
+
+    def _done(self, kind: str) -> list[Mapping[str, Any]]:
+        return [r for r in self.journal if r["kind"] == kind and r["state"] == "done"]
+
+    def _compare(self, order: Mapping[str, Any]) -> None:
+        steps = self.action.steps
+        cancel = self.action.cancel
+        refund_steps = [s for s in steps if s.kind == "refund"]
+        journaled = {r["refund_id"]: r["idx"] for r in self.journal if r.get("refund_id")}
+        new = self.new_refunds()
+        by_id = {r["id"]: r for r in new}
+        for refund_id in journaled:
+            if refund_id not in by_id:
+                self.differences.append(f"refund {refund_id} (journal) is not on the order")
+        unplanned = [r for r in new if r["id"] not in journaled]
+        cancel_refunds = 1 if cancel and cancel.method and (cancel.amount or ZERO) > 0 else 0
+        if len(unplanned) > cancel_refunds:
+            self.extra.append(
+                f"{len(new)} refunds since the plan, {len(refund_steps) + cancel_refunds} planned"
+            )
+        for refund in new:
+            if refund["id"] in journaled:
+                self._refund(order, refund, steps[journaled[refund["id"]]], "refund step")
+            elif cancel_refunds and refund is unplanned[0] and cancel:
+                self._refund(order, refund, cancel, "cancel")
+            else:
+                self._refund(order, refund, None, "not planned")
+        self._money(order)
+        if cancel is not None:
+            self._cancel(order, cancel)
+        elif order.get("cancelledAt") and (when(order["cancelledAt"]) or self.since) >= self.since:
+            self.differences.append("cancelled since the plan, which asked only for a refund")
+        for index, step in enumerate(steps):
+            if step.kind == "gift_card":
+                self._gift_card(step, index)
+        self.tagged = self._tags(order)
+        if order.get("truncated"):
+            self.differences.append("more refunds or transactions than one read returns: check by hand")
+
+    def _refund(
+        self, order: Mapping[str, Any], refund: Mapping[str, Any], step: PlannedStep | None, origin: str
+    ) -> None:
+        """One refund made since the plan: its transactions, method, amount and restock."""
+        moved = ZERO
+        for tx in refund["transactions"]["nodes"]:
+            made = RefundTransaction.of(
+                order, refund, tx, self.action.order_name, origin, self.action.action_key
+            )
+            self.transactions.append(made)
+            amount, shop, method = made.amount, made.shop_amount, made.method
+            if tx["kind"] != "REFUND":
+                continue
+            if tx["status"] in SETTLED:
+                self.refunded += amount.amount
+                self.refunded_shop += shop.amount if shop else ZERO
+                moved += amount.amount
+            elif tx["status"] in IN_FLIGHT:
+                self.pending += amount.amount
+                moved += amount.amount
+                self.waiting.append(f"{tx['gateway']} refund {amount} is {tx['status']}")
+            else:
+                self.differences.append(f"refund transaction {tx['id']} is {tx['status']}")
+            if step is not None and amount.currency != step.currency:
+                self.differences.append(f"refund in {amount.currency}, planned in {step.currency}")
+            if step is not None and step.method and method != step.method:
+                self.differences.append(f"refunded as {method} ({tx['gateway']}), planned as {step.method}")
+        if step is not None and step.kind == "refund" and step.gateways:
+            planned_gateways = set(step.gateways)
+            actual = {tx["gateway"] for tx in refund["transactions"]["nodes"]}
+            if not actual <= planned_gateways:
+                self.differences.append(
+                    f"refunded through {', '.join(sorted(actual - planned_gateways))}, planned "
+                    f"{', '.join(sorted(planned_gateways))}"
+                )
+        if step is not None and step.amount is not None and moved != step.amount:
+            words = f"{step.kind} refunded {moved} {step.currency}, planned {step.amount}"
+            (self.extra if moved > step.amount else self.differences).append(words)
+            self._amount_noted = True
+        self._restock(refund, step)
+
+    def _restock(self, refund: Mapping[str, Any], step: PlannedStep | None) -> None:
+        """Units restocked, by restock type, against the step's refund lines (or the cancel's restock)."""
+        observed = _units_by_type(
+            (line["restockType"], line["quantity"]) for line in refund["refundLineItems"]["nodes"]
+        )
+        restocked = sum(units for kind, units in observed.items() if kind in RESTOCKING)
+        self.restocked += restocked
+        if step is None:
+            return
+        if step.kind == "refund":
+            planned = _units_by_type(step.refund_lines)
+            if planned != observed:
+                self.differences.append(f"refund lines {_units(observed)}, planned {_units(planned)}")
+        elif step.kind == "cancel":
+            if step.restock and observed and restocked == 0:
+                self.differences.append("the cancel did not restock, restock was planned")
+            if not step.restock and restocked:
+                self.differences.append(f"the cancel restocked {restocked} units, no restock was planned")
+
+    def _money(self, order: Mapping[str, Any]) -> None:
+        """This run's money against the plan, and Shopify's order totals against its transactions."""
+        planned = self.action.refunds_planned
+        moved = self.refunded + self.pending  # gift cards are added later: they are not refunds
+        words = (
+            f"refunded {moved} {order.get('presentmentCurrencyCode') or ''} since the plan, {planned} planned"
+        )
+        if moved > planned:
+            self.extra.append(words)
+        elif moved < planned and not self._amount_noted and self._all_done():
+            self.differences.append(words)
+        if order.get("truncated"):
+            return
+        total = order.get("totalRefundedSet") or {}
+        settled = [
+            tx
+            for refund in order.get("refunds") or []
+            for tx in refund["transactions"]["nodes"]
+            if tx["kind"] == "REFUND" and tx["status"] in SETTLED
+        ]
+        for side in ("presentmentMoney", "shopMoney"):
+            shown = Money.of(total.get(side))
+            if shown is None:
+                continue
+            summed = sum((Decimal(str(tx["amountSet"][side]["amount"])) for tx in settled), ZERO)
+            slack = ZERO if side == "presentmentMoney" else _tolerance(shown.currency, len(settled))
+            if abs(shown.amount - summed) > slack:
+                self.differences.append(
+                    f"Shopify's total refunded {shown} differs from its refund transactions "
+                    f"{summed} {shown.currency}"
+                )
+
+    def _cancel(self, order: Mapping[str, Any], step: PlannedStep) -> None:
+        if not self._done("cancel"):
+            return
+        if not order.get("cancelledAt"):
+            self.differences.append("not cancelled, although the journal says the cancel is done")
+            return
+        if step.reason and str(order.get("cancelReason") or "").upper() != step.reason.upper():
+            self.differences.append(
+                f"cancel reason {order.get('cancelReason')}, planned {step.reason.upper()}"
+            )
+
+    def _gift_card(self, step: PlannedStep, index: int) -> None:
+        record = next((r for r in self.journal if r["idx"] == index), None)
+        if record is None or record["state"] != "done":
+            return
+        card_id = record.get("gift_card_id")
+        card = self.gift_cards.get(card_id) if card_id else None
+        if card is None:
+            self.differences.append(f"gift card {card_id or '(no id in the journal)'} could not be read back")
+            return
+        self.gift_card = (
+            f"{card_id} (…{card.get('lastCharacters') or record.get('gift_card_last_chars') or ''})"
+        )
+        value = Money.of(card.get("initialValue"))
+        planned = Money(step.amount or ZERO, str(step.currency))
+        if value is not None:
+            self.refunded += value.amount
+            self.gift_card_value += value.amount
+            if value != planned:
+                self.differences.append(f"gift card of {value}, planned {planned}")
+        customer = (card.get("customer") or {}).get("id")
+        if step.customer_id and customer != step.customer_id:
+            self.differences.append(f"gift card belongs to {customer}, planned {step.customer_id}")
+        if card.get("enabled") is False:
+            self.differences.append("gift card is disabled")
+
+    def _tags(self, order: Mapping[str, Any]) -> bool | None:
+        tag_steps = [s for s in self.action.steps if s.kind == "tag"]
+        if not tag_steps or not self._done("tag"):
+            return None
+        tags = {str(t).casefold() for t in order.get("tags") or ()}
+        missing = [t for s in tag_steps for t in s.tags if t.casefold() not in tags]
+        if missing:
+            self.differences.append(f"tags missing: {', '.join(missing)}")
+        return not missing
+
+    def _all_done(self) -> bool:
+        return bool(self.journal) and all(r["state"] == "done" for r in self.journal)
+
+
+def _tolerance(currency: str, count: int) -> Decimal:
+    """Shop money is converted per transaction: sums may differ by one minor unit per transaction."""
+    return Decimal(1).scaleb(-currencies.decimals(currency)) * max(count, 1)
+
+
+def _units_by_type(lines: Iterable[tuple[str, Any]]) -> dict[str, int]:
+    units: dict[str, int] = {}
+    for kind, quantity in lines:
+        units[kind] = units.get(kind, 0) + int(quantity)
+    return units
+
+
+def _units(by_type: Mapping[str, int]) -> str:
+    return ", ".join(f"{units} {kind}" for kind, units in sorted(by_type.items())) or "none"

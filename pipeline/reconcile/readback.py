@@ -1,0 +1,113 @@
+"""The Shopify reads of reconcile: every planned order and the run's gift cards, read back.
+
+The reads are `OrdersReconcile` over `nodes(ids:)`, at most 250 ids a call, through the shared
+client (its cost governor paces them); an order with more refunds or transactions than one page
+shows is read again alone with larger pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from pipeline.errors import ThrottledError
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.retry import execute_with_retry
+
+MAX_IDS = 250  # nodes(ids:) takes at most 250 ids (SHOPIFY-FACTS §12)
+PAGE = {"refundsFirst": 10, "transactionsFirst": 5, "refundLinesFirst": 10}
+# One order alone, when it has more than a page shows: still far under the 1,000-point ceiling.
+LARGE_PAGE = {"refundsFirst": 50, "transactionsFirst": 50, "refundLinesFirst": 50}
+
+Node = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """Orders and gift cards by id (None: Shopify has no such order or card) and the points they cost."""
+
+    orders: dict[str, Node | None]
+    gift_cards: dict[str, Node | None]
+    points: int
+
+
+def read_back(
+    settings: ConnectionSettings,
+    order_ids: Sequence[str],
+    card_ids: Sequence[str],
+    *,
+    transport: httpx.BaseTransport | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ReadBack:
+    """Every order and gift card as Shopify shows it now; `progress` hears how many orders each call read."""
+    with ShopifyClient(settings, transport) as client:
+        reader = _Reader(client, progress or (lambda _n: None))
+        nodes = reader.read([*order_ids, *card_ids])
+        truncated = [i for i in order_ids if _truncated(nodes.get(i))]
+        if truncated:
+            nodes.update(reader.read(truncated, one_by_one=True))
+    orders = {i: _mark(nodes.get(i)) for i in order_ids}
+    cards = {i: nodes.get(i) for i in card_ids}
+    return ReadBack(orders, cards, reader.points)
+
+
+class _Reader:
+    def __init__(self, client: ShopifyClient, progress: Callable[[int], None]) -> None:
+        self.client, self.progress, self.points = client, progress, 0
+
+    def read(self, ids: Sequence[str], *, one_by_one: bool = False) -> dict[str, Node | None]:
+        """Every id's node (None when Shopify has no such node), at most `MAX_IDS` a call.
+
+        A call that costs more than the shop's whole bucket is split in halves until it fits."""
+        found: dict[str, Node | None] = {}
+        size, pages = (1, LARGE_PAGE) if one_by_one else (MAX_IDS, PAGE)
+        start = 0
+        while start < len(ids):
+            batch = list(ids[start : start + size])
+            try:
+                result = execute_with_retry(
+                    self.client, "OrdersReconcile", {"ids": batch, **pages}, mutation=False
+                )
+            except ThrottledError as exc:
+                if not exc.too_big or len(batch) == 1:
+                    raise
+                size = max(1, len(batch) // 2)
+                continue
+            if result.cost is not None:
+                self.points += int(result.cost.actual or 0)
+            for node_id, node in zip(batch, result.data["nodes"], strict=True):
+                found[node_id] = node
+            self.progress(sum(1 for i in batch if "/Order/" in i))
+            start += len(batch)
+        return found
+
+
+def _truncated(order: Mapping[str, Any] | None) -> bool:
+    """True when a page was full: there may be refunds, transactions or lines that were not read."""
+    if not order or order.get("__typename") != "Order":
+        return False
+    refunds = order.get("refunds") or []
+    if len(refunds) >= PAGE["refundsFirst"]:
+        return True
+    return any(
+        refund[part]["pageInfo"]["hasNextPage"]
+        for refund in refunds
+        for part in ("transactions", "refundLineItems")
+    )
+
+
+def _mark(order: Node | None) -> Node | None:
+    """Flag an order still truncated after the large read: reconcile says to check it by hand."""
+    if order is None or order.get("__typename") != "Order":
+        return None
+    refunds = order.get("refunds") or []
+    still = len(refunds) >= LARGE_PAGE["refundsFirst"] or any(
+        refund[part]["pageInfo"]["hasNextPage"]
+        for refund in refunds
+        for part in ("transactions", "refundLineItems")
+    )
+    return {**order, "truncated": True} if still else order

@@ -1,0 +1,48 @@
+"""The reconciliation's data types: statuses, counts, exceptions and refund transactions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pipeline.money import Money
+from pipeline.reconcile.model import STATUSES, ReconciledRow, Reconciliation, RefundTransaction
+
+
+def test_every_status_is_known():
+    assert set(STATUSES) == {
+        "matched",
+        "mismatch",
+        "pending",
+        "failed",
+        "duplicate",
+        "drifted",
+        "blocked",
+        "skipped",
+        "not_executed",
+    }
+
+
+def test_counts_list_every_status_and_exceptions_leave_out_the_quiet_ones():
+    rows = [ReconciledRow(2, "#1", "matched", ""), ReconciledRow(3, "#2", "blocked", "")]
+    rows.append(ReconciledRow(4, "#3", "pending", "klarna"))
+    result = Reconciliation("run", rows)
+    assert list(result.counts()) == list(STATUSES)
+    assert result.counts()["matched"] == result.counts()["pending"] == 1
+    assert [r.row for r in result.exceptions] == [4]
+
+
+def test_a_refund_transaction_reads_its_method_from_the_gateway():
+    order = {"id": "gid://shopify/Order/1", "name": None}
+    refund = {"id": "gid://shopify/Refund/2", "createdAt": None}
+    tx = {
+        "id": "gid://shopify/OrderTransaction/3",
+        "gateway": "shopify_store_credit",
+        "kind": "REFUND",
+        "status": "SUCCESS",
+        "amountSet": {"presentmentMoney": {"amount": "12.5", "currencyCode": "EUR"}},
+    }
+    made = RefundTransaction.of(order, refund, tx, "#1001", "cancel", "bc-key")
+    assert made.method == "store_credit" and made.order_name == "#1001" and made.refund_created_at == ""
+    assert made.amount == Money(Decimal("12.5"), "EUR") and made.shop_amount is None
+    card = RefundTransaction.of(order, refund, {**tx, "gateway": "shopify_payments"}, "#1", "cancel", "k")
+    assert card.method == "original"
