@@ -14,9 +14,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 
 from pipeline.simulator import cost
 from pipeline.simulator.bucket import CostBucket
@@ -29,6 +37,20 @@ DOCUMENT_CACHE = 256
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-(?:01|04|07|10)|unstable)/graphql\.json$")
 # Shopify's own wording for a bad token (REST and GraphQL Admin answer the same).
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+
+
+class Shop(Protocol):
+    """What the handler needs of the shop behind it: `resolvers.ShopApi`, or a fake in tests."""
+
+    schema: GraphQLSchema
+
+    def execute(
+        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> ExecutionResult: ...
+
+    def ledger_json(self) -> dict[str, Any]: ...
+
+    def orders_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +86,7 @@ class Simulator:
 
     def __init__(
         self,
-        api: Any,
+        api: Shop,
         config: SimulatorConfig | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,

@@ -51,7 +51,7 @@ def _load(tp: Any, value: Any) -> Any:
     if origin is dict:
         key, item = typing.get_args(tp)
         return {(int(k) if key is int else k): _load(item, v) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         return tp(
             **{
