@@ -19,6 +19,8 @@ Shopify `userErrors` are not exceptions: they are values recorded per order.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PipelineError(Exception):
     """Base of every expected failure."""
@@ -56,7 +58,7 @@ class AuthError(ShopifyError):
 class GraphQLError(ShopifyError):
     """The API answered top-level `errors` that are not throttling."""
 
-    def __init__(self, message: str, errors: list[dict] | None = None) -> None:
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
 

@@ -38,7 +38,8 @@ def from_csv_text(text: str) -> str:
 
 def xlsx_text(text: str) -> str:
     """`text` without the control characters an xlsx cannot hold, cut to the cell limit."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text[:XLSX_MAX_TEXT])
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", text[:XLSX_MAX_TEXT])  # openpyxl has no type hints
+    return cleaned
 
 
 def number(value: object) -> int | Decimal | None:

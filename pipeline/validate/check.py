@@ -64,7 +64,8 @@ class _Checker:
 
     def texts(self, column: str) -> np.ndarray:
         if column in self.frame:
-            return self.frame[column].to_numpy(dtype=object)
+            texts: np.ndarray = self.frame[column].to_numpy(dtype=object)
+            return texts
         return np.full(self.size, "", dtype=object)
 
     def refuse_file(self, column: str, message: str, kind: str) -> None:
