@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
@@ -49,7 +50,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._value)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> NoReturn:
         # Pickling would write the token into whatever file receives it.
         raise TypeError("a Secret cannot be pickled")
 

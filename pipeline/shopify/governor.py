@@ -20,6 +20,7 @@ from graphql.utilities import value_from_ast_untyped
 
 Clock = Callable[[], float]
 Wait = Callable[[threading.Condition, float | None], Any]
+Fragments = dict[str, gql.FragmentDefinitionNode]
 MUTATION_COST = 10  # Shopify's flat base cost of any mutation
 MAX_QUERY_COST = 1000  # Shopify refuses dearer requests unexecuted, so never reserve more
 
@@ -183,14 +184,14 @@ def static_cost(document: gql.DocumentNode, variables: Mapping[str, Any] | None 
     return base + _selection_cost(operation.selection_set, values, fragments)
 
 
-def _argument(node: Any, name: str, values: dict[str, Any]) -> Any:
+def _argument(node: gql.FieldNode | gql.DirectiveNode, name: str, values: dict[str, Any]) -> Any:
     for argument in node.arguments or ():
         if argument.name.value == name:
             return value_from_ast_untyped(argument.value, values)
     return None
 
 
-def _included(node: Any, values: dict[str, Any]) -> bool:
+def _included(node: gql.SelectionNode, values: dict[str, Any]) -> bool:
     for directive in node.directives or ():
         condition = bool(_argument(directive, "if", values))
         if (directive.name.value, condition) in (("include", False), ("skip", True)):
@@ -198,7 +199,7 @@ def _included(node: Any, values: dict[str, Any]) -> bool:
     return True
 
 
-def _selection_cost(selection_set: gql.SelectionSetNode, values: dict[str, Any], fragments: dict) -> int:
+def _selection_cost(selection_set: gql.SelectionSetNode, values: dict[str, Any], fragments: Fragments) -> int:
     total = 0
     for node in selection_set.selections:
         if not _included(node, values):
@@ -212,7 +213,7 @@ def _selection_cost(selection_set: gql.SelectionSetNode, values: dict[str, Any],
     return total
 
 
-def _field_cost(node: gql.FieldNode, values: dict[str, Any], fragments: dict) -> int:
+def _field_cost(node: gql.FieldNode, values: dict[str, Any], fragments: Fragments) -> int:
     assert node.selection_set is not None
     sizes = [_argument(node, arg, values) for arg in ("first", "last")]
     ids = _argument(node, "ids", values)

@@ -58,7 +58,7 @@ class wait_shopify(wait_base):
         if isinstance(exc, ThrottledError):
             # Jitter keeps the threads that were throttled together from returning together.
             return min(exc.retry_after + random.uniform(0, self._initial), self._ceiling)
-        backoff = self._initial * 2 ** (retry_state.attempt_number - 1)
+        backoff: float = self._initial * 2 ** (retry_state.attempt_number - 1)
         return min(backoff, self._maximum) + random.uniform(0, self._initial)
 
 

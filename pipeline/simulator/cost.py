@@ -6,6 +6,7 @@ Rules from shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits, calibrate
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any, cast
 
 from graphql import (
@@ -15,12 +16,15 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLField,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     SchemaMetaFieldDef,
+    SelectionNode,
     SelectionSetNode,
     TypeMetaFieldDef,
     get_named_type,
@@ -47,7 +51,7 @@ def page_factor(size: int) -> int:
 
 
 def requested_cost(
-    schema: GraphQLSchema, document: DocumentNode, variables: dict, operation_name: str | None
+    schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
 ) -> int:
     """The cost Shopify checks against the bucket before running the operation."""
     return _Coster(schema, document, variables).operation(operation_name, None)
@@ -56,7 +60,7 @@ def requested_cost(
 def actual_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
-    variables: dict,
+    variables: dict[str, Any],
     operation_name: str | None,
     data: dict[str, Any],
 ) -> int:
@@ -81,7 +85,7 @@ def max_cost_errors(requested: int) -> list[dict[str, Any]]:
 class _Coster:
     """One walk over a document; `data` None prices the request, otherwise the result."""
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict) -> None:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]) -> None:
         self.schema = schema
         self.variables = variables or {}
         self.fragments = {
@@ -107,7 +111,9 @@ class _Coster:
                 total += self._field(root.name, field_def, nodes, value, actual)
         return total
 
-    def _field(self, parent: str, field_def: GraphQLField, nodes: list[FieldNode], value, actual) -> int:
+    def _field(
+        self, parent: str, field_def: GraphQLField, nodes: list[FieldNode], value: Any, actual: bool
+    ) -> int:
         own = FIELD_COSTS.get((parent, nodes[0].name.value))
         named = get_named_type(field_def.type)
         if own is not None or is_leaf_type(named):
@@ -119,7 +125,9 @@ class _Coster:
             return 0 if named.name in FREE_TYPES else 1
         return self._children(field_def, nodes, value, actual, free_depth=0)
 
-    def _children(self, field_def, nodes, value, actual, free_depth: int) -> int:
+    def _children(
+        self, field_def: GraphQLField, nodes: list[FieldNode], value: Any, actual: bool, free_depth: int
+    ) -> int:
         """An object or list of objects: 1 for each unless free, plus its selection."""
         named = get_named_type(field_def.type)
         if is_leaf_type(named) or (actual and value is None):
@@ -130,13 +138,26 @@ class _Coster:
         per_item = self._per_item(named, selections, value if actual else None, free_depth)
         return page_factor(self._size(nodes, default=1)) * per_item
 
-    def _per_item(self, named, selections, items, free_depth: int = 0) -> int:
+    def _per_item(
+        self,
+        named: GraphQLNamedType,
+        selections: list[SelectionSetNode],
+        items: list[Any] | None,
+        free_depth: int = 0,
+    ) -> int:
         """The dearest element returned; an empty or unknown list is priced as requested."""
         if items:
             return max(self._object(named, selections, item, True, free_depth) for item in items)
         return self._object(named, selections, None, False, free_depth)
 
-    def _object(self, named, selections, value, actual, free_depth: int) -> int:
+    def _object(
+        self,
+        named: GraphQLNamedType,
+        selections: list[SelectionSetNode],
+        value: Any,
+        actual: bool,
+        free_depth: int,
+    ) -> int:
         own = 0 if (free_depth > 0 or named.name in FREE_TYPES) else 1
         best = 0
         for concrete in self._possible(named, selections, value if actual else None):
@@ -150,7 +171,7 @@ class _Coster:
             best = max(best, total)
         return own + best
 
-    def _connection(self, named: GraphQLObjectType, nodes: list[FieldNode], value, actual) -> int:
+    def _connection(self, named: GraphQLObjectType, nodes: list[FieldNode], value: Any, actual: bool) -> int:
         """2 for the connection, plus its node's cost times the page factor of its size."""
         if actual and value is None:
             return 0
@@ -184,38 +205,44 @@ class _Coster:
             a.name.value: value_from_ast_untyped(a.value, self.variables) for a in nodes[0].arguments or ()
         }
         for name in ("first", "last"):
-            if isinstance(args.get(name), int):
-                return args[name]
+            size = args.get(name)
+            if isinstance(size, int):
+                return size
         return len(args["ids"]) if isinstance(args.get("ids"), list) else default
 
-    def _possible(self, named, selections, value) -> list[GraphQLObjectType]:
+    def _possible(
+        self, named: GraphQLNamedType, selections: list[SelectionSetNode], value: Any
+    ) -> list[GraphQLObjectType]:
         if not is_abstract_type(named):
-            return [named]
+            return [cast(GraphQLObjectType, named)]  # a selection on a non-abstract type: an object type
         if isinstance(value, dict) and isinstance(value.get("__typename"), str):
             concrete = self.schema.get_type(value["__typename"])
             if isinstance(concrete, GraphQLObjectType):
                 return [concrete]
         # The dearest possible selection; types on which the same fragments apply cost the same.
-        groups: dict[tuple, GraphQLObjectType] = {}
+        groups: dict[tuple[bool, ...], GraphQLObjectType] = {}
         for concrete in self.schema.get_possible_types(named):
             key = tuple(self._matches(concrete, cond) for cond, _ in self._spreads(selections, deep=True))
             groups.setdefault(key, concrete)
         return list(groups.values())
 
-    def _spreads(self, selections, deep: bool = False):
+    def _spreads(
+        self, selections: list[SelectionSetNode], deep: bool = False
+    ) -> Iterator[tuple[NamedTypeNode | None, SelectionSetNode]]:
         """(type condition, selection set) of the fragments in `selections`."""
         for selection_set in selections:
             for sel in selection_set.selections:
                 if not self._included(sel):
                     continue
+                fragment: SelectionNode | FragmentDefinitionNode = sel
                 if isinstance(sel, FragmentSpreadNode) and sel.name.value in self.fragments:
-                    sel = self.fragments[sel.name.value]
-                if isinstance(sel, (InlineFragmentNode, FragmentDefinitionNode)):
-                    yield sel.type_condition, sel.selection_set
+                    fragment = self.fragments[sel.name.value]
+                if isinstance(fragment, (InlineFragmentNode, FragmentDefinitionNode)):
+                    yield fragment.type_condition, fragment.selection_set
                     if deep:
-                        yield from self._spreads([sel.selection_set], deep)
+                        yield from self._spreads([fragment.selection_set], deep)
 
-    def _included(self, node) -> bool:
+    def _included(self, node: SelectionNode) -> bool:
         """False for a selection that @skip or @include leaves out: Shopify does not charge for it."""
         for directive in node.directives or ():
             name = directive.name.value
@@ -226,11 +253,13 @@ class _Coster:
                     return False
         return True
 
-    def _matches(self, concrete: GraphQLObjectType, condition) -> bool:
+    def _matches(self, concrete: GraphQLNamedType, condition: NamedTypeNode | None) -> bool:
         target = concrete if condition is None else self.schema.get_type(condition.name.value)
         return target is concrete or (is_abstract_type(target) and self.schema.is_sub_type(target, concrete))
 
-    def _fields(self, concrete, selections: list[SelectionSetNode]):
+    def _fields(
+        self, concrete: GraphQLNamedType, selections: list[SelectionSetNode]
+    ) -> Iterator[tuple[str, GraphQLField, list[FieldNode]]]:
         """Fields selected on `concrete`, merged by response key, with their definitions."""
         merged: dict[str, list[FieldNode]] = {}
         self._collect(concrete, selections, merged)
@@ -239,7 +268,12 @@ class _Coster:
             if nodes[0].name.value in fields:
                 yield key, fields[nodes[0].name.value], nodes
 
-    def _collect(self, concrete, selections, merged: dict[str, list[FieldNode]]) -> None:
+    def _collect(
+        self,
+        concrete: GraphQLNamedType,
+        selections: list[SelectionSetNode],
+        merged: dict[str, list[FieldNode]],
+    ) -> None:
         for selection_set in selections:
             for sel in selection_set.selections:
                 if isinstance(sel, FieldNode) and self._included(sel):
@@ -253,7 +287,7 @@ class _Coster:
 _INTROSPECTION = {"__type": TypeMetaFieldDef, "__schema": SchemaMetaFieldDef}
 
 
-def _is_connection(named) -> bool:
+def _is_connection(named: GraphQLNamedType) -> bool:
     fields = getattr(named, "fields", None) or {}
     return named.name.endswith("Connection") and ("edges" in fields or "nodes" in fields)
 

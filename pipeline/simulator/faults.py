@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.simulator.reply import JSON, Reply
+
 # Mean length of a THROTTLED storm (the triggering request included); lengths are 2..6.
 STORM_LENGTHS = (2, 6)
 MEAN_STORM = sum(STORM_LENGTHS) / 2
@@ -137,14 +139,12 @@ class FaultInjector:
             token = uuid.UUID(int=self._rng.getrandbits(128), version=4)
             return f"{token}-{1_780_000_000 + self._rng.randrange(10**7)}"
 
-    def reply(self, fault: Fault) -> Any:
+    def reply(self, fault: Fault) -> Reply:
         """The HTTP answer for a 5xx fault, as Shopify sends it."""
-        from pipeline.simulator.handler import Reply  # the handler imports this module
-
         request_id = self.request_id()
         headers = {"X-Request-Id": request_id}
         if fault is Fault.HTTP_500:
-            return Reply(500, json.dumps(internal_error_body(request_id)).encode(), _json(headers))
+            return Reply(500, json.dumps(internal_error_body(request_id)).encode(), {**JSON, **headers})
         page = HTML_502 if fault is Fault.HTTP_502 else HTML_503
         status = 502 if fault is Fault.HTTP_502 else 503
         return Reply(status, page.encode(), {"Content-Type": "text/html; charset=utf-8", **headers})
@@ -161,7 +161,3 @@ def internal_error_body(request_id: str) -> dict[str, Any]:
             {"message": message, "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}
         ]
     }
-
-
-def _json(headers: dict[str, str]) -> dict[str, str]:
-    return {"Content-Type": "application/json; charset=utf-8", **headers}

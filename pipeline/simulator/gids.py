@@ -18,10 +18,19 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLSchema,
+    GraphQLType,
     OperationDefinitionNode,
+    print_ast,
     type_from_ast,
 )
-from graphql.language import FieldNode, ListValueNode, ObjectValueNode, StringValueNode, VariableNode
+from graphql.language import (
+    FieldNode,
+    ListValueNode,
+    ObjectValueNode,
+    StringValueNode,
+    ValueNode,
+    VariableNode,
+)
 
 _GID = re.compile(r"^gid://shopify/([A-Za-z][A-Za-z0-9]*)/([^/?#]+)(\?.*)?$")
 
@@ -36,7 +45,7 @@ def parse_gid(value: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def _bad_ids(value: Any, gtype: Any) -> list[str]:
+def _bad_ids(value: Any, gtype: GraphQLType | None) -> list[str]:
     """Malformed ID strings inside a (variable) value of the given input type."""
     while isinstance(gtype, GraphQLNonNull):
         gtype = gtype.of_type
@@ -52,7 +61,7 @@ def _bad_ids(value: Any, gtype: Any) -> list[str]:
     return []
 
 
-def _literal_bad_ids(node: Any, gtype: Any) -> list[str]:
+def _literal_bad_ids(node: ValueNode, gtype: GraphQLType) -> list[str]:
     while isinstance(gtype, GraphQLNonNull):
         gtype = gtype.of_type
     if isinstance(node, ListValueNode) and isinstance(gtype, GraphQLList):
@@ -92,7 +101,7 @@ def check_ids(
         if bad:
             return [
                 GraphQLError(
-                    f"Variable ${name} of type {_print_type(var.type)} was provided invalid value",
+                    f"Variable ${name} of type {print_ast(var.type)} was provided invalid value",
                     var,
                     extensions={
                         "code": "INVALID_VARIABLE",
@@ -121,9 +130,3 @@ def check_ids(
                     )
                 ]
     return []
-
-
-def _print_type(node: Any) -> str:
-    from graphql import print_ast
-
-    return print_ast(node)

@@ -14,35 +14,43 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 
 from pipeline.simulator import cost
 from pipeline.simulator.bucket import CostBucket
 from pipeline.simulator.faults import Fault, FaultInjector, FaultSpec
+from pipeline.simulator.reply import Reply
 from pipeline.simulator.syntax import shopify_validate, variable_errors
 
 DEFAULT_TOKEN = "shpat_simulator"
 DOCUMENT_CACHE = 256
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-(?:01|04|07|10)|unstable)/graphql\.json$")
-JSON = {"Content-Type": "application/json; charset=utf-8"}
 # Shopify's own wording for a bad token (REST and GraphQL Admin answer the same).
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 
 
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer. `lost` means the request was applied but no answer must reach the client."""
+class Shop(Protocol):
+    """What the handler needs of the shop behind it: `resolvers.ShopApi`, or a fake in tests."""
 
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=lambda: dict(JSON))
-    lost: bool = False
+    schema: GraphQLSchema
 
-    @classmethod
-    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        return cls(status, json.dumps(payload).encode(), {**JSON, **(headers or {})})
+    def execute(
+        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> ExecutionResult: ...
+
+    def ledger_json(self) -> dict[str, Any]: ...
+
+    def orders_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ class Simulator:
 
     def __init__(
         self,
-        api: Any,
+        api: Shop,
         config: SimulatorConfig | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,

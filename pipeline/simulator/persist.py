@@ -1,4 +1,7 @@
-"""The store as deterministic JSON (amounts as strings, times as ISO 8601 UTC); see README.md."""
+"""Dataclasses as deterministic JSON files (amounts as strings, times as ISO 8601 UTC); see README.md.
+
+A field whose metadata is `RUNTIME` is a setting of the running process: it is neither written nor read.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +9,33 @@ import dataclasses
 import json
 import types
 import typing
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pipeline.simulator.store import Clock, Store, utc_clock
-
-FORMAT = "bulkcancel-simulator-store/1"
-_RUNTIME = ("clock", "cancel_delay", "refund_settle_delay")
+T = TypeVar("T")
+RUNTIME = {"runtime": True}
 
 
-def _dump(value: Any) -> Any:
+def dump(value: object) -> Any:
+    """The JSON value of a dataclass tree: Decimals as strings, datetimes as ISO 8601 with `Z`."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _RUNTIME
-        }
+        return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value) if not _runtime(f)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dict):
-        return {str(k): _dump(v) for k, v in value.items()}
+        return {str(k): dump(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_dump(v) for v in value]
+        return [dump(v) for v in value]
     return value
+
+
+def load(tp: type[T], value: Any) -> T:
+    """Rebuild a dataclass tree of type `tp` from the JSON value `dump` gave."""
+    return typing.cast(T, _load(tp, value))
 
 
 def _load(tp: Any, value: Any) -> Any:
@@ -46,13 +51,13 @@ def _load(tp: Any, value: Any) -> Any:
     if origin is dict:
         key, item = typing.get_args(tp)
         return {(int(k) if key is int else k): _load(item, v) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        return typing.cast(Any, tp)(
+        return tp(
             **{
                 f.name: _load(hints[f.name], value[f.name])
                 for f in dataclasses.fields(tp)
-                if f.name in value and f.name not in _RUNTIME
+                if f.name in value and not _runtime(f)
             }
         )
     if tp is Decimal:
@@ -62,29 +67,17 @@ def _load(tp: Any, value: Any) -> Any:
     return value
 
 
-def store_to_json(store: Store) -> dict[str, Any]:
-    return {"format": FORMAT, **_dump(store)}
+def _runtime(f: dataclasses.Field[Any]) -> bool:
+    return bool(f.metadata.get("runtime"))
 
 
-def store_from_json(
-    data: dict[str, Any], clock: Clock = utc_clock, cancel_delay: timedelta | None = None
-) -> Store:
-    if data.get("format") != FORMAT:
-        raise ValueError(f"not a simulator store (format {data.get('format')!r}, expected {FORMAT!r})")
-    store = _load(Store, data)
-    store.clock = clock
-    if cancel_delay is not None:
-        store.cancel_delay = cancel_delay
-    return store  # type: ignore[no-any-return]
-
-
-def save_store(store: Store, path: Path) -> None:
+def write_json(data: object, path: Path) -> None:
     """Write atomically: sorted keys, two-space indent, a trailing newline."""
-    text = json.dumps(store_to_json(store), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
-def load_store(path: Path, clock: Clock = utc_clock, cancel_delay: timedelta | None = None) -> Store:
-    return store_from_json(json.loads(path.read_text(encoding="utf-8")), clock, cancel_delay)
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -23,11 +23,12 @@ from graphql.execution.values import get_directive_values
 
 from pipeline.simulator import accounting as acc
 from pipeline.simulator import search
+from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
 from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
 from pipeline.simulator.money import fmt_plain
-from pipeline.simulator.rules import order_cancel, refund_create
+from pipeline.simulator.rules import refund_create
 from pipeline.simulator.shapes import Sub, connection
 from pipeline.simulator.store import Job, Store
 from pipeline.simulator.tags import order_update, taggable, tags_add
@@ -184,7 +185,7 @@ class ShopApi:
         operation_name: str | None = None,
     ) -> ExecutionResult:
         """Settle due jobs, refuse malformed ids as Shopify does, then run the validated document."""
-        self.store.tick()
+        settle(self.store)
         bad = check_ids(self.schema, document, variables, operation_name)
         if bad:
             return ExecutionResult(data=None, errors=bad)
@@ -203,7 +204,7 @@ class ShopApi:
 
     def ledger_json(self) -> dict[str, Any]:
         """GET /_simulator/ledger (SPEC §14)."""
-        self.store.tick()
+        settle(self.store)
         return {
             "entries": [
                 {
@@ -224,7 +225,7 @@ class ShopApi:
 
     def orders_json(self) -> dict[str, Any]:
         """GET /_simulator/orders (SPEC §14): amounts in presentment currency."""
-        self.store.tick()
+        settle(self.store)
         out = []
         for o in sorted(self.store.orders.values(), key=lambda o: o.id):
             cur = o.presentment_currency

@@ -1,4 +1,4 @@
-"""orderCancel and refundCreate: Shopify's checks, the asynchronous cancel job, idempotent refunds.
+"""refundCreate: Shopify's checks and idempotent refunds (orderCancel and its job are in `cancel.py`).
 
 Sources: recorded answers in ../shared/shopify/recorded/ (named per rule) and SHOPIFY-FACTS.md.
 """
@@ -14,17 +14,10 @@ from typing import Any
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.errors import UserErr, numeric_id
 from pipeline.simulator.money import ZERO, fmt_message, parse_money, q
-from pipeline.simulator.refunds import LineRequest, allocate, remaining_shipping, write_refund
-from pipeline.simulator.store import Job, Order, Refund, Store, Transaction
+from pipeline.simulator.refunds import LineRequest, remaining_shipping, write_refund
+from pipeline.simulator.store import IdempotencyRecord, Order, Refund, Store, Transaction
 
-ALREADY_CANCELLED = "Cannot cancel an order that has already been canceled"  # recorded, code INVALID
 MISMATCH = "The same idempotency key cannot be used with different operation parameters."
-
-
-@dataclass
-class CancelResult:
-    job: Job | None
-    errors: list[UserErr] = field(default_factory=list)
 
 
 @dataclass
@@ -32,124 +25,6 @@ class RefundResult:
     refund: Refund | None
     order: Order | None
     errors: list[UserErr] = field(default_factory=list)
-
-
-def order_cancel(store: Store, args: dict[str, Any]) -> CancelResult:
-    """Synchronous checks, then a Job that cancels `cancel_delay` later (job.done false)."""
-    oid = numeric_id(args["orderId"], "Order")
-    order = store.orders.get(oid) if oid is not None else None
-    if order is None:  # message as refundCreate's recorded unknown-order error; code per the enum
-        return CancelResult(None, [UserErr(["orderId"], "Order does not exist", "NOT_FOUND")])
-    method_in = args.get("refundMethod")
-    if args.get("refund") is not None and method_in is not None:  # recorded orderCancel-error-messages
-        return CancelResult(
-            None,
-            [
-                UserErr(
-                    ["refund"], "Only one of the arguments `refund` or `refund_method` is allowed.", "INVALID"
-                )
-            ],
-        )
-    note = args.get("staffNote")
-    if note is not None and len(note) > 255:  # recorded orderCancel-error-messages
-        return CancelResult(
-            None,
-            [UserErr(["staffNote"], "Staff note is too long. Maximum length is 255 characters.", "INVALID")],
-        )
-    # Decision: already-cancelled is checked at mutation time (recorded: job null, INVALID); an order
-    # whose cancel job is still running counts as cancelled, so a retried cancel never runs twice.
-    if order.cancelled_at is not None or order.cancelling_job is not None:
-        return CancelResult(None, [UserErr(["orderId"], ALREADY_CANCELLED, "INVALID")])
-    status = acc.fulfillment_status(order)
-    if status in ("FULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS"):  # message inferred, see README
-        what = "a fulfillment in progress" if status == "IN_PROGRESS" else "fulfillments"
-        return CancelResult(None, [UserErr(["orderId"], f"Cannot cancel an order with {what}", "INVALID")])
-    method = _refund_method(args.get("refund"), method_in)
-    if isinstance(method, UserErr):
-        return CancelResult(None, [method])
-    if method == "store_credit" and order.customer_id is None:  # code from OrderCancelUserErrorCode
-        return CancelResult(
-            None,
-            [
-                UserErr(
-                    ["refundMethod", "storeCreditRefund"],
-                    "Order must have a customer to refund to store credit.",
-                    "STORE_CREDIT_REFUND_MISSING_CUSTOMER",
-                )
-            ],
-        )
-    job = Job(
-        id=store.new_job_id(),
-        order_id=order.id,
-        due_at=store.now() + store.cancel_delay,
-        reason=args["reason"],
-        restock=bool(args["restock"]),
-        refund_method=method,
-        staff_note=note,
-    )
-    store.jobs[job.id] = job
-    store.track(job=job.id)
-    order.cancelling_job = job.id
-    return CancelResult(job)
-
-
-def _refund_method(legacy: bool | None, method: dict[str, Any] | None) -> str | UserErr | None:
-    if legacy is not None:
-        return "original" if legacy else None
-    if not method:
-        return None
-    original, credit = method.get("originalPaymentMethodsRefund"), method.get("storeCreditRefund")
-    if original and credit is not None:  # inferred: the input is a one-of in Shopify's description
-        return UserErr(["refundMethod"], "Only one refund method can be specified.", "INVALID")
-    if credit is not None:
-        return "store_credit"
-    return "original" if original else None
-
-
-def complete_cancel(store: Store, job: Job) -> None:
-    """The job's work: cancel, close, remove lines, void authorizations, refund per the method."""
-    order = store.orders[job.order_id]
-    job.done = True
-    order.cancelling_job = None
-    now = store.now()
-    order.cancelled_at = order.closed_at = order.updated_at = now
-    order.cancel_reason, order.cancel_staff_note = job.reason, job.staff_note
-    lines = [
-        LineRequest(li, acc.refundable_quantity(li), "CANCEL" if job.restock else "NO_RESTOCK")
-        for li in order.line_items
-        if acc.refundable_quantity(li) > 0
-    ]
-    # Authorizations are voided whatever the refund method (SHOPIFY-FACTS §1).
-    for auth in acc.open_authorizations(order):
-        order.transactions.append(
-            Transaction(
-                id=store.new_id(),
-                kind="VOID",
-                status="SUCCESS",
-                gateway=auth.gateway,
-                amount=auth.amount,
-                created_at=now,
-                parent_id=auth.id,
-                test=order.test,
-            )
-        )
-    store.record(order, "cancel", currency=order.presentment_currency, method=job.refund_method)
-    amount = acc.net_payment(order)
-    if job.refund_method and amount > 0:
-        money: list[tuple[Transaction | None, Decimal]]
-        if job.refund_method == "store_credit":
-            money = [(None, amount)]
-        else:
-            money = [(s.parent, s.amount) for s in allocate(order, amount) if s.amount > 0]
-        write_refund(store, order, lines, remaining_shipping(order), money, None)
-        store.record(
-            order, "refund", amount=amount, currency=order.presentment_currency, method=job.refund_method
-        )
-    elif job.restock:
-        for li in order.line_items:
-            li.restocked_quantity = li.quantity - li.refunded_quantity
-    for li in order.line_items:  # Shopify removes the unfulfilled units: currentTotalPriceSet 0.0
-        li.removed_quantity = li.quantity - li.refunded_quantity
 
 
 def fingerprint(value: Any) -> str:
@@ -189,8 +64,6 @@ def refund_create(store: Store, data: dict[str, Any], key: str) -> RefundResult:
         return RefundResult(refund, order)
     result = _refund(store, data)
     if result.refund is not None and result.order is not None:
-        from pipeline.simulator.store import IdempotencyRecord
-
         store.idempotency[key] = IdempotencyRecord(fp, result.order.id, result.refund.id)
         total = sum(
             (t.amount for t in result.order.transactions if t.id in set(result.refund.transaction_ids)), ZERO

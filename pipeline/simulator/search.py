@@ -132,13 +132,14 @@ def orders_named(orders: list[Order], prefixes: list[str]) -> list[Order]:
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
-    return {
+    results: dict[str, bool] = {
         "=": left == right,
         ">": left > right,
         ">=": left >= right,
         "<": left < right,
         "<=": left <= right,
-    }[op]
+    }
+    return results[op]
 
 
 def _when(value: str) -> datetime | None:

@@ -13,9 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.simulator import accounting as acc
+from pipeline.simulator.cancel import complete_cancel
 from pipeline.simulator.money import q
 from pipeline.simulator.refunds import LineRequest, write_refund
-from pipeline.simulator.rules import complete_cancel
 from pipeline.simulator.store import (
     Clock,
     Customer,

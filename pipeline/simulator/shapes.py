@@ -50,7 +50,9 @@ def bag(order: Order, amount: Decimal) -> dict[str, Any]:
     }
 
 
-def connection(items: list[Any], args: dict[str, Any], wrap: Callable[[Any], Any], key: str = "ID") -> dict:
+def connection(
+    items: list[Any], args: dict[str, Any], wrap: Callable[[Any], Any], key: str = "ID"
+) -> dict[str, Any]:
     """nodes/edges/pageInfo for a page of `items` (already filtered)."""
     window, has_next, has_prev = page(
         items,

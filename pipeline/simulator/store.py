@@ -1,7 +1,7 @@
 """The simulated shop as plain dataclasses: orders, payments, refunds, gift cards, jobs, the ledger.
 
 Nothing here reads the wall clock: `Store.clock` is injected (an aware UTC datetime callable).
-Business rules live in `rules.py`, `giftcards.py` and `tags.py`; arithmetic in `accounting.py`.
+Business rules live in `cancel.py`, `rules.py`, `giftcards.py` and `tags.py`; arithmetic in `accounting.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from pipeline.simulator.persist import RUNTIME, dump, load, read_json, write_json
+
+FORMAT = "bulkcancel-simulator-store/1"
 Clock = Callable[[], datetime]
 
 #: gateways whose refunds stay PENDING for a while (asynchronous processors, e.g. bank debits),
@@ -208,9 +212,9 @@ class Store:
     ledger: list[LedgerEntry] = field(default_factory=list)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     job_seed: int = 0
-    clock: Clock = field(default=utc_clock, repr=False, compare=False)
-    cancel_delay: timedelta = field(default=timedelta(seconds=0.2), compare=False)
-    refund_settle_delay: timedelta = field(default=timedelta(seconds=30), compare=False)
+    clock: Clock = field(default=utc_clock, repr=False, compare=False, metadata=RUNTIME)
+    cancel_delay: timedelta = field(default=timedelta(seconds=0.2), compare=False, metadata=RUNTIME)
+    refund_settle_delay: timedelta = field(default=timedelta(seconds=30), compare=False, metadata=RUNTIME)
     # What `tick` may have to settle, so it need not scan the whole shop on every request.
     # None until the first tick, which scans once (a loaded store may hold open work).
     unsettled: set[int] | None = field(default=None, repr=False, compare=False)
@@ -219,15 +223,11 @@ class Store:
     @classmethod
     def load(cls, path: Path, clock: Clock = utc_clock) -> Store:
         """Read a store JSON file (format in README.md)."""
-        from pipeline.simulator.persist import load_store  # persist imports this module
-
-        return load_store(path, clock)
+        return store_from_json(read_json(path), clock)
 
     def save(self, path: Path) -> None:
-        """Write the store JSON file, deterministically."""
-        from pipeline.simulator.persist import save_store
-
-        save_store(self, path)
+        """Write the store JSON file, deterministically and atomically."""
+        write_json(store_to_json(self), path)
 
     def now(self) -> datetime:
         """The injected clock, checked to be timezone-aware."""
@@ -268,36 +268,23 @@ class Store:
         self.ledger.append(entry)
         return entry
 
-    def tick(self) -> None:
-        """Settle what time has completed: due cancel jobs, then pending refunds (lazy, on every read)."""
-        from pipeline.simulator.rules import complete_cancel  # rules imports this module
-
-        now = self.now()
-        if self.open_jobs is None or self.unsettled is None:
-            self.open_jobs = {j.id for j in self.jobs.values() if not j.done}
-            self.unsettled = {
-                o.id for o in self.orders.values() if any(t.settles_at is not None for t in o.transactions)
-            }
-        due = sorted(
-            (self.jobs[i] for i in self.open_jobs if self.jobs[i].due_at <= now),
-            key=lambda j: (j.due_at, j.id),
-        )
-        for job in due:
-            self.open_jobs.discard(job.id)
-            if not job.done:
-                complete_cancel(self, job)
-        for order_id in list(self.unsettled):
-            waiting = False
-            for txn in self.orders[order_id].transactions:
-                if txn.status == "PENDING" and txn.settles_at is not None and txn.settles_at <= now:
-                    txn.status, txn.settles_at = "SUCCESS", None
-                waiting = waiting or txn.settles_at is not None
-            if not waiting:
-                self.unsettled.discard(order_id)
-
     def track(self, *, job: str | None = None, unsettled_order: int | None = None) -> None:
         """Tell `tick` about new open work: a cancel job, or an order with a refund that will settle."""
         if job is not None and self.open_jobs is not None:
             self.open_jobs.add(job)
         if unsettled_order is not None and self.unsettled is not None:
             self.unsettled.add(unsettled_order)
+
+
+def store_to_json(store: Store) -> dict[str, Any]:
+    """The store file's content: its format, then every saved field."""
+    return {"format": FORMAT, **dump(store)}
+
+
+def store_from_json(data: dict[str, Any], clock: Clock = utc_clock) -> Store:
+    """The store a file's content describes, running on `clock`."""
+    if data.get("format") != FORMAT:
+        raise ValueError(f"not a simulator store (format {data.get('format')!r}, expected {FORMAT!r})")
+    store = load(Store, data)
+    store.clock = clock
+    return store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -55,7 +56,7 @@ def _txn(s: Sub, name: str) -> Any:
             return None
         return money(acc.txn_refundable(o, t), o.presentment_currency)
     parent = acc.txn(o, t.parent_id)
-    return {
+    fields: dict[str, Callable[[], Any]] = {
         "id": lambda: gid("OrderTransaction", t.id),
         "kind": lambda: t.kind,
         "status": lambda: t.status,
@@ -73,14 +74,15 @@ def _txn(s: Sub, name: str) -> Any:
             ts(t.created_at + timedelta(days=7)) if t.kind == "AUTHORIZATION" else None
         ),
         "manuallyCapturable": lambda: t in acc.open_authorizations(o),
-    }[name]()
+    }
+    return fields[name]()
 
 
 def _refund(s: Sub, name: str, args: dict[str, Any]) -> Any:
     o, r = s.order, s.obj
     assert isinstance(r, Refund)
     ids = set(r.transaction_ids)
-    return {
+    fields: dict[str, Callable[[], Any]] = {
         "id": lambda: gid("Refund", r.id),
         "createdAt": lambda: ts(r.created_at),
         "updatedAt": lambda: ts(r.created_at),
@@ -92,7 +94,8 @@ def _refund(s: Sub, name: str, args: dict[str, Any]) -> Any:
         "transactions": lambda: connection(
             [t for t in o.transactions if t.id in ids], args, lambda x: Sub(o, x)
         ),
-    }[name]()
+    }
+    return fields[name]()
 
 
 def _refund_line(s: Sub, name: str) -> Any:
@@ -114,7 +117,7 @@ def _refund_line(s: Sub, name: str) -> Any:
 def _suggestion(s: Sub, name: str) -> Any:
     o, x = s.order, s.obj
     assert isinstance(x, Suggestion)
-    return {
+    fields: dict[str, Callable[[], Any]] = {
         "amountSet": lambda: bag(o, x.amount),
         "maximumRefundableSet": lambda: bag(o, x.maximum),
         "subtotalSet": lambda: bag(o, x.subtotal),
@@ -129,7 +132,8 @@ def _suggestion(s: Sub, name: str) -> Any:
         },
         "refundLineItems": lambda: [Sub(o, v) for v in x.lines],
         "suggestedTransactions": lambda: [Sub(o, t) for t in x.transactions],
-    }[name]()
+    }
+    return fields[name]()
 
 
 def _suggested_txn(s: Sub, name: str) -> Any:

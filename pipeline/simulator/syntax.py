@@ -65,7 +65,9 @@ def variable_errors(
             continue
         problems: list[dict[str, Any]] = []
 
-        def on_error(error: GraphQLError, path: list[str | int], problems: list = problems) -> None:
+        def on_error(
+            error: GraphQLError, path: list[str | int], problems: list[dict[str, Any]] = problems
+        ) -> None:
             problems.append(_problem(error.message, list(path)))
 
         checked = cast(GraphQLInputType, var_type)  # a variable's type is an input type, by validation

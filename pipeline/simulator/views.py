@@ -131,7 +131,7 @@ def _customer(c: Customer, name: str) -> Any:
 
 
 def _gift_card(g: GiftCard, info: Any, name: str) -> Any:
-    return {
+    fields: dict[str, Callable[[], Any]] = {
         "id": lambda: gid("GiftCard", g.id),
         "balance": lambda: money(g.balance, g.currency),
         "initialValue": lambda: money(g.initial_value, g.currency),
@@ -145,7 +145,8 @@ def _gift_card(g: GiftCard, info: Any, name: str) -> Any:
         "note": lambda: g.note,
         "customer": lambda: info.context.store.customer(g.customer_id),
         "order": lambda: info.context.store.orders.get(g.order_id) if g.order_id else None,
-    }[name]()
+    }
+    return fields[name]()
 
 
 def resolve_object(source: Any, info: Any, args: dict[str, Any]) -> tuple[bool, Any]:

@@ -19,8 +19,8 @@ from pipeline.models import Action, RefundMode
 from pipeline.validate import columns as C
 from pipeline.validate import parse
 from pipeline.validate.exports import ORDER_ID
+from pipeline.validate.input_table import EXTRA, SOURCE, InputTable
 from pipeline.validate.parse import Bad
-from pipeline.validate.read import EXTRA, SOURCE, InputTable
 from pipeline.validate.rows import Defaults, Problem, Validation
 
 MAX_NOTE = 255
@@ -64,7 +64,8 @@ class _Checker:
 
     def texts(self, column: str) -> np.ndarray:
         if column in self.frame:
-            return self.frame[column].to_numpy(dtype=object)
+            texts: np.ndarray = self.frame[column].to_numpy(dtype=object)
+            return texts
         return np.full(self.size, "", dtype=object)
 
     def refuse_file(self, column: str, message: str, kind: str) -> None:

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.validate import columns as C
+from pipeline.validate.input_table import SOURCE, InputTable
 from pipeline.validate.rows import Problem
 from pipeline.validate.spreadsheet import column_letter
-
-if TYPE_CHECKING:
-    from pipeline.validate.read import InputTable
 
 SHOPIFY_EXPORT = "shopify_orders_export"
 MATRIXIFY = "matrixify_orders"
@@ -154,7 +151,7 @@ def group_orders(table: InputTable) -> InputTable:
     empty = np.full(size, "", dtype=object)
     names = _clean(frame[C.ORDER].to_numpy()) if C.ORDER in frame else empty
     ids = _clean(frame[ORDER_ID].to_numpy()) if ORDER_ID in frame else empty
-    sources = frame["_source"].to_numpy() if "_source" in frame else empty
+    sources = frame[SOURCE].to_numpy() if SOURCE in frame else empty
     if table.kind == MATRIXIFY:
         keys = pd.Series(
             [f"{s}\0{i}" if i else f"{s}\0\0{n}" for s, i, n in zip(sources, ids, names, strict=True)]
@@ -196,16 +193,16 @@ def group_orders(table: InputTable) -> InputTable:
     out: dict[str, list[object]] = {C.ORDER: [], ORDER_ID: [], ITEMS: []}
     for column in refund_columns:
         out[column] = []
-    if "_source" in frame:
-        out["_source"] = []
+    if SOURCE in frame:
+        out[SOURCE] = []
     index: list[int] = []
     for positions in kept:
         first = int(positions[0])
         index.append(int(numbers[first]))
         out[C.ORDER].append(frame[C.ORDER].iat[first] if C.ORDER in frame else "")
         out[ORDER_ID].append(next((ids[p] for p in positions if ids[p]), ""))
-        if "_source" in frame:
-            out["_source"].append(sources[first])
+        if SOURCE in frame:
+            out[SOURCE].append(sources[first])
         items: list[tuple[str, str]] = []
         if skus is not None:
             for p in positions:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,34 +20,14 @@ from pipeline.errors import InputError
 from pipeline.validate import columns as C
 from pipeline.validate import exports
 from pipeline.validate.csvfile import read_text_grid
+from pipeline.validate.input_table import EXTRA, SOURCE
+from pipeline.validate.input_table import InputTable as InputTable  # re-exported: what read_input returns
 from pipeline.validate.rows import Problem
 from pipeline.validate.spreadsheet import cell_name, column_letter, is_spreadsheet, read_sheet
 
 #: The header is the first of this many non-blank rows that names the order column (title rows above).
 HEADER_SEARCH_ROWS = 20
-EXTRA = "_extra"  # first non-empty cell beyond the header's last column (CSV rows cut by a stray delimiter)
-SOURCE = "_source"  # file name, present only when several files are read together
 _PART_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
-
-
-@dataclass(frozen=True)
-class InputTable:
-    """Cell texts under canonical column names, indexed by file row number, and their provenance."""
-
-    frame: pd.DataFrame
-    source: str
-    sha256: str
-    header_row: int
-    decimal_comma: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    files: list[tuple[str, str]] = field(default_factory=list)
-    #: `exports.SHOPIFY_EXPORT` or `exports.MATRIXIFY` for a file merchants already have (SPEC §5a).
-    kind: str = ""
-    header: tuple[str, ...] = ()
-    line_rows: int = 0  # rows read when several rows make one order (exports), else 0
-    left_out: int = 0  # orders left out by --only-sku
 
 
 def read_input(paths: list[Path], sheet: str | None = None) -> InputTable:

@@ -7,9 +7,8 @@ import csv
 from pathlib import Path
 
 from pipeline.simulator import accounting as acc
-from pipeline.simulator.persist import store_to_json
 from pipeline.simulator.seed import CUSTOM_NAMES, seed_store, write_input_file
-from pipeline.simulator.store import Store
+from pipeline.simulator.store import Store, store_to_json
 from tests.simulator.factory import FakeClock
 
 

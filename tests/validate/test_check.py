@@ -17,7 +17,7 @@ from pipeline.models import Action, Reason, RefundMode
 from pipeline.validate import columns as C
 from pipeline.validate import parse
 from pipeline.validate.check import validate_table
-from pipeline.validate.read import InputTable
+from pipeline.validate.input_table import InputTable
 from pipeline.validate.rows import Defaults
 
 

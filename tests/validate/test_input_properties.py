@@ -13,7 +13,8 @@ from pipeline.errors import InputError
 from pipeline.validate import columns as C
 from pipeline.validate import parse
 from pipeline.validate.check import validate_table
-from pipeline.validate.read import InputTable, read_input
+from pipeline.validate.input_table import InputTable
+from pipeline.validate.read import read_input
 from pipeline.validate.rows import Defaults
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,8 @@ from openpyxl import Workbook
 from pipeline.errors import InputError
 from pipeline.validate import columns as C
 from pipeline.validate.csvfile import decode, sniff_delimiter
-from pipeline.validate.read import EXTRA, SOURCE, read_input
+from pipeline.validate.input_table import EXTRA, SOURCE
+from pipeline.validate.read import read_input
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
