@@ -4,6 +4,7 @@ PipelineError                    base; `exit_code` says how the CLI exits
 ├── InputError                   the input file cannot be read or is not valid (exit 2)
 ├── ConfigError                  bad settings: shop, token, API version, run directory (exit 2)
 ├── RefusedError                 execution refused for approval or safety reasons (exit 3)
+├── JournalError                 an illegal journal transition or an unusable journal file (terminal)
 └── ShopifyError                 talking to Shopify failed
     ├── AuthError                401/403: wrong token or missing scope; stops the run (terminal)
     ├── GraphQLError             the API answered `errors` (invalid document, unknown id...) (terminal)
@@ -18,6 +19,8 @@ Shopify `userErrors` are not exceptions: they are values recorded per order.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class PipelineError(Exception):
@@ -45,6 +48,10 @@ class RefusedError(PipelineError):
     exit_code = 3
 
 
+class JournalError(PipelineError):
+    """An illegal transition or an unusable journal file: a bug or a second writer, never retried."""
+
+
 class ShopifyError(PipelineError):
     """Talking to Shopify failed."""
 
@@ -56,7 +63,7 @@ class AuthError(ShopifyError):
 class GraphQLError(ShopifyError):
     """The API answered top-level `errors` that are not throttling."""
 
-    def __init__(self, message: str, errors: list[dict] | None = None) -> None:
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
 

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 
 from pipeline.errors import ThrottledError
-from pipeline.execute import approval
 from pipeline.execute.journal import Journal
 from pipeline.plan.files import load_plan
 from pipeline.reconcile.compare import Reconciliation, reconcile
@@ -64,9 +63,10 @@ def reconcile_run(
 ) -> ReconcileResult:
     """Re-reads, compares, and writes the reconciliation files into `run_dir` (SPEC §8)."""
     run_dir = Path(run_dir)
-    plan = load_plan(run_dir)  # refuses a plan.json that no longer matches plan.sha256
-    rows = journal_rows(run_dir, plan["run_id"])
-    order_ids = list(dict.fromkeys(a["order_id"] for a in approval.actions(plan)))
+    typed = load_plan(run_dir)  # refuses a plan.json that no longer matches plan.sha256
+    plan = typed.to_json()  # the comparison and its report still read the plan.json document
+    rows = journal_rows(run_dir, typed.run_id)
+    order_ids = list(dict.fromkeys(action.order_id for action in typed.actions()))
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
     with ShopifyClient(settings, transport) as client:
         reader = _Reader(client, progress or (lambda _n: None))

@@ -2,9 +2,9 @@
 customers.csv and report.html, all views of one `Reconciliation`.
 
 Every total is computed once from the per-order rows, then checked against two independent sources
-before anything is written: the plan's own totals (`approval.totals`) for what was planned, and the
-refund transactions plus gift cards for what was refunded. Files that would not tie out are never
-written.
+before anything is written: the plan's own totals (`Plan.totals_by_currency_and_method`) for what
+was planned, and the refund transactions plus gift cards for what was refunded. Files that would
+not tie out are never written.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.execute import approval
+from pipeline.plan.model import Plan
 from pipeline.reconcile.compare import QUIET, STATUSES, ZERO, ReconciledRow, Reconciliation, RefundTransaction
 from pipeline.reports import Chart, Column, Sheet, render_page, write_csv, write_workbook
 from pipeline.reports.cells import money_text
@@ -393,10 +393,9 @@ def _totals(
 def _check_ties_out(plan: dict[str, Any], result: Reconciliation, totals: list[dict[str, Any]]) -> None:
     """Summary totals against the plan's totals and against the transactions and gift cards."""
     planned = {(t["currency"], t["method"]): t["planned"] for t in totals if t["planned"]}
-    if planned != {k: v for k, v in approval.totals(plan).items() if v}:
-        raise ValueError(
-            f"planned per order {planned} does not tie out with the plan {approval.totals(plan)}"
-        )
+    plan_totals = Plan.from_json(plan).totals_by_currency_and_method()
+    if planned != {k: v for k, v in plan_totals.items() if v}:
+        raise ValueError(f"planned per order {planned} does not tie out with the plan {plan_totals}")
     summed: dict[str, Decimal] = {}
     for tx in result.transactions:
         if tx.kind == "REFUND" and tx.status == "SUCCESS":
