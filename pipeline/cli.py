@@ -242,9 +242,9 @@ def _settings_for_run(
 
     plan = load_plan(run_dir)
     if not shop and not os.environ.get("SHOPIFY_SHOP"):
-        shop = plan.get("shop_url") or plan["shop"]
+        shop = plan.shop_url or plan.shop
     settings = ConnectionSettings.from_options(
-        shop=shop, token_file=token_file, api_version=api_version or plan["api_version"], timeout=timeout
+        shop=shop, token_file=token_file, api_version=api_version or plan.api_version, timeout=timeout
     )
     return plan, settings
 

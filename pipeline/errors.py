@@ -5,6 +5,7 @@ PipelineError                    base; `exit_code` says how the CLI exits
 ├── ConfigError                  bad settings: shop, token, API version, run directory (exit 2)
 ├── RefusedError                 execution refused for approval or safety reasons (exit 3)
 ├── TieOutError                  reconciliation totals do not tie out: no file is written (exit 1)
+├── JournalError                 an illegal journal transition or an unusable journal file (terminal)
 └── ShopifyError                 talking to Shopify failed
     ├── AuthError                401/403: wrong token or missing scope; stops the run (terminal)
     ├── GraphQLError             the API answered `errors` (invalid document, unknown id...) (terminal)
@@ -52,6 +53,10 @@ class TieOutError(PipelineError):
     """Raised when the reconciliation's totals disagree with the plan or with the transactions."""
 
     exit_code = 1
+
+
+class JournalError(PipelineError):
+    """An illegal transition or an unusable journal file: a bug or a second writer, never retried."""
 
 
 class ShopifyError(PipelineError):

@@ -45,3 +45,11 @@ def totals(items: Iterable[tuple[str, str, Decimal]]) -> dict[tuple[str, str], D
     for currency, method, amount in items:
         sums[(currency, method)] = sums.get((currency, method), ZERO) + amount
     return dict(sorted(sums.items()))
+
+
+def per_currency(sums: Mapping[tuple[str, str], Decimal]) -> dict[str, Decimal]:
+    """`totals`' sums (per currency and method) summed again per currency, sorted by currency."""
+    result: dict[str, Decimal] = {}
+    for (currency, _method), amount in sums.items():
+        result[currency] = result.get(currency, ZERO) + amount
+    return dict(sorted(result.items()))

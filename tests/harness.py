@@ -7,7 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline.plan.model import Plan, PlannedAction
 from pipeline.plan.planner import plan_input
+from pipeline.plan.steps import Step, StepKind
 from pipeline.settings import ConnectionSettings, Secret
 from pipeline.simulator.faults import FaultSpec
 from pipeline.simulator.handler import Simulator, SimulatorConfig
@@ -52,34 +54,30 @@ def make_run(
     return run_dir
 
 
-def planned_steps(plan: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    return [(row["action"], step) for row in plan["rows"] if row["action"] for step in row["action"]["steps"]]
+def planned_steps(plan: Plan) -> list[tuple[PlannedAction, Step]]:
+    return [(action, step) for action in plan.actions() for step in action.steps]
 
 
-def assert_ledger_matches_plan(plan: dict[str, Any], ledger: list[dict[str, Any]]) -> None:
+def assert_ledger_matches_plan(plan: Plan, ledger: list[dict[str, Any]]) -> None:
     """Every planned step happened exactly once, nothing else happened, and the money is exact."""
     applied = [e for e in ledger if not e["replayed"]]
     steps = planned_steps(plan)
     cancels = Counter(e["order_id"] for e in applied if e["kind"] == "cancel")
-    assert cancels == Counter(a["order_id"] for a, s in steps if s["kind"] == "cancel"), "cancels differ"
+    assert cancels == Counter(a.order_id for a, s in steps if s.kind is StepKind.CANCEL), "cancels differ"
     tags = Counter(e["order_id"] for e in applied if e["kind"] == "tag")
-    assert tags == Counter(a["order_id"] for a, s in steps if s["kind"] == "tag"), "tags differ"
+    assert tags == Counter(a.order_id for a, s in steps if s.kind is StepKind.TAG), "tags differ"
     keyed = {e["idempotency_key"]: e for e in applied if e["kind"] == "refund" and e["idempotency_key"]}
     assert len(keyed) == sum(1 for e in applied if e["kind"] == "refund" and e["idempotency_key"])
-    planned_refunds = {s["idempotency_key"]: s for _, s in steps if s["kind"] == "refund"}
+    planned_refunds = {s.idempotency_key: s for _, s in steps if s.kind is StepKind.REFUND}
     assert set(keyed) == set(planned_refunds), "refundCreate calls differ from the plan"
     for key, step in planned_refunds.items():
-        assert Decimal(keyed[key]["amount"]) == Decimal(step["amount"]), f"refund {key} amount"
-        assert keyed[key]["currency"] == step["currency"]
+        assert Decimal(keyed[key]["amount"]) == step.amount, f"refund {key} amount"
+        assert keyed[key]["currency"] == step.currency
     by_cancel: dict[str, Decimal] = {}
     for e in applied:
         if e["kind"] == "refund" and not e["idempotency_key"]:
             by_cancel[e["order_id"]] = by_cancel.get(e["order_id"], Decimal(0)) + Decimal(e["amount"])
-    expected = {
-        a["order_id"]: Decimal(s["amount"]) for a, s in steps if s["kind"] == "cancel" and s["amount"]
-    }
+    expected = {a.order_id: s.amount for a, s in steps if s.kind is StepKind.CANCEL and s.amount is not None}
     assert by_cancel == {k: v for k, v in expected.items() if v > 0}, "refunds made by cancel jobs differ"
     cards = sorted((Decimal(e["amount"]), e["currency"]) for e in applied if e["kind"] == "gift_card")
-    assert cards == sorted(
-        (Decimal(s["amount"]), s["currency"]) for _, s in steps if s["kind"] == "gift_card"
-    )
+    assert cards == sorted((s.amount, s.currency) for _, s in steps if s.kind is StepKind.GIFT_CARD)

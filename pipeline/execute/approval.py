@@ -1,34 +1,18 @@
-"""Whether an approved plan may run now (SPEC §7 items 1–2): pure checks on plan.json, no I/O."""
+"""Whether an approved plan may run now (SPEC §7 items 1–2): pure checks on the plan, no I/O."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from pipeline.errors import RefusedError
-
-METHOD_WORDS = {"original": "original payment", "store_credit": "store credit", "gift_card": "gift card"}
-
-
-def actions(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """The executable actions, in plan order."""
-    return [row["action"] for row in plan["rows"] if row["decision"] == "execute" and row["action"]]
-
-
-def totals(plan: dict[str, Any]) -> dict[tuple[str, str], Decimal]:
-    """Money to give back per (currency, method), by the rule of `Plan.totals_by_currency_and_method`."""
-    result: dict[tuple[str, str], Decimal] = {}
-    for action in actions(plan):
-        for step in action["steps"]:
-            if step["method"] and step["amount"] is not None and step["currency"]:
-                key = (step["currency"], step["method"])
-                result[key] = result.get(key, Decimal(0)) + Decimal(step["amount"])
-    return dict(sorted(result.items()))
+from pipeline.money import per_currency
+from pipeline.plan.model import Decision, Plan
+from pipeline.plan.words import TO_PROCESS, by_method, counted
 
 
 def check(
-    plan: dict[str, Any],
+    plan: Plan,
     *,
     shop: str,
     now: dt.datetime,
@@ -36,9 +20,9 @@ def check(
     max_total: Decimal | None = None,
 ) -> None:
     """Refuses (RefusedError, exit 3) a plan for another shop, too old, or above `max_total` in a currency."""
-    if plan["shop"] != shop:
-        raise RefusedError(f"the plan was made for {plan['shop']}, not {shop}: plan again for this shop")
-    created = dt.datetime.fromisoformat(plan["created_at"].replace("Z", "+00:00"))
+    if plan.shop != shop:
+        raise RefusedError(f"the plan was made for {plan.shop}, not {shop}: plan again for this shop")
+    created = dt.datetime.fromisoformat(plan.created_at.replace("Z", "+00:00"))
     age = now - created
     if age > max_age:
         hours = age.total_seconds() / 3600
@@ -47,10 +31,8 @@ def check(
             "the shop may have changed, plan again"
         )
     if max_total is not None:
-        per_currency: dict[str, Decimal] = {}
-        for (currency, _method), amount in totals(plan).items():
-            per_currency[currency] = per_currency.get(currency, Decimal(0)) + amount
-        over = {c: a for c, a in per_currency.items() if a > max_total}
+        per = per_currency(plan.totals_by_currency_and_method())
+        over = {c: a for c, a in per.items() if a > max_total}
         if over:
             worst = ", ".join(f"{a} {c}" for c, a in sorted(over.items()))
             raise RefusedError(
@@ -58,16 +40,17 @@ def check(
             )
 
 
-def summary(plan: dict[str, Any]) -> list[str]:
+def summary(plan: Plan) -> list[str]:
     """What the person confirming reads before typing the number of orders."""
-    rows = plan["rows"]
-    count = {d: sum(1 for r in rows if r["decision"] == d) for d in ("execute", "skip", "blocked")}
+    counts = plan.counts_by_decision()
     lines = [
-        f"plan {plan['run_id']} for {plan['shop']} (made {plan['created_at']} from {plan['input']['name']})",
-        f"  {count['execute']} orders to process, {count['skip']} skipped, {count['blocked']} blocked",
+        f"plan {plan.run_id} for {plan.shop} (made {plan.created_at} from {plan.input_name})",
+        f"  {counted(counts, execute=TO_PROCESS)}",
     ]
-    cancels = sum(1 for a in actions(plan) if any(s["kind"] == "cancel" for s in a["steps"]))
-    lines.append(f"  {cancels} cancellations, {count['execute'] - cancels} refunds without cancelling")
-    for (currency, method), amount in totals(plan).items():
-        lines.append(f"  to refund: {amount} {currency} by {METHOD_WORDS.get(method, method)}")
+    cancels = sum(1 for action in plan.actions() if action.cancels)
+    lines.append(
+        f"  {cancels} cancellations, {counts[Decision.EXECUTE] - cancels} refunds without cancelling"
+    )
+    for (currency, method), amount in plan.totals_by_currency_and_method().items():
+        lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
     return lines

@@ -9,12 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
 from pipeline.execute.approval import summary
-from pipeline.execute.executor import Progress
+from pipeline.execute.executor import ExecutionProgress
+from pipeline.plan.model import Decision, Plan
 
 
 class ExecutionConsole:
@@ -28,19 +28,19 @@ class ExecutionConsole:
         self._shown = -1
         self.tty = sys.stderr.isatty()
 
-    def confirm(self, plan: dict[str, Any]) -> bool:
+    def confirm(self, plan: Plan) -> bool:
         """Shows the plan's summary; the person types the number of orders (or --yes)."""
         for line in summary(plan):
             click.echo(line, err=True)
         if self.yes:
             return True
-        count = sum(1 for row in plan["rows"] if row["decision"] == "execute")
+        count = plan.counts_by_decision()[Decision.EXECUTE]
         typed = click.prompt(
             f"type {count} to process these {count} orders", default="", show_default=False, err=True
         )
         return typed.strip() == str(count)
 
-    def progress(self, p: Progress) -> None:
+    def progress(self, p: ExecutionProgress) -> None:
         """The first call (nothing finished yet in this run) starts the clock for rate and ETA."""
         if self.quiet:
             return

@@ -8,7 +8,6 @@ steps whose answer was lost are verified against the shop before anything is sen
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import fcntl
 import logging
@@ -26,34 +25,22 @@ import httpx
 from pipeline.errors import AuthError, RefusedError, ShopifyError
 from pipeline.execute import approval
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
+from pipeline.execute.report import write_execution_csv
 from pipeline.execute.runner import Outcome, Status, StepRunner
+from pipeline.plan.facts import Fingerprint
 from pipeline.plan.files import load_plan
-from pipeline.reports.cells import csv_text
+from pipeline.plan.model import Plan, PlannedAction
+from pipeline.plan.steps import Step, StepKind
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_with_retry
 
 log = logging.getLogger(__name__)
 MAX_SENDS = 5  # per step and run: sends after verified non-application (a lost answer each time)
-EXECUTION_COLUMNS = (
-    "row",
-    "order",
-    "order_name",
-    "order_id",
-    "status",
-    "detail",
-    "steps",
-    "job_id",
-    "refund_ids",
-    "gift_card_id",
-    "gift_card_last_chars",
-    "transaction_ids",
-    "attempts",
-)
 
 
 @dataclass(frozen=True)
-class Progress:
+class ExecutionProgress:
     """One tick of the progress bar: actions finished (any outcome) out of the total, failures so far."""
 
     finished: int
@@ -72,22 +59,11 @@ class ExecutionResult:
         return not self.interrupted and all(n == 0 for s, n in self.counts.items() if s != "done")
 
 
-def _fingerprint_changed(planned: dict[str, str], order: dict[str, Any] | None) -> str | None:
+def _drift(planned: Fingerprint, order: dict[str, Any] | None) -> str | None:
     """What changed on the order since the plan, or None."""
     if order is None:
         return "the order no longer exists"
-    now = {
-        "updated_at": order["updatedAt"],
-        "financial_status": order.get("displayFinancialStatus") or "",
-        "fulfillment_status": order["displayFulfillmentStatus"],
-        "total_refunded": order["totalRefundedSet"]["presentmentMoney"]["amount"],
-    }
-    changed = []
-    for key, value in planned.items():
-        same = Decimal(value) == Decimal(str(now[key])) if key == "total_refunded" else value == now[key]
-        if not same:
-            changed.append(f"{key} {value} → {now[key]}")
-    return "changed since the plan: " + ", ".join(changed) if changed else None
+    return planned.changes(Fingerprint.of_order(order))
 
 
 @contextmanager
@@ -108,7 +84,7 @@ class Executor:
         self,
         runner: StepRunner,
         journal: Journal,
-        plan_actions: dict[str, dict[str, Any]],
+        plan_actions: dict[str, PlannedAction],
         stop: threading.Event,
         concurrency: int = 8,
     ) -> None:
@@ -125,7 +101,7 @@ class Executor:
             if self.stop.is_set():
                 return
             read = execute_with_retry(self.runner.client, "OrderDriftRead", {"id": order_id}, mutation=False)
-            drift = _fingerprint_changed(action["fingerprint"], read.data["order"])
+            drift = _drift(action.fingerprint, read.data["order"])
             if drift:
                 self.journal.mark_drifted(pending.action_key, drift)
                 return
@@ -137,10 +113,10 @@ class Executor:
             if not self._run_step(order_id, action, journaled):
                 return
 
-    def _run_step(self, order_id: str, action: dict[str, Any], journaled: JournalStep) -> bool:
+    def _run_step(self, order_id: str, action: PlannedAction, journaled: JournalStep) -> bool:
         """Carries one step to done; False when the action cannot go on now (failed or undecided)."""
-        step = action["steps"][journaled.index]
-        key = action["action_key"]
+        step = action.steps[journaled.index]
+        key = action.action_key
         if journaled.needs_verification:
             outcome = self.runner.verify(order_id, step, key)
             if outcome.status is Status.DONE:
@@ -148,7 +124,7 @@ class Executor:
                 return True
             if outcome.status is Status.UNKNOWN:
                 return False
-            if step["kind"] != "refund":  # a refund is resent with its key; the journal allows it
+            if step.kind is not StepKind.REFUND:  # a refund is resent with its key; the journal allows it
                 journaled = self.journal.mark_verified_not_applied(journaled)
         for _ in range(MAX_SENDS):
             journaled = self.journal.mark_sent(journaled)
@@ -164,15 +140,15 @@ class Executor:
                 return False
             if outcome.status is Status.UNKNOWN:
                 return False
-            if step["kind"] != "refund" or journaled.state == "sent":
+            if step.kind is not StepKind.REFUND or journaled.state == "sent":
                 journaled = self.journal.mark_verified_not_applied(journaled)
             if self.stop.is_set():
                 return False
         return False
 
-    def _settle(self, order_id: str, step: dict[str, Any], key: str, lost: Outcome) -> Outcome:
+    def _settle(self, order_id: str, step: Step, key: str, lost: Outcome) -> Outcome:
         """After a lost answer: a refund is resent with its key; anything else is read back first."""
-        if step["kind"] == "refund":
+        if step.kind is StepKind.REFUND:
             return self.runner.send(order_id, step, key)
         verified = self.runner.verify(order_id, step, key)
         return (
@@ -189,9 +165,9 @@ def execute_run(
     concurrency: int = 8,
     max_total: Decimal | None = None,
     max_age: dt.timedelta = dt.timedelta(hours=24),
-    confirm: Callable[[dict[str, Any]], bool] = lambda _plan: True,
+    confirm: Callable[[Plan], bool] = lambda _plan: True,
     transport: httpx.BaseTransport | None = None,
-    progress: Callable[[Progress], None] | None = None,
+    progress: Callable[[ExecutionProgress], None] | None = None,
     stop: threading.Event | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     runner_options: dict[str, Any] | None = None,
@@ -203,17 +179,9 @@ def execute_run(
     # Every invocation is confirmed (or --yes), a resumed one too: a refusal must never count as approval.
     if not confirm(plan):
         raise RefusedError("not confirmed: nothing was executed")
-    with _run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan["run_id"]) as journal:
-        plan_actions = {a["action_key"]: a for a in approval.actions(plan)}
-        journal.seed(
-            (
-                a["action_key"],
-                a["order_id"],
-                a["order_name"],
-                [(i, s["kind"], s["idempotency_key"]) for i, s in enumerate(a["steps"])],
-            )
-            for a in plan_actions.values()
-        )
+    with _run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
+        plan_actions = {action.action_key: action for action in plan.actions()}
+        journal.seed(plan_actions.values())
         work = journal.pending_work()
         total = len(plan_actions)
         already = total - len(work)
@@ -231,7 +199,7 @@ def _run_all(
     work: list[PendingAction],
     already: int,
     total: int,
-    progress: Callable[[Progress], None],
+    progress: Callable[[ExecutionProgress], None],
     journal: Journal,
 ) -> None:
     lock = threading.Lock()
@@ -249,9 +217,9 @@ def _run_all(
         with lock:
             finished[0] += 1
             counts = journal.summary()["actions"]
-            progress(Progress(finished[0], total, counts["failed"] + counts["drifted"]))
+            progress(ExecutionProgress(finished[0], total, counts["failed"] + counts["drifted"]))
 
-    progress(Progress(already, total, 0))
+    progress(ExecutionProgress(already, total, 0))
     with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
         futures = [pool.submit(one, pending) for pending in work]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -261,59 +229,3 @@ def _run_all(
                 for other in futures:
                     other.cancel()
                 raise future.exception()  # type: ignore[misc]
-
-
-def write_execution_csv(run_dir: Path, plan: dict[str, Any], journal: Journal) -> Path:
-    """execution.csv: one row per input row with its outcome and Shopify ids (SPEC §7 item 9, §14)."""
-    steps_by_action: dict[str, list[dict[str, Any]]] = {}
-    for record in journal.rows_for_report():
-        steps_by_action.setdefault(record["action_key"], []).append(record)
-    path = run_dir / "execution.csv"
-    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(EXECUTION_COLUMNS)
-        for row in plan["rows"]:
-            action = row["action"]
-            records = steps_by_action.get(action["action_key"], []) if action else []
-            writer.writerow(csv_text(str(v)) for v in _execution_row(row, records))
-    return path
-
-
-def _execution_row(row: dict[str, Any], records: list[dict[str, Any]]) -> list[Any]:
-    action = row["action"]
-    if not records:
-        status = "not_executed" if row["decision"] == "execute" else row["decision"]
-        return [
-            row["row"],
-            row["order"],
-            action["order_name"] if action else "",
-            action["order_id"] if action else "",
-            status,
-            row["message"],
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]
-    state = records[0]["action_state"]
-    status = {"running": "unknown", "pending": "not_executed"}.get(state, state)
-    problems = [f"{r['kind']}: {r['error_message']}" for r in records if r["error_message"]]
-    detail = records[0]["action_detail"] or "; ".join(problems) or row["message"]
-    return [
-        row["row"],
-        row["order"],
-        action["order_name"],
-        action["order_id"],
-        status,
-        detail,
-        " → ".join(f"{r['kind']} {r['state']}" for r in records),
-        next((r["job_id"] for r in records if r["job_id"]), ""),
-        " ".join(r["refund_id"] for r in records if r["refund_id"]),
-        next((r["gift_card_id"] for r in records if r["gift_card_id"]), ""),
-        next((r["gift_card_last_chars"] for r in records if r["gift_card_last_chars"]), ""),
-        " ".join(t for r in records for t in r["transaction_ids"]),
-        sum(r["attempts"] for r in records),
-    ]

@@ -27,14 +27,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from pipeline.errors import PipelineError, RefusedError
+from pipeline.errors import JournalError, RefusedError
+from pipeline.plan.model import PlannedAction
+from pipeline.plan.steps import StepKind
+
+__all__ = ["ACTION_STATES", "STEP_STATES", "Journal", "JournalError", "JournalStep", "PendingAction"]
 
 SCHEMA_VERSION = "1"
-KINDS = ("cancel", "refund", "gift_card", "tag")
+_KINDS = tuple(kind.value for kind in StepKind)  # the values SQL's CHECK accepts
 STEP_STATES = ("pending", "sent", "done", "failed", "unknown", "skipped")
 ACTION_STATES = ("pending", "running", "done", "failed", "drifted")
 # refundCreate carries @idempotent(key:): Shopify drops a second copy, so it may be re-sent unverified.
-RESENDABLE_KINDS = frozenset({"refund"})
+RESENDABLE_KINDS = frozenset({StepKind.REFUND})
 ID_FIELDS = ("job_id", "refund_id", "gift_card_id", "gift_card_last_chars", "transaction_ids")
 BUSY_TIMEOUT_S = 30.0
 # Defence in depth: the client already scrubs its token, but an error text must never carry one here.
@@ -49,7 +53,7 @@ CREATE TABLE IF NOT EXISTS actions (
   updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS steps (
   action_key TEXT NOT NULL REFERENCES actions, idx INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN {KINDS}),
+  kind TEXT NOT NULL CHECK (kind IN {_KINDS}),
   state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN {STEP_STATES}),
   attempts INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT UNIQUE,
   job_id TEXT, refund_id TEXT, gift_card_id TEXT,
@@ -76,10 +80,6 @@ _ACTION_FROM_STEPS = """UPDATE actions SET updated_at = :now, state = CASE
   WHEN EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state = 'failed') THEN 'failed'
   WHEN NOT EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state != 'done') THEN 'done'
   ELSE 'running' END WHERE action_key = :key"""
-
-
-class JournalError(PipelineError):
-    """An illegal transition or an unusable journal file: a bug or a second writer, never retried."""
 
 
 @dataclass(frozen=True)
@@ -118,18 +118,26 @@ def _clean(text: str) -> str:
     return _TOKEN.sub("<hidden>", str(text))[:2000]
 
 
-def _normalise(actions: Iterable[Any]) -> list[tuple[str, str, str, list[tuple[int, str, str | None]]]]:
+#: An action as the journal seeds it: (action key, order id, order name, [(index, kind, idempotency key)]).
+SeedAction = tuple[str, str, str, Iterable[tuple[int, str, str | None]]]
+
+
+def _normalise(
+    actions: Iterable[PlannedAction | SeedAction],
+) -> list[tuple[str, str, str, list[tuple[int, str, str | None]]]]:
     plan = []
     for action in actions:
-        if isinstance(action, Mapping):
-            action = (action["action_key"], action["order_id"], action["order_name"], action["steps"])
+        if isinstance(action, PlannedAction):
+            action = (
+                action.action_key,
+                action.order_id,
+                action.order_name,
+                [(index, step.kind, step.idempotency_key) for index, step in enumerate(action.steps)],
+            )
         key, order_id, order_name, steps = action
         rows = []
-        for step in steps:
-            if isinstance(step, Mapping):
-                step = (step["index"], step["kind"], step.get("idempotency_key"))
-            index, kind, ikey = step
-            if kind not in KINDS:
+        for index, kind, ikey in steps:
+            if kind not in _KINDS:
                 raise JournalError(f"action {key}: unknown step kind {kind!r}")
             rows.append((int(index), str(kind), None if ikey is None else str(ikey)))
         if not rows or [r[0] for r in rows] != sorted({r[0] for r in rows}):
@@ -219,7 +227,7 @@ class Journal:
                     raise JournalError(f"journal {self.path}: {exc}") from None
                 raise
 
-    def seed(self, actions: Iterable[Any]) -> bool:
+    def seed(self, actions: Iterable[PlannedAction | SeedAction]) -> bool:
         """Insert the plan's actions and steps once; False when this very plan is already seeded."""
         plan = _normalise(actions)
         digest = hashlib.sha256(json.dumps(plan, separators=(",", ":")).encode()).hexdigest()
@@ -253,7 +261,7 @@ class Journal:
             raise JournalError(f"no step {step.action_key}#{step.index} in journal {self.path}")
         return JournalStep(*row)
 
-    def _move(self, step: JournalStep, to: str, sets: str = "", args: tuple = ()) -> JournalStep:
+    def _move(self, step: JournalStep, to: str, sets: str = "", args: tuple[object, ...] = ()) -> JournalStep:
         with self._tx() as db:
             now, cur = _now(), self._step(db, step)
             allowed = _MOVES[to]

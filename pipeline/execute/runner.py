@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.errors import AuthError, GraphQLError, OutcomeUnknownError, ShopifyError, TransientError
-from pipeline.plan.steps import legacy_id
+from pipeline.models import RefundMode
+from pipeline.plan.keys import legacy_id
+from pipeline.plan.steps import CancelRefund, Step, StepKind
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_idempotent, execute_with_retry, retrying
 
-CANCEL_REFUND = {
-    "original": {"originalPaymentMethodsRefund": True},
-    "store_credit": {"storeCreditRefund": {}},
-    "none": {"originalPaymentMethodsRefund": False},
+CANCEL_REFUND: dict[CancelRefund, dict[str, Any]] = {
+    CancelRefund.ORIGINAL: {"originalPaymentMethodsRefund": True},
+    CancelRefund.STORE_CREDIT: {"storeCreditRefund": {}},
+    CancelRefund.NONE: {"originalPaymentMethodsRefund": False},
 }
 # Shopify's answer to a second orderCancel (recorded): the cancel we are verifying already happened.
 ALREADY_CANCELLED = "already been canceled"
@@ -40,65 +42,60 @@ class Outcome:
     message: str = ""
 
 
-def _money(amount: str, currency: str) -> dict[str, str]:
-    return {"amount": amount, "currencyCode": currency}
+def _money(step: Step) -> dict[str, str]:
+    """The step's amount as Shopify's MoneyInput; amounts travel as the plan's strings."""
+    return {"amount": str(step.amount), "currencyCode": str(step.currency)}
 
 
-def variables(order_id: str, step: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The document and variables of one plan.json step."""
-    kind = step["kind"]
-    if kind == "cancel":
+def variables(order_id: str, step: Step) -> tuple[str, dict[str, Any]]:
+    """The document and variables of one planned step."""
+    if step.kind is StepKind.CANCEL:
+        assert step.refund_method is not None, "a cancel step always says how it refunds"
         return "OrderCancel", {
             "orderId": order_id,
-            "reason": str(step["reason"]).upper(),
-            "restock": bool(step["restock"]),
-            "notifyCustomer": bool(step["notify"]),
-            "staffNote": step["staff_note"],
-            "refundMethod": CANCEL_REFUND[step["refund_method"]],
+            "reason": str(step.reason).upper(),
+            "restock": step.restock,
+            "notifyCustomer": step.notify,
+            "staffNote": step.staff_note,
+            "refundMethod": CANCEL_REFUND[step.refund_method],
         }
-    if kind == "refund":
+    if step.kind is StepKind.REFUND:
         refund: dict[str, Any] = {
             "orderId": order_id,
-            "currency": step["currency"],
-            "notify": bool(step["notify"]),
-            "note": step["note"],
+            "currency": step.currency,
+            "notify": step.notify,
+            "note": step.note,
         }
-        if step["method"] == "store_credit":
-            refund["refundMethods"] = [
-                {"storeCreditRefund": {"amount": _money(step["amount"], step["currency"])}}
-            ]
+        if step.method is RefundMode.STORE_CREDIT:
+            refund["refundMethods"] = [{"storeCreditRefund": {"amount": _money(step)}}]
         else:
             refund["transactions"] = [
                 {
                     "orderId": order_id,
-                    "parentId": t["parent_id"],
-                    "gateway": t["gateway"],
+                    "parentId": t.parent_id,
+                    "gateway": t.gateway,
                     "kind": "REFUND",
-                    "amount": t["amount"],
+                    "amount": str(t.amount),
                 }
-                for t in step["transactions"]
+                for t in step.transactions
             ]
-        if step["refund_lines"]:
+        if step.refund_lines:
             refund["refundLineItems"] = [
                 {
-                    "lineItemId": line["line_item_id"],
-                    "quantity": line["quantity"],
-                    "restockType": line["restock_type"],
+                    "lineItemId": line.line_item_id,
+                    "quantity": line.quantity,
+                    "restockType": str(line.restock_type),
                 }
-                for line in step["refund_lines"]
+                for line in step.refund_lines
             ]
-        if step.get("shipping_amount"):
-            refund["shipping"] = {"amount": step["shipping_amount"]}
-        return "RefundCreate", {"input": refund, "idempotencyKey": step["idempotency_key"]}
-    if kind == "gift_card":
+        if step.shipping_amount is not None:  # "0.00" was sent as well: it is a value, not "none"
+            refund["shipping"] = {"amount": str(step.shipping_amount)}
+        return "RefundCreate", {"input": refund, "idempotencyKey": step.idempotency_key}
+    if step.kind is StepKind.GIFT_CARD:
         return "GiftCardCreate", {
-            "input": {
-                "initialAmount": _money(step["amount"], step["currency"]),
-                "customerId": step["customer_id"],
-                "note": step["note"],
-            }
+            "input": {"initialAmount": _money(step), "customerId": step.customer_id, "note": step.note}
         }
-    return "TagsAdd", {"id": order_id, "tags": list(step["tags"])}
+    return "TagsAdd", {"id": order_id, "tags": list(step.tags)}
 
 
 class StepRunner:
@@ -122,7 +119,7 @@ class StepRunner:
     def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return execute_with_retry(self.client, document, variables, mutation=False).data
 
-    def send(self, order_id: str, step: dict[str, Any], action_key: str) -> Outcome:
+    def send(self, order_id: str, step: Step, action_key: str) -> Outcome:
         """Sends the step once (retrying only what was certainly not executed) and reads its answer."""
         document, values = variables(order_id, step)
         try:
@@ -140,12 +137,12 @@ class StepRunner:
             return Outcome(Status.FAILED, code="graphql", message=str(exc))
         return self._answer(order_id, step, action_key, data)
 
-    def _answer(self, order_id: str, step: dict[str, Any], action_key: str, data: dict[str, Any]) -> Outcome:
-        kind = step["kind"]
+    def _answer(self, order_id: str, step: Step, action_key: str, data: dict[str, Any]) -> Outcome:
+        kind = step.kind
         payload = next(iter(data.values()))
         errors = payload.get("orderCancelUserErrors") or payload.get("userErrors") or []
         if errors:
-            if kind == "cancel" and any(ALREADY_CANCELLED in e["message"] for e in errors):
+            if kind is StepKind.CANCEL and any(ALREADY_CANCELLED in e["message"] for e in errors):
                 # Our earlier attempt may be the one that cancelled it: only a read can tell.
                 return self.verify(order_id, step, action_key)
             first = errors[0]
@@ -154,9 +151,9 @@ class StepRunner:
                 code=str(first.get("code") or "user_error"),
                 message="; ".join(e["message"] for e in errors),
             )
-        if kind == "cancel":
+        if kind is StepKind.CANCEL:
             return self._await_cancel(order_id, {"job_id": payload["job"]["id"]})
-        if kind == "refund":
+        if kind is StepKind.REFUND:
             refund = payload["refund"]
             return Outcome(
                 Status.DONE,
@@ -165,7 +162,7 @@ class StepRunner:
                     "transaction_ids": [t["id"] for t in refund["transactions"]["nodes"]],
                 },
             )
-        if kind == "gift_card":
+        if kind is StepKind.GIFT_CARD:
             card = payload["giftCard"]  # `giftCardCode` is a bearer credential: never kept
             return Outcome(
                 Status.DONE, {"gift_card_id": card["id"], "gift_card_last_chars": card["lastCharacters"]}
@@ -183,12 +180,12 @@ class StepRunner:
                 return Outcome(Status.UNKNOWN, ids, message="the cancel job has not finished yet")
             self.sleep(self.poll)
 
-    def verify(self, order_id: str, step: dict[str, Any], action_key: str) -> Outcome:
+    def verify(self, order_id: str, step: Step, action_key: str) -> Outcome:
         """Did this step happen? DONE (with what it created), NOT_APPLIED, or still UNKNOWN."""
         try:
-            if step["kind"] == "gift_card":
+            if step.kind is StepKind.GIFT_CARD:
                 return self._verify_gift_card(step, action_key)
-            if step["kind"] == "cancel":
+            if step.kind is StepKind.CANCEL:
                 # A job may still be running: give it the time a job takes before calling it not applied.
                 outcome = self._await_cancel(order_id, {})
                 return outcome if outcome.status is Status.DONE else Outcome(Status.NOT_APPLIED)
@@ -197,17 +194,17 @@ class StepRunner:
             raise
         except ShopifyError as exc:
             return Outcome(Status.UNKNOWN, message=f"could not verify: {exc}")
-        if step["kind"] == "refund":
+        if step.kind is StepKind.REFUND:
             for refund in order.get("refunds") or ():
                 if action_key in (refund.get("note") or ""):
                     ids = [t["id"] for t in refund["transactions"]["nodes"]]
                     return Outcome(Status.DONE, {"refund_id": refund["id"], "transaction_ids": ids})
             return Outcome(Status.NOT_APPLIED)
         tags = {t.casefold() for t in order.get("tags") or ()}
-        return Outcome(Status.DONE if all(t.casefold() in tags for t in step["tags"]) else Status.NOT_APPLIED)
+        return Outcome(Status.DONE if all(t.casefold() in tags for t in step.tags) else Status.NOT_APPLIED)
 
-    def _verify_gift_card(self, step: dict[str, Any], action_key: str) -> Outcome:
-        query = f"customer_id:{legacy_id(step['customer_id'])}"
+    def _verify_gift_card(self, step: Step, action_key: str) -> Outcome:
+        query = f"customer_id:{legacy_id(str(step.customer_id))}"
         cards = self._read("GiftCardsByQuery", {"query": query, "first": 50})["giftCards"]["nodes"]
         for card in cards:
             if action_key in (card.get("note") or ""):

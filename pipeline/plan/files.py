@@ -17,9 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.errors import RefusedError
-from pipeline.models import RefundMode
-from pipeline.plan.decide import Decision, Plan, PlannedRow
-from pipeline.plan.steps import RestockType, Step, StepKind
+from pipeline.money import per_currency
+from pipeline.plan.keys import note_without_key
+from pipeline.plan.model import Decision, Plan, PlannedRow
+from pipeline.plan.steps import StepKind
+from pipeline.plan.words import step_words
 from pipeline.reports import Chart, Column, Sheet, render_page, totals_by, write_csv, write_workbook
 from pipeline.reports.cells import money_text
 from pipeline.reports.files import write_bytes
@@ -27,11 +29,6 @@ from pipeline.reports.files import write_bytes
 PLAN_JSON = "plan.json"
 PLAN_SHA256 = "plan.sha256"
 _DIGEST_LINE = re.compile(r"([0-9a-f]{64}) [ *]plan\.json")
-_HOW = {
-    RefundMode.ORIGINAL: "to the original payment",
-    RefundMode.STORE_CREDIT: "as store credit",
-    RefundMode.GIFT_CARD: "as a gift card",
-}
 
 _COLUMNS = {
     column.key: column
@@ -56,23 +53,8 @@ _COLUMNS = {
         Column("count", "Orders", "int"),
     )
 }
-ACTION_COLUMNS = [
-    _COLUMNS[key]
-    for key in (
-        "row",
-        "order_name",
-        "order_id",
-        "action",
-        "method",
-        "amount",
-        "currency",
-        "steps",
-        "notify",
-        "restock",
-        "cancel_reason",
-        "note",
-    )
-]
+_ACTION_KEYS = "row order_name order_id action method amount currency steps notify restock cancel_reason note"
+ACTION_COLUMNS = [_COLUMNS[key] for key in _ACTION_KEYS.split()]
 BLOCKED_COLUMNS = [_COLUMNS[key] for key in ("row", "order", "order_name", "decision", "reason", "message")]
 #: plan.csv: every column above but the totals' count; the csv heads them with the keys.
 CSV_COLUMNS = [column for key, column in _COLUMNS.items() if key != "count"]
@@ -133,7 +115,7 @@ def action_row(row: PlannedRow) -> dict[str, object]:
     """One Actions row: the action's money is the sum of its money-moving steps (as the plan totals)."""
     assert row.action is not None
     steps = row.action.steps
-    money = [step for step in steps if _moves_money(step)]
+    money = row.action.money_steps
     methods = sorted({str(step.method) for step in money})
     currencies = sorted({str(step.currency) for step in money})
     facts = row.facts
@@ -153,9 +135,9 @@ def action_row(row: PlannedRow) -> dict[str, object]:
         "currency": "+".join(currencies) if money else (facts.presentment_currency if facts else None),
         "steps": " → ".join(step_words(step) for step in steps),
         "notify": "yes" if notified else "no",
-        "restock": _units(row, steps),
+        "restock": row.units_to_restock(),
         "cancel_reason": str(cancel.reason) if cancel is not None and cancel.reason else None,
-        "note": _without_key(note or "", row.action.action_key),
+        "note": note_without_key(note or "", row.action.action_key),
         "action_key": row.action.action_key,
         "message": row.message,
     }
@@ -174,22 +156,8 @@ def blocked_row(row: PlannedRow) -> dict[str, object]:
     }
 
 
-def step_words(step: Step) -> str:
-    """One step for people: `cancel (no refund)`, `refund 12.50 EUR to the original payment`, `tag`."""
-    amount = money_text(step.amount, step.currency) if step.amount is not None else ""
-    if step.kind is StepKind.CANCEL:
-        if step.method is None:
-            return "cancel (no refund)"
-        return f"cancel and refund {amount} {_HOW[step.method]}"
-    if step.kind is StepKind.REFUND:
-        return f"refund {amount} {_HOW[step.method] if step.method else ''}".strip()
-    if step.kind is StepKind.GIFT_CARD:
-        return f"gift card of {amount}"
-    return "tag"
-
-
-def load_plan(run_dir: Path) -> dict:
-    """plan.json as approved: refuses (RefusedError) unless it matches plan.sha256."""
+def load_plan(run_dir: Path) -> Plan:
+    """plan.json as approved, typed: refuses (RefusedError) unless it matches plan.sha256."""
     path = Path(run_dir) / PLAN_JSON
     if not verify_plan_hash(run_dir):
         raise RefusedError(f"{path} does not match {PLAN_SHA256}: it changed since it was planned")
@@ -199,7 +167,10 @@ def load_plan(run_dir: Path) -> dict:
         raise RefusedError(f"{path} is not a plan: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
         raise RefusedError(f"{path} is not a plan: it has no rows")
-    return document
+    try:
+        return Plan.from_json(document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RefusedError(f"{path} is not a plan: {error!r} in its fields") from None
 
 
 def verify_plan_hash(run_dir: Path) -> bool:
@@ -214,25 +185,6 @@ def verify_plan_hash(run_dir: Path) -> bool:
     return hashlib.sha256(json_path.read_bytes()).hexdigest() == match.group(1)
 
 
-def _moves_money(step: Step) -> bool:
-    """The steps `Plan.totals_by_currency_and_method` counts: a method, an amount and a currency."""
-    return step.method is not None and step.amount is not None and step.currency is not None
-
-
-def _units(row: PlannedRow, steps: tuple[Step, ...]) -> int:
-    """Units this action restocks, counted as `Plan.units_to_restock` counts them."""
-    units = sum(
-        row.facts.units for step in steps if step.kind is StepKind.CANCEL and step.restock and row.facts
-    )
-    lines = (line for step in steps for line in step.refund_lines)
-    return units + sum(line.quantity for line in lines if line.restock_type is RestockType.CANCEL)
-
-
-def _without_key(note: str, key: str) -> str:
-    """The row's note, without the ` [action key]` that `staff_note` appends for Shopify."""
-    return note.removesuffix(f"[{key}]").rstrip()
-
-
 def _check_ties_out(plan: Plan, totals: list[dict[str, object]]) -> None:
     """Refuse to write files whose per-order amounts do not add up to the plan's totals."""
     mine = {(row["currency"], row["method"]): row["amount"] for row in totals}
@@ -241,15 +193,13 @@ def _check_ties_out(plan: Plan, totals: list[dict[str, object]]) -> None:
         raise ValueError(f"plan {plan.run_id}: per-order amounts {mine} do not tie out with totals {theirs}")
 
 
-def _per_currency(totals: list[dict[str, object]]) -> dict[str, Decimal]:
-    return {str(row["currency"]): row["amount"] for row in totals_by(totals, ["currency"])}
-
-
 def _action_counts(actions: list[dict[str, object]]) -> dict[str, int]:
     return {kind: sum(row["action"] == kind for row in actions) for kind in ("cancel", "refund_only")}
 
 
-def _summary(plan: Plan, actions: list[dict[str, object]], totals: list[dict[str, object]]) -> list:
+def _summary(
+    plan: Plan, actions: list[dict[str, object]], totals: list[dict[str, object]]
+) -> list[tuple[str, object] | Sheet]:
     decisions = [{"decision": key, "count": count} for key, count in plan.counts_by_decision().items()]
     kinds = [{"action": key, "count": count} for key, count in _action_counts(actions).items()]
     return [
@@ -267,10 +217,13 @@ def _summary(plan: Plan, actions: list[dict[str, object]], totals: list[dict[str
     ]
 
 
-def _headline(plan: Plan, actions: list, totals: list) -> list[tuple[str, object]]:
+def _headline(
+    plan: Plan, actions: list[dict[str, object]], totals: list[dict[str, object]]
+) -> list[tuple[str, object]]:
     counts, kinds = plan.counts_by_decision(), _action_counts(actions)
     money = [
-        (f"To refund ({code})", money_text(amount, code)) for code, amount in _per_currency(totals).items()
+        (f"To refund ({code})", money_text(amount, code))
+        for code, amount in per_currency(plan.totals_by_currency_and_method()).items()
     ]
     return [
         ("Orders to cancel", kinds["cancel"]),
@@ -291,7 +244,7 @@ def _charts(plan: Plan, totals: list[dict[str, object]]) -> list[Chart]:
             [row["amount"] for row in totals if row["currency"] == code],  # type: ignore[misc]
             unit=code,
         )
-        for code in _per_currency(totals)
+        for code in per_currency(plan.totals_by_currency_and_method())
     ]
     counts = plan.counts_by_decision()
     return [*charts, Chart("Rows per decision", "bar", list(counts), list(counts.values()), unit="rows")]

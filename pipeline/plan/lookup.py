@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-from pipeline.plan.decide import OrderFacts
+from pipeline.plan.facts import Fingerprint, OrderFacts
 from pipeline.plan.quote import QuotedLine, RefundQuote, SuggestedTransaction, suggested_refund_arguments
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_with_retry
@@ -27,7 +27,8 @@ IDS_PER_QUERY = 250
 LINE_ITEMS_PER_PAGE = 250
 LOOKUP_WORKERS = 8
 
-Progress = Callable[[int], None]
+#: Told how many more rows were looked up (not the executor's `ExecutionProgress`).
+LookupProgress = Callable[[int], None]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -57,17 +58,18 @@ def _amount(money_bag: dict[str, Any] | None) -> Decimal:
 def order_facts(node: dict[str, Any]) -> OrderFacts:
     """An `OrdersByName`/`OrdersByIds` node as the planner's values."""
     customer = node.get("customer") or {}
+    fingerprint = Fingerprint.of_order(node)
     return OrderFacts(
         id=node["id"],
         name=node["name"],
         test=bool(node["test"]),
         cancelled_at=node.get("cancelledAt"),
-        financial_status=node.get("displayFinancialStatus") or "",
-        fulfillment_status=node["displayFulfillmentStatus"],
+        financial_status=fingerprint.financial_status,
+        fulfillment_status=fingerprint.fulfillment_status,
         presentment_currency=node["presentmentCurrencyCode"],
         shop_currency=node["currencyCode"],
-        updated_at=node["updatedAt"],
-        total_refunded=_amount(node.get("totalRefundedSet")),
+        updated_at=fingerprint.updated_at,
+        total_refunded=fingerprint.total_refunded,
         net_payment=_amount(node.get("netPaymentSet")),
         customer_id=customer.get("id"),
         email=node.get("email"),
@@ -80,7 +82,7 @@ def order_facts(node: dict[str, Any]) -> OrderFacts:
 class Lookup:
     """Looks up the orders of validated rows in one shop. `progress(n)` is told of n rows done."""
 
-    def __init__(self, client: ShopifyClient, progress: Progress | None = None) -> None:
+    def __init__(self, client: ShopifyClient, progress: LookupProgress | None = None) -> None:
         self.client = client
         self.progress = progress or (lambda _n: None)
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.plan.decide import OrderFacts, Plan, PlannedRow, decide, needs_quote
+from pipeline.plan.decide import decide, needs_quote
+from pipeline.plan.facts import OrderFacts
 from pipeline.plan.files import write_plan_files
-from pipeline.plan.lookup import Lookup, Progress
+from pipeline.plan.lookup import Lookup, LookupProgress
+from pipeline.plan.model import Plan, PlannedRow
 from pipeline.plan.quote import RefundQuote
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
@@ -80,8 +82,7 @@ def make_plan(
         api_version=api_version,
         input_name=input_name,
         input_sha256=input_sha256,
-        # Where execute and reconcile connect when no --shop is given (the shop itself names no scheme).
-        extra={"shop_url": shop_url} if shop_url else {},
+        shop_url=shop_url,
     )
 
 
@@ -93,7 +94,7 @@ def plan_input(
     *,
     include_test: bool = False,
     transport: httpx.BaseTransport | None = None,
-    progress: Progress | None = None,
+    progress: LookupProgress | None = None,
 ) -> tuple[Plan, Path]:
     """Plans validated rows against the shop and writes the five plan files into a new run directory."""
     run_dir = new_run_dir(out_root, Path(table.source).stem)

@@ -6,11 +6,13 @@ maximum, per-transaction split and refundable quantities are Shopify's own figur
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pipeline.models import RefundMode
-from pipeline.plan.steps import RefundLine, RefundPlan, RefundTransaction, RestockType, money, spread
+from pipeline.money import in_currency
+from pipeline.plan.steps import RefundLine, RefundPlan, RefundTransaction, RestockType
 from pipeline.validate.rows import OrderRow
 
 
@@ -88,12 +90,31 @@ def suggested_refund_arguments(row: OrderRow, lines: tuple[QuotedLine, ...] = ()
     return arguments
 
 
+def spread(
+    amount: Decimal, payments: Iterable[tuple[str, str, Decimal]], currency: str
+) -> tuple[tuple[RefundTransaction, ...], Decimal]:
+    """Spread `amount` over (parent id, gateway, maximum) payments in order, each capped at its maximum.
+
+    Returns the transactions and what could not be placed (zero when the payments cover the amount).
+    """
+    left = in_currency(amount, currency)
+    parts: list[RefundTransaction] = []
+    for parent_id, gateway, maximum in payments:
+        if left <= 0:
+            break
+        take = min(left, in_currency(maximum, currency))
+        if take > 0:
+            parts.append(RefundTransaction(parent_id, gateway, take))
+            left -= take
+    return tuple(parts), left
+
+
 def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan | str:
     """The refund's money (in the order's presentment `currency`) from the quote, or why it exceeds what
     is refundable. An amount not tied to lines is spread over the suggested transactions in order."""
-    maximum = money(quote.maximum_refundable, currency)
+    maximum = in_currency(quote.maximum_refundable, currency)
     if isinstance(row.shipping, Decimal) and row.shipping > quote.shipping_maximum:
-        most = money(quote.shipping_maximum, currency)
+        most = in_currency(quote.shipping_maximum, currency)
         asked = f"shipping {row.shipping} {currency}"
         return f"{asked} asked but at most {most} {currency} of shipping is refundable"
     lines: tuple[RefundLine, ...] = ()
@@ -102,14 +123,14 @@ def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan 
         if isinstance(matched, str):
             return matched
         lines = matched
-    amount = money(quote.amount if row.amount is None else row.amount, currency)
+    amount = in_currency(quote.amount if row.amount is None else row.amount, currency)
     if amount > maximum:
         return f"{amount} {currency} asked but at most {maximum} {currency} can be refunded"
-    shipping = money(quote.shipping_amount, currency) if row.shipping is not False else Decimal(0)
+    shipping = in_currency(quote.shipping_amount, currency) if row.shipping is not False else Decimal(0)
     transactions: tuple[RefundTransaction, ...] = ()
     if row.mode is RefundMode.ORIGINAL:
         suggested = tuple(
-            RefundTransaction(t.parent_id, t.gateway, money(t.amount, currency))
+            RefundTransaction(t.parent_id, t.gateway, in_currency(t.amount, currency))
             for t in quote.transactions
             if t.amount > 0
         )

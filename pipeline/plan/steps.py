@@ -1,32 +1,19 @@
-"""The steps of one planned action, and the deterministic keys that let execution resume them safely.
+"""The steps of one planned action: their types, their plan.json records, and how SPEC §6 builds them.
 
-Keys are pure functions of the run id and the order id, so planning the same run twice gives the
-same action keys, idempotency keys and gift card codes:
-- action key: `bc-<run-id>-<order legacy id>`;
-- idempotency key of step `i`: `uuid5(NAMESPACE, f"{action_key}/{i}")` (sent by `refundCreate`;
-  for the other steps it names the step in the journal);
-- gift cards carry no code from us: a code is a bearer credential and must not sit in plan files.
-  The card's note holds the action key, so execution can find a card whose answer was lost among
-  the customer's cards (`giftCards(query: "customer_id:…")`, matched on the note).
+Every step is one Shopify mutation; the keys that make resuming them safe are `keys.py`.
 """
 
 from __future__ import annotations
 
 import enum
-import uuid
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pipeline.currencies import decimals
 from pipeline.models import Action, Reason, RefundMode
+from pipeline.plan.keys import idempotency_key, run_tags, staff_note
 from pipeline.validate.rows import OrderRow
-
-#: Fixed namespace of every idempotency key this tool mints (never change it: keys must be stable).
-NAMESPACE = uuid.UUID("5b0c3d4e-9a1f-4c55-8e2b-b17ca9ce1a11")
-TOOL_TAG = "bulkcancel"
-STAFF_NOTE_LIMIT = 255
 
 
 class StepKind(enum.StrEnum):
@@ -102,6 +89,18 @@ class Step:
     # tag
     tags: tuple[str, ...] = ()
 
+    @property
+    def money_moved(self) -> tuple[str, str, Decimal] | None:
+        """(currency, method, amount) given back, as the plan's totals count it; None if no money moves."""
+        if self.method is None or self.amount is None or self.currency is None:
+            return None
+        return self.currency, str(self.method), self.amount
+
+    @property
+    def restocked_by_lines(self) -> int:
+        """Units this step's refund lines put back in stock."""
+        return sum(line.quantity for line in self.refund_lines if line.restock_type is RestockType.CANCEL)
+
     def to_json(self) -> dict[str, object]:
         """The STEP record of plan.json (SPEC §14); amounts are strings."""
         record: dict[str, object] = {
@@ -143,65 +142,52 @@ class Step:
             record.update(tags=list(self.tags))
         return record
 
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> Step:
+        """The step of a plan.json STEP record (`to_json`'s inverse); KeyError or ValueError if malformed."""
+        kind = StepKind(record["kind"])
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "method": RefundMode(record["method"]) if record["method"] else None,
+            "amount": _amount(record["amount"]),
+            "currency": record["currency"],
+            "idempotency_key": record["idempotency_key"],
+        }
+        if kind is not StepKind.TAG:
+            fields["notify"] = bool(record["notify"])
+        if kind is StepKind.CANCEL:
+            fields.update(
+                refund_method=CancelRefund(record["refund_method"]),
+                reason=Reason(record["reason"]),
+                restock=bool(record["restock"]),
+                staff_note=record["staff_note"],
+            )
+        elif kind is StepKind.REFUND:
+            fields.update(
+                transactions=tuple(
+                    RefundTransaction(t["parent_id"], t["gateway"], Decimal(t["amount"]))
+                    for t in record["transactions"]
+                ),
+                refund_lines=tuple(
+                    RefundLine(line["line_item_id"], int(line["quantity"]), RestockType(line["restock_type"]))
+                    for line in record["refund_lines"]
+                ),
+                shipping_amount=_amount(record["shipping_amount"]),
+                note=record["note"],
+            )
+        elif kind is StepKind.GIFT_CARD:
+            fields.update(customer_id=record["customer_id"], note=record["note"])
+        else:
+            fields["tags"] = tuple(record["tags"])
+        return cls(**fields)
+
 
 def _text(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount)
 
 
-def money(amount: Decimal, currency: str) -> Decimal:
-    """`amount` with exactly the currency's decimals (JPY `5` → `5`, EUR `5` → `5.00`)."""
-    return amount.quantize(Decimal(1).scaleb(-decimals(currency)))
-
-
-def legacy_id(gid: str) -> str:
-    """`gid://shopify/Order/123` → `123`."""
-    return gid.rsplit("/", 1)[-1]
-
-
-def action_key(run_id: str, order_id: str) -> str:
-    """The stable key of the action on one order in one run."""
-    return f"bc-{run_id}-{legacy_id(order_id)}"
-
-
-def idempotency_key(key: str, index: int) -> str:
-    """The idempotency key of step `index` of the action `key`: the same on every re-plan and retry."""
-    return str(uuid.uuid5(NAMESPACE, f"{key}/{index}"))
-
-
-def staff_note(note: str, key: str) -> str:
-    """The row's note plus the action key, at most 255 characters: the note is cut, never the key."""
-    suffix = f"[{key}]"
-    room = STAFF_NOTE_LIMIT - len(suffix) - 1
-    note = note.strip()
-    if not note or room <= 0:
-        return suffix[:STAFF_NOTE_LIMIT]
-    if len(note) > room:
-        note = note[: room - 1].rstrip() + "…"
-    return f"{note} {suffix}"
-
-
-def run_tags(run_id: str) -> tuple[str, str]:
-    """The tags every action ends with."""
-    return (TOOL_TAG, f"{TOOL_TAG}-{run_id}")
-
-
-def spread(
-    amount: Decimal, payments: Iterable[tuple[str, str, Decimal]], currency: str
-) -> tuple[tuple[RefundTransaction, ...], Decimal]:
-    """Spread `amount` over (parent id, gateway, maximum) payments in order, each capped at its maximum.
-
-    Returns the transactions and what could not be placed (zero when the payments cover the amount).
-    """
-    left = money(amount, currency)
-    parts: list[RefundTransaction] = []
-    for parent_id, gateway, maximum in payments:
-        if left <= 0:
-            break
-        take = min(left, money(maximum, currency))
-        if take > 0:
-            parts.append(RefundTransaction(parent_id, gateway, take))
-            left -= take
-    return tuple(parts), left
+def _amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 @dataclass(frozen=True, slots=True)

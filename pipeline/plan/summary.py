@@ -1,22 +1,18 @@
-"""The plan's summary as the console and `plan --json` show it (the files are plan_files.py)."""
+"""The plan's summary as the console and `plan --json` show it (the files are files.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from pipeline.plan.decide import Plan
-
-METHOD_WORDS = {"original": "original payment", "store_credit": "store credit", "gift_card": "gift card"}
+from pipeline.plan.model import Plan
+from pipeline.plan.words import by_method, counted
 
 
 def summary_lines(plan: Plan) -> list[str]:
     """What a reviewer reads first: decisions, money per currency and method, emails, restock."""
     counts = plan.counts_by_decision()
-    lines = [
-        f"{len(plan.rows)} rows: {counts['execute']} to execute, {counts['skip']} skipped, "
-        f"{counts['blocked']} blocked"
-    ]
+    lines = [f"{len(plan.rows)} rows: {counted(counts)}"]
     blocked: dict[str, int] = {}
     for row in plan.rows:
         if row.reason is not None:
@@ -24,7 +20,7 @@ def summary_lines(plan: Plan) -> list[str]:
     if blocked:
         lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
     for (currency, method), amount in plan.totals_by_currency_and_method().items():
-        lines.append(f"  to refund: {amount} {currency} by {METHOD_WORDS.get(method, method)}")
+        lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
     lines.append(f"  customers notified by Shopify: {plan.customers_notified()}")
     lines.append(f"  units to restock: {plan.units_to_restock()}")
     return lines

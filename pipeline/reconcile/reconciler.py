@@ -57,7 +57,7 @@ def reconcile_run(
 ) -> ReconcileResult:
     """Re-reads, compares, and writes the reconciliation files into `run_dir` (SPEC §8)."""
     run_dir = Path(run_dir)
-    plan = from_plan(load_plan(run_dir))  # refuses a plan.json that no longer matches plan.sha256
+    plan = from_plan(load_plan(run_dir).to_json())  # refuses a plan.json that no longer matches plan.sha256
     rows = journal_rows(run_dir, plan.run_id)
     order_ids = list(dict.fromkeys(a.order_id for a in plan.actions))
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))

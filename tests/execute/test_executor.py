@@ -29,11 +29,11 @@ def test_a_clean_run_does_every_planned_step_once(tmp_path):
     run_dir = make_run(tmp_path, sim, rows=60, seed=3)
     result = run(run_dir, sim)
     plan = load_plan(run_dir)
-    executable = sum(1 for r in plan["rows"] if r["decision"] == "execute")
+    executable = len(plan.actions())
     assert result.all_done and result.counts["done"] == executable > 20
     assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
     rows = (run_dir / "execution.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert len(rows) == 1 + len(plan["rows"])
+    assert len(rows) == 1 + len(plan.rows)
     # A second run finds nothing to do and sends nothing.
     before = len(sim.api.ledger_json()["entries"])
     assert run(run_dir, sim).all_done
@@ -57,13 +57,13 @@ def test_an_order_changed_since_the_plan_is_drifted_and_left_alone(tmp_path):
     sim = simulator(orders=80, seed=4)
     run_dir = make_run(tmp_path, sim, rows=30, seed=4)
     plan = load_plan(run_dir)
-    victim = next(r["action"] for r in plan["rows"] if r["action"])
-    order = sim.api.store.orders[int(victim["order_id"].rsplit("/", 1)[1])]
+    victim = plan.actions()[0]
+    order = sim.api.store.orders[int(victim.order_id.rsplit("/", 1)[1])]
     order.updated_at = order.updated_at + dt.timedelta(minutes=5)  # someone edited it in the admin
     result = run(run_dir, sim)
     assert result.counts["drifted"] == 1 and not result.all_done
     touched = {e["order_id"] for e in sim.api.ledger_json()["entries"]}
-    assert victim["order_id"] not in touched
+    assert victim.order_id not in touched
     text = (run_dir / "execution.csv").read_text(encoding="utf-8-sig")
     assert "drifted" in text and "changed since the plan: updated_at" in text
 
@@ -115,7 +115,7 @@ def test_stop_finishes_in_flight_and_a_rerun_completes(tmp_path):
 
     first = run(run_dir, sim, stop=stop, progress=progress, concurrency=2)
     assert first.interrupted and not first.all_done
-    with Journal.open(run_dir / "journal.sqlite", load_plan(run_dir)["run_id"]) as journal:
+    with Journal.open(run_dir / "journal.sqlite", load_plan(run_dir).run_id) as journal:
         states = journal.summary()["steps"]
     assert states["done"] > 0 and states["pending"] > 0
     assert run(run_dir, sim).all_done
@@ -152,5 +152,5 @@ def test_a_refusal_never_counts_as_approval_for_the_next_run(tmp_path):
         run(run_dir, sim, confirm=lambda _plan: False)
     asked = []
     with pytest.raises(RefusedError, match="not confirmed"):
-        run(run_dir, sim, confirm=lambda plan: asked.append(plan["run_id"]) or False)
+        run(run_dir, sim, confirm=lambda plan: asked.append(plan.run_id) or False)
     assert asked and sim.api.ledger_json()["entries"] == []

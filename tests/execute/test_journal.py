@@ -10,12 +10,17 @@ import sys
 import threading
 import time
 from contextlib import closing
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import PipelineError, RefusedError
 from pipeline.execute.journal import ACTION_STATES, STEP_STATES, Journal, JournalError, JournalStep
+from pipeline.models import RefundMode
+from pipeline.plan.facts import Fingerprint
+from pipeline.plan.model import PlannedAction
+from pipeline.plan.steps import Step, StepKind
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = "run-2026-01-01"
@@ -91,25 +96,46 @@ def test_journal_error_is_a_pipeline_error():
     assert issubclass(JournalError, PipelineError) and not JournalError.retryable
 
 
-def test_seed_twice_is_a_no_op_and_dicts_equal_tuples(tmp_path):
+def test_seed_twice_is_a_no_op(tmp_path):
     path = tmp_path / "journal.sqlite"
     with Journal.open(path, RUN) as j:
         assert j.seed(plan()) is True
         j.mark_sent(step(j))
         assert j.seed(plan()) is False
-        as_dicts = [
-            {
-                "action_key": k,
-                "order_id": o,
-                "order_name": n,
-                "steps": [{"index": i, "kind": kd, "idempotency_key": ik} for i, kd, ik in s],
-            }
-            for k, o, n, s in plan()
-        ]
-        assert j.seed(as_dicts) is False
     with Journal.open(path, RUN) as j:
         assert j.seed(plan()) is False
         assert j.summary()["steps"] == {**dict.fromkeys(STEP_STATES, 0), "pending": 5, "sent": 1}
+
+
+def test_planned_actions_seed_as_their_tuples(tmp_path):
+    fingerprint = Fingerprint("2026-01-01T00:00:00Z", "PAID", "UNFULFILLED", Decimal(0))
+    typed = [
+        PlannedAction(
+            f"gid://shopify/Order/{i}",
+            f"#{1000 + i}",
+            f"a{i}",
+            fingerprint,
+            (
+                Step(StepKind.CANCEL, None, None, None, f"c{i}"),
+                Step(StepKind.REFUND, RefundMode.ORIGINAL, Decimal(1), "EUR", f"k{i}"),
+                Step(StepKind.TAG, None, None, None, f"t{i}"),
+            ),
+        )
+        for i in range(2)
+    ]
+    tuples = [
+        (
+            a.action_key,
+            a.order_id,
+            a.order_name,
+            [(i, str(s.kind), s.idempotency_key) for i, s in enumerate(a.steps)],
+        )
+        for a in typed
+    ]
+    with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
+        assert j.seed(typed) is True
+        assert j.seed(tuples) is False
+        assert [r["kind"] for r in j.rows_for_report()] == ["cancel", "refund", "tag"] * 2
 
 
 def test_seed_refuses_a_different_plan_for_the_same_run(journal):

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 
 from pipeline.errors import RefusedError
 from pipeline.models import Action, RefundMode
-from pipeline.plan.decide import Plan, PlannedAction, decide
+from pipeline.plan.decide import decide
 from pipeline.plan.files import load_plan, plan_bytes, verify_plan_hash, write_plan_files
+from pipeline.plan.model import Plan, PlannedAction
 from pipeline.plan.quote import QuotedLine
 from pipeline.reports.cells import from_csv_text
 from tests.plan.test_decide import CARD, RUN, make_facts, make_quote, make_row, plan_one
@@ -133,8 +134,19 @@ def test_plan_sha256_is_in_sha256sum_format_and_verifies(files):
         assert done.returncode == 0, done.stderr
 
 
-def test_load_plan_returns_the_approved_document(plan, files):
-    assert load_plan(files.json.parent) == plan.to_json()
+def test_load_plan_returns_the_approved_plan_typed(plan, files):
+    loaded = load_plan(files.json.parent)
+    assert loaded == plan and loaded.to_json() == plan.to_json()
+
+
+def test_a_hashed_document_that_is_not_a_plan_is_refused(plan, tmp_path):
+    document = plan.to_json()
+    del document["rows"][0]["action"]["steps"][0]["idempotency_key"]
+    data = json.dumps(document).encode()
+    (tmp_path / "plan.json").write_bytes(data)
+    (tmp_path / "plan.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  plan.json\n")
+    with pytest.raises(RefusedError, match="is not a plan"):
+        load_plan(tmp_path)
 
 
 def test_a_one_byte_edit_is_refused(plan, tmp_path):

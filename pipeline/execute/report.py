@@ -1,0 +1,85 @@
+"""execution.csv: one row per input row with what execution did to its order (SPEC §7 item 9, §14)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from pipeline.execute.journal import Journal
+from pipeline.plan.model import Decision, Plan, PlannedRow
+from pipeline.reports.cells import csv_text
+
+EXECUTION_COLUMNS = (
+    "row",
+    "order",
+    "order_name",
+    "order_id",
+    "status",
+    "detail",
+    "steps",
+    "job_id",
+    "refund_ids",
+    "gift_card_id",
+    "gift_card_last_chars",
+    "transaction_ids",
+    "attempts",
+)
+
+
+def write_execution_csv(run_dir: Path, plan: Plan, journal: Journal) -> Path:
+    """execution.csv: one row per input row with its outcome and Shopify ids (SPEC §7 item 9, §14)."""
+    steps_by_action: dict[str, list[dict[str, Any]]] = {}
+    for record in journal.rows_for_report():
+        steps_by_action.setdefault(record["action_key"], []).append(record)
+    path = run_dir / "execution.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXECUTION_COLUMNS)
+        for row in plan.rows:
+            action = row.action
+            records = steps_by_action.get(action.action_key, []) if action else []
+            writer.writerow(csv_text(str(v)) for v in _execution_row(row, records))
+    return path
+
+
+def _execution_row(row: PlannedRow, records: list[dict[str, Any]]) -> list[Any]:
+    """One execution.csv row; `records` are the journal's steps of the row's action (none if unrun)."""
+    action = row.action
+    if not records:
+        status = "not_executed" if row.decision is Decision.EXECUTE else str(row.decision)
+        return [
+            row.row,
+            row.order,
+            action.order_name if action else "",
+            action.order_id if action else "",
+            status,
+            row.message,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    state = records[0]["action_state"]
+    status = {"running": "unknown", "pending": "not_executed"}.get(state, state)
+    problems = [f"{r['kind']}: {r['error_message']}" for r in records if r["error_message"]]
+    detail = records[0]["action_detail"] or "; ".join(problems) or row.message
+    assert action is not None  # the journal holds steps only for actions
+    return [
+        row.row,
+        row.order,
+        action.order_name,
+        action.order_id,
+        status,
+        detail,
+        " → ".join(f"{r['kind']} {r['state']}" for r in records),
+        next((r["job_id"] for r in records if r["job_id"]), ""),
+        " ".join(r["refund_id"] for r in records if r["refund_id"]),
+        next((r["gift_card_id"] for r in records if r["gift_card_id"]), ""),
+        next((r["gift_card_last_chars"] for r in records if r["gift_card_last_chars"]), ""),
+        " ".join(t for r in records for t in r["transaction_ids"]),
+        sum(r["attempts"] for r in records),
+    ]

@@ -1,0 +1,202 @@
+"""The plan between the stages: every row's decision and the action it asks, typed.
+
+`Plan.to_json()` is plan.json byte for byte (SPEC §14) and `Plan.from_json` reads it back, so
+approval, execution and reconciliation use the same types as the planner. A row's `OrderFacts`
+(facts.py) feed the plan files' figures but are not part of plan.json.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pipeline.money import totals
+from pipeline.plan.facts import Fingerprint, OrderFacts
+from pipeline.plan.steps import Step, StepKind
+
+
+class Decision(enum.StrEnum):
+    EXECUTE = "execute"
+    SKIP = "skip"
+    BLOCKED = "blocked"
+
+
+class ReasonCode(enum.StrEnum):
+    """Why a row is skipped or blocked (SPEC §14)."""
+
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+    TEST_ORDER = "test_order"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    ALREADY_DONE = "already_done"
+    ALREADY_CANCELLED = "already_cancelled"
+    FULFILLED = "fulfilled"
+    EXCEEDS_REFUNDABLE = "exceeds_refundable"
+    NO_CUSTOMER = "no_customer"
+    NAME_MISMATCH = "name_mismatch"  # the file's Id names another order than the file's Name (SPEC §5a)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAction:
+    """What the run will do to one order (SPEC §2 "action")."""
+
+    order_id: str
+    order_name: str
+    action_key: str
+    fingerprint: Fingerprint
+    steps: tuple[Step, ...]
+
+    @property
+    def money_steps(self) -> list[Step]:
+        """The steps that give money back, as the plan's totals count them."""
+        return [step for step in self.steps if step.money_moved is not None]
+
+    @property
+    def cancels(self) -> bool:
+        return any(step.kind is StepKind.CANCEL for step in self.steps)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "order_id": self.order_id,
+            "order_name": self.order_name,
+            "action_key": self.action_key,
+            "fingerprint": self.fingerprint.to_json(),
+            "steps": [step.to_json() for step in self.steps],
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> PlannedAction:
+        return cls(
+            record["order_id"],
+            record["order_name"],
+            record["action_key"],
+            Fingerprint.from_json(record["fingerprint"]),
+            tuple(Step.from_json(step) for step in record["steps"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRow:
+    """One input row's decision. `order` is the cell as written; `facts` the matched order, if one
+    (the lookup's reading: plan.json does not carry it, so it is no part of a row's equality)."""
+
+    row: int
+    order: str
+    decision: Decision
+    reason: ReasonCode | None
+    message: str
+    action: PlannedAction | None = None
+    facts: OrderFacts | None = field(default=None, compare=False)
+
+    def units_to_restock(self) -> int:
+        """Units put back in stock: a restocking cancel's units, plus refund lines restocked."""
+        if self.action is None:
+            return 0
+        units = 0
+        for step in self.action.steps:
+            if step.kind is StepKind.CANCEL and step.restock and self.facts is not None:
+                units += self.facts.units
+            units += step.restocked_by_lines
+        return units
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "row": self.row,
+            "order": self.order,
+            "decision": str(self.decision),
+            "reason": str(self.reason) if self.reason else None,
+            "message": self.message,
+            "action": self.action.to_json() if self.action else None,
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> PlannedRow:
+        return cls(
+            int(record["row"]),
+            record["order"],
+            Decision(record["decision"]),
+            ReasonCode(record["reason"]) if record["reason"] else None,
+            record["message"],
+            PlannedAction.from_json(record["action"]) if record["action"] else None,
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every row's decision; the summary figures of plan.xlsx and the plan.json document.
+
+    `shop_url` is where execute and reconcile connect when no --shop is given (the shop names no scheme).
+    """
+
+    run_id: str
+    rows: list[PlannedRow]
+    created_at: str = ""
+    shop: str = ""
+    api_version: str = ""
+    input_name: str = ""
+    input_sha256: str = ""
+    shop_url: str = ""
+
+    def actions(self) -> list[PlannedAction]:
+        """The executable actions, in plan order."""
+        return [row.action for row in self.rows if row.decision is Decision.EXECUTE and row.action]
+
+    def _steps(self) -> Iterator[tuple[PlannedRow, Step]]:
+        return ((row, step) for row in self.rows if row.action for step in row.action.steps)
+
+    def totals_by_currency_and_method(self) -> dict[tuple[str, str], Decimal]:
+        """Money to be given back, per (presentment currency, method), sorted."""
+        return totals(money for _, step in self._steps() if (money := step.money_moved) is not None)
+
+    def counts_by_decision(self) -> dict[str, int]:
+        """Rows per decision, every decision present."""
+        counts = Counter(str(row.decision) for row in self.rows)
+        return {str(decision): counts[str(decision)] for decision in Decision}
+
+    def customers_notified(self) -> int:
+        """Distinct customers (by customer, else email, else order) who will get at least one email."""
+        who = set()
+        for row, step in self._steps():
+            facts = row.facts
+            if step.notify and facts is not None and facts.can_notify:
+                who.add(facts.customer_id or facts.email or facts.id)
+        return len(who)
+
+    def units_to_restock(self) -> int:
+        """Units put back in stock over every row (`PlannedRow.units_to_restock`)."""
+        return sum(row.units_to_restock() for row in self.rows)
+
+    def to_json(self) -> dict[str, object]:
+        """The plan.json document (SPEC §14); `shop_url`, when known, comes first as it always has."""
+        document: dict[str, object] = {"shop_url": self.shop_url} if self.shop_url else {}
+        document.update(
+            run_id=self.run_id,
+            created_at=self.created_at,
+            shop=self.shop,
+            api_version=self.api_version,
+            input={"name": self.input_name, "sha256": self.input_sha256},
+            rows=[row.to_json() for row in self.rows],
+        )
+        return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Plan:
+        """The plan of a plan.json document; KeyError, TypeError or ValueError when it is not one."""
+        return cls(
+            run_id=document["run_id"],
+            rows=[PlannedRow.from_json(row) for row in document["rows"]],
+            created_at=document["created_at"],
+            shop=document["shop"],
+            api_version=document["api_version"],
+            input_name=document["input"]["name"],
+            input_sha256=document["input"]["sha256"],
+            shop_url=document.get("shop_url") or "",
+        )
+
+    def __getitem__(self, key: str) -> object:
+        """A top-level key of plan.json (`plan["run_id"]`), for callers not yet on the attributes."""
+        return self.to_json()[key]

@@ -1,0 +1,77 @@
+"""The merchant's words for refund methods, steps and decisions: one table for every file and summary.
+
+A method has had one form per kind of sentence since the first release; the forms are kept side by
+side here so no file's text changes, and no file keeps a table of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipeline.models import RefundMode
+from pipeline.plan.model import Decision
+from pipeline.plan.steps import Step, StepKind
+from pipeline.reports.cells import money_text
+
+
+@dataclass(frozen=True, slots=True)
+class MethodWords:
+    """One refund method in words, one form per kind of sentence."""
+
+    by: str  # "to refund: 25.00 EUR by original payment" (plan and confirmation summaries)
+    how: str  # "refund 25.00 EUR to the original payment" (plan messages, plan files' steps)
+    customer: str  # "refunded to the original payment method" (reconciliation's customers.csv)
+
+
+METHODS = {
+    RefundMode.ORIGINAL: MethodWords(
+        "original payment", "to the original payment", "to the original payment method"
+    ),
+    RefundMode.STORE_CREDIT: MethodWords("store credit", "as store credit", "as store credit"),
+    RefundMode.GIFT_CARD: MethodWords("gift card", "as a gift card", "as a gift card"),
+}
+
+#: A decision in a count ("2 skipped"); a confirmation calls the rows to execute "orders to process".
+DECISIONS = {Decision.EXECUTE: "to execute", Decision.SKIP: "skipped", Decision.BLOCKED: "blocked"}
+TO_PROCESS = "orders to process"
+
+
+def by_method(method: str) -> str:
+    """The `by` form of a method named by its plan.json value; an unknown value as it is."""
+    return METHODS[RefundMode(method)].by if method in METHODS else method
+
+
+def counted(counts: Mapping[str, int], execute: str = DECISIONS[Decision.EXECUTE]) -> str:
+    """`3 to execute, 1 skipped, 2 blocked` from the rows per decision."""
+    words = {**DECISIONS, Decision.EXECUTE: execute}
+    return ", ".join(f"{counts[decision]} {words[decision]}" for decision in Decision)
+
+
+def step_words(step: Step) -> str:
+    """One step in the plan files: `cancel (no refund)`, `refund 12.50 EUR to the original payment`…"""
+    amount = money_text(step.amount, step.currency) if step.amount is not None else ""
+    if step.kind is StepKind.CANCEL:
+        if step.method is None:
+            return "cancel (no refund)"
+        return f"cancel and refund {amount} {METHODS[step.method].how}"
+    if step.kind is StepKind.REFUND:
+        return f"refund {amount} {METHODS[step.method].how if step.method else ''}".strip()
+    if step.kind is StepKind.GIFT_CARD:
+        return f"gift card of {amount}"
+    return "tag"
+
+
+def describe(steps: tuple[Step, ...]) -> str:
+    """The steps as a row's message, e.g. "cancel and refund 25.00 EUR to the original payment"."""
+    parts = []
+    for step in steps:
+        how = METHODS[step.method].how if step.method else ""
+        refund = f"refund {step.amount} {step.currency} {how}" if step.method else ""
+        if step.kind is StepKind.CANCEL:
+            parts.append(f"cancel and {refund}" if refund else "cancel without refund")
+        elif refund:
+            parts.append(refund)
+    if any(step.notify for step in steps):
+        parts.append("notify the customer")
+    return ", ".join(parts)

@@ -1,0 +1,36 @@
+"""One table of words: each sentence keeps the form of a method it has always used."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from pipeline.models import RefundMode
+from pipeline.plan.steps import Step, StepKind
+from pipeline.plan.words import METHODS, TO_PROCESS, by_method, counted, describe, step_words
+
+
+def test_each_method_has_its_three_forms():
+    assert [METHODS[mode].by for mode in METHODS] == ["original payment", "store credit", "gift card"]
+    assert METHODS[RefundMode.ORIGINAL].how == "to the original payment"
+    assert METHODS[RefundMode.ORIGINAL].customer == "to the original payment method"
+    assert METHODS[RefundMode.GIFT_CARD].how == METHODS[RefundMode.GIFT_CARD].customer == "as a gift card"
+    assert by_method("store_credit") == "store credit" and by_method("cash") == "cash"
+
+
+def test_decisions_are_counted_in_words():
+    counts = {"execute": 3, "skip": 1, "blocked": 2}
+    assert counted(counts) == "3 to execute, 1 skipped, 2 blocked"
+    assert counted(counts, execute=TO_PROCESS) == "3 orders to process, 1 skipped, 2 blocked"
+
+
+def test_steps_in_the_message_and_in_the_files():
+    cancel = Step(StepKind.CANCEL, RefundMode.ORIGINAL, D("1250.00"), "EUR", "k0", notify=True)
+    card = Step(StepKind.GIFT_CARD, RefundMode.GIFT_CARD, D("5.00"), "EUR", "k1")
+    tag = Step(StepKind.TAG, None, None, None, "k2")
+    assert (
+        describe((cancel, tag))
+        == "cancel and refund 1250.00 EUR to the original payment, notify the customer"
+    )
+    assert step_words(cancel) == "cancel and refund 1,250.00 EUR to the original payment"
+    assert [step_words(card), step_words(tag)] == ["gift card of 5.00 EUR", "tag"]
+    assert step_words(Step(StepKind.CANCEL, None, None, None, "k")) == "cancel (no refund)"
