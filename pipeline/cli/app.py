@@ -10,12 +10,24 @@ from pipeline import __version__
 from pipeline.cli.execute import execute
 from pipeline.cli.plan import plan, run
 from pipeline.cli.reconcile import reconcile
-from pipeline.cli.simulator import demo, simulator
+from pipeline.cli.simulator import SIMULATOR, demo, simulator_group
 from pipeline.cli.validate import template, validate
 from pipeline.errors import PipelineError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The commands, the simulator's group imported only when named or listed (most runs never need it)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), SIMULATOR])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == SIMULATOR:
+            return simulator_group()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bulkcancel")
 def cli() -> None:
     """Cancel and refund Shopify orders in bulk from a CSV or Excel file, safely.
@@ -26,7 +38,7 @@ def cli() -> None:
     """
 
 
-for _command in (validate, plan, execute, run, demo, reconcile, template, simulator):
+for _command in (validate, plan, execute, run, demo, reconcile, template):
     cli.add_command(_command)
 
 

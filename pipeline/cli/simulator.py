@@ -7,10 +7,14 @@ from pathlib import Path
 
 import click
 
-# The simulator's own commands (serve, seed) live with the simulator; the CLI only mounts them.
-from pipeline.simulator.cli import simulator
+SIMULATOR = "simulator"
 
-__all__ = ["demo", "simulator"]
+
+def simulator_group() -> click.Group:
+    """`bulkcancel simulator`: its commands (serve, seed) live with the simulator; the CLI mounts them."""
+    from pipeline.simulator.cli import simulator
+
+    return simulator
 
 
 @click.command()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -24,8 +27,11 @@ EXPECTED = {
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    # list_commands/get_command, not .commands: the simulator's group is mounted only when asked for.
+    ctx = click.Context(group)
     found = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         found.append((*prefix, name))
         if isinstance(command, click.Group):
             found.extend(_commands(command, (*prefix, name)))
@@ -81,3 +87,10 @@ def test_a_shared_option_is_declared_once(option_set):
         infos = {name: _info(name, option) for name in having}
         first = next(iter(infos.values()))
         assert all(info == first for info in infos.values()), option
+
+
+def test_the_product_commands_start_without_the_simulator():
+    """Only `simulator` (or the list in `--help`) loads it, so `execute` is ready for a Ctrl-C sooner."""
+    code = "import sys, pipeline.cli; print(sorted(m for m in sys.modules if m.startswith('pipeline.sim')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"
