@@ -1,0 +1,61 @@
+"""The `bulkcancel` group, its commands, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pipeline import __version__
+from pipeline.cli.execute import execute
+from pipeline.cli.plan import plan, run
+from pipeline.cli.reconcile import reconcile
+from pipeline.cli.simulator import SIMULATOR, demo, simulator_group
+from pipeline.cli.validate import template, validate
+from pipeline.errors import PipelineError
+
+
+class _Group(click.Group):
+    """The commands, the simulator's group imported only when named or listed (most runs never need it)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), SIMULATOR])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == SIMULATOR:
+            return simulator_group()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bulkcancel")
+def cli() -> None:
+    """Cancel and refund Shopify orders in bulk from a CSV or Excel file, safely.
+
+    \b
+    Example:
+      bulkcancel validate inputs/annulations_rupture.csv
+    """
+
+
+for _command in (validate, plan, execute, run, demo, reconcile, template):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console entry point: expected failures become one line and an exit code."""
+    try:
+        # Without standalone mode click returns `ctx.exit(n)`'s code instead of exiting: pass it on.
+        code = cli.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except PipelineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,86 @@
+"""`bulkcancel execute`: carry out an approved plan, and the outcome lines `run --execute` prints too."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pipeline.cli.options import (
+    EXECUTION_KEYS,
+    connection_options,
+    execution_options,
+    json_option,
+    pick,
+    run_settings,
+)
+
+if TYPE_CHECKING:
+    from pipeline.execute.executor import ExecutionResult
+    from pipeline.settings import ConnectionSettings
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@connection_options
+@execution_options
+@json_option("outcome")
+def execute(run_dir: Path, as_json: bool, **options: Any) -> None:
+    """Carry out an approved plan. Rerunning the same command resumes where it stopped.
+
+    \b
+    Example:
+      bulkcancel execute reports/20261126-101500-cancellations
+    """
+    settings = run_settings(run_dir, options)
+    result = execute_and_report(run_dir, settings, as_json, **pick(options, EXECUTION_KEYS))
+    sys.exit(0 if result.all_done else 1)
+
+
+def execute_and_report(
+    run_dir: Path,
+    settings: ConnectionSettings,
+    as_json: bool,
+    *,
+    yes: bool,
+    concurrency: int,
+    max_total: str | None,
+    max_age: float,
+    job_wait: float,
+) -> ExecutionResult:
+    """Confirm, carry out, report; returns the ExecutionResult."""
+    import datetime as dt
+    from decimal import Decimal, InvalidOperation
+
+    from pipeline.execute.console import ExecutionConsole
+    from pipeline.execute.executor import execute_run
+
+    try:
+        limit = Decimal(max_total) if max_total else None
+    except InvalidOperation:
+        raise click.BadParameter(f"{max_total!r} is not an amount", param_hint="--max-total") from None
+    console = ExecutionConsole(yes=yes, quiet=as_json)
+    with console.interrupts() as stop:
+        result = execute_run(
+            run_dir,
+            settings,
+            concurrency=concurrency,
+            max_total=limit,
+            max_age=dt.timedelta(hours=max_age),
+            confirm=console.confirm,
+            progress=console.progress,
+            stop=stop,
+            runner_options={"cancel_wait": job_wait},
+        )
+    if as_json:
+        outcome = {"run_dir": str(run_dir), "actions": result.counts, "interrupted": result.interrupted}
+        click.echo(json.dumps(outcome, indent=2))
+    else:
+        click.echo("actions: " + ", ".join(f"{state} {n}" for state, n in result.counts.items() if n))
+        if result.interrupted:
+            click.echo("interrupted: run the same command again to resume")
+        click.echo(f"execution report: {run_dir / 'execution.csv'}")
+    return result

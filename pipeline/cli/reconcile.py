@@ -1,0 +1,72 @@
+"""`bulkcancel reconcile`: re-read the shop and compare; also the lines `run --execute` ends with."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pipeline.cli.options import connection_options, json_option, run_settings
+
+if TYPE_CHECKING:
+    from pipeline.reconcile.reconciler import ReconcileResult
+    from pipeline.settings import ConnectionSettings
+
+#: Exceptions listed on the console; the rest are in the Exceptions sheet.
+SHOWN_EXCEPTIONS = 20
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@connection_options
+@json_option("outcome")
+def reconcile(run_dir: Path, as_json: bool, **options: Any) -> None:
+    """Re-read every planned order and compare it with the plan and the journal; exit 1 on exceptions.
+
+    \b
+    Example:
+      bulkcancel reconcile reports/20261126-101500-cancellations
+    """
+    settings = run_settings(run_dir, options)
+    result = reconcile_and_report(run_dir, settings, as_json)
+    sys.exit(0 if result.all_matched else 1)
+
+
+def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: bool) -> ReconcileResult:
+    """Re-read, compare, write the reconciliation; prints the outcome; returns the ReconcileResult."""
+    from pipeline.reconcile.reconciler import reconcile_run
+
+    result = reconcile_run(run_dir, settings)
+    counts = result.reconciliation.counts()
+    exceptions = result.reconciliation.exceptions
+    files = result.files
+    if as_json:
+        paths = {
+            "reconciliation_xlsx": files.xlsx,
+            "reconciliation_csv": files.csv,
+            "refund_transactions_csv": files.transactions,
+            "customers_csv": files.customers,
+            "report_html": files.html,
+        }
+        summary = {
+            "run_dir": str(run_dir),
+            "statuses": counts,
+            "exceptions": len(exceptions),
+            "orders_read": result.orders_read,
+            "cost_points": result.points,
+            "files": {key: str(path) for key, path in paths.items()},
+        }
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return result
+    click.echo("rows: " + ", ".join(f"{status} {n}" for status, n in counts.items() if n))
+    for row in exceptions[:SHOWN_EXCEPTIONS]:
+        click.echo(f"  row {row.row} {row.order_name or row.order}: {row.status}: {row.detail}", err=True)
+    if len(exceptions) > SHOWN_EXCEPTIONS:
+        click.echo(f"  ... {len(exceptions) - SHOWN_EXCEPTIONS} more in the Exceptions sheet", err=True)
+    click.echo(f"reconciliation: {files.xlsx} (and {files.csv.name}, {files.transactions.name})")
+    click.echo(f"customers to tell: {files.customers}")
+    click.echo(f"report: {files.html}")
+    return result
