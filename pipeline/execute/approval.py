@@ -22,8 +22,7 @@ def check(
     """Refuses (RefusedError, exit 3) a plan for another shop, too old, or above `max_total` in a currency."""
     if plan.shop != shop:
         raise RefusedError(f"the plan was made for {plan.shop}, not {shop}: plan again for this shop")
-    created = dt.datetime.fromisoformat(plan.created_at.replace("Z", "+00:00"))
-    age = now - created
+    age = now - plan.since
     if age > max_age:
         hours = age.total_seconds() / 3600
         raise RefusedError(

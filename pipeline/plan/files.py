@@ -13,14 +13,11 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from pipeline.errors import RefusedError
 from pipeline.money import per_currency
-from pipeline.plan.keys import note_without_key
 from pipeline.plan.model import Decision, Plan, PlannedRow
-from pipeline.plan.steps import StepKind
 from pipeline.plan.words import step_words
 from pipeline.reports import Chart, Column, Sheet, render_page, totals_by, write_csv, write_workbook
 from pipeline.reports.cells import money_text
@@ -115,12 +112,10 @@ def action_row(row: PlannedRow) -> dict[str, object]:
     """One Actions row: the action's money is the sum of its money-moving steps (as the plan totals)."""
     assert row.action is not None
     steps = row.action.steps
-    money = row.action.money_steps
-    methods = sorted({str(step.method) for step in money})
-    currencies = sorted({str(step.currency) for step in money})
+    money = row.action.money()
+    amount, method, currency = money if money else (None, None, None)
     facts = row.facts
-    cancel = next((step for step in steps if step.kind is StepKind.CANCEL), None)
-    note = next((step.staff_note or step.note for step in steps if step.staff_note or step.note), "")
+    cancel = row.action.cancel
     notified = facts is not None and facts.can_notify and any(step.notify for step in steps)
     return {
         "row": row.row,
@@ -130,14 +125,14 @@ def action_row(row: PlannedRow) -> dict[str, object]:
         "decision": str(row.decision),
         "reason": str(row.reason) if row.reason else None,
         "action": "cancel" if cancel is not None else "refund_only",
-        "method": "+".join(methods) if money else None,
-        "amount": sum((step.amount or Decimal(0) for step in money), Decimal(0)) if money else None,
-        "currency": "+".join(currencies) if money else (facts.presentment_currency if facts else None),
+        "method": method,
+        "amount": amount,
+        "currency": currency if money else (facts.presentment_currency if facts else None),
         "steps": " → ".join(step_words(step) for step in steps),
         "notify": "yes" if notified else "no",
         "restock": row.units_to_restock(),
         "cancel_reason": str(cancel.reason) if cancel is not None and cancel.reason else None,
-        "note": note_without_key(note or "", row.action.action_key),
+        "note": row.action.note,
         "action_key": row.action.action_key,
         "message": row.message,
     }

@@ -7,6 +7,7 @@ approval, execution and reconciliation use the same types as the planner. A row'
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pipeline.money import totals
+from pipeline.money import ZERO, totals
 from pipeline.plan.facts import Fingerprint, OrderFacts
+from pipeline.plan.keys import note_without_key
 from pipeline.plan.steps import Step, StepKind
 
 
@@ -56,8 +58,36 @@ class PlannedAction:
         return [step for step in self.steps if step.money_moved is not None]
 
     @property
+    def cancel(self) -> Step | None:
+        """The cancel step, if the action cancels the order."""
+        return next((step for step in self.steps if step.kind is StepKind.CANCEL), None)
+
+    @property
     def cancels(self) -> bool:
-        return any(step.kind is StepKind.CANCEL for step in self.steps)
+        return self.cancel is not None
+
+    def money(self) -> tuple[Decimal, str, str] | None:
+        """(amount, methods, currencies) of the money steps, several joined by "+"; None if none."""
+        money = self.money_steps
+        if not money:
+            return None
+        return (
+            sum((step.amount or ZERO for step in money), ZERO),
+            "+".join(sorted({str(step.method) for step in money})),
+            "+".join(sorted({str(step.currency) for step in money})),
+        )
+
+    @property
+    def refunds_planned(self) -> Decimal:
+        """What the cancel and refund steps give back (a gift card is no refund)."""
+        kinds = (StepKind.CANCEL, StepKind.REFUND)
+        return sum((step.amount or ZERO for step in self.money_steps if step.kind in kinds), ZERO)
+
+    @property
+    def note(self) -> str:
+        """The row's note as the person wrote it: the first step's note without the action key."""
+        note = next((step.staff_note or step.note for step in self.steps if step.staff_note or step.note), "")
+        return note_without_key(note or "", self.action_key)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -141,6 +171,12 @@ class Plan:
     input_sha256: str = ""
     shop_url: str = ""
 
+    @property
+    def since(self) -> dt.datetime:
+        """The plan's creation, aware: only what happened at or after it belongs to this run."""
+        moment = dt.datetime.fromisoformat(self.created_at.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
     def actions(self) -> list[PlannedAction]:
         """The executable actions, in plan order."""
         return [row.action for row in self.rows if row.decision is Decision.EXECUTE and row.action]
@@ -196,7 +232,3 @@ class Plan:
             input_sha256=document["input"]["sha256"],
             shop_url=document.get("shop_url") or "",
         )
-
-    def __getitem__(self, key: str) -> object:
-        """A top-level key of plan.json (`plan["run_id"]`), for callers not yet on the attributes."""
-        return self.to_json()[key]

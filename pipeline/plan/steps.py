@@ -97,6 +97,11 @@ class Step:
         return self.currency, str(self.method), self.amount
 
     @property
+    def gateways(self) -> tuple[str, ...]:
+        """The gateways of a refund's planned transactions."""
+        return tuple(transaction.gateway for transaction in self.transactions)
+
+    @property
     def restocked_by_lines(self) -> int:
         """Units this step's refund lines put back in stock."""
         return sum(line.quantity for line in self.refund_lines if line.restock_type is RestockType.CANCEL)

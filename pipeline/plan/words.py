@@ -1,7 +1,8 @@
 """The merchant's words for refund methods, steps and decisions: one table for every file and summary.
 
 A method has had one form per kind of sentence since the first release; the forms are kept side by
-side here so no file's text changes, and no file keeps a table of its own.
+side here so no file's text changes, and no file keeps a table of its own. When refunded money
+arrives (`ARRIVALS`, per gateway) is here too.
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ METHODS = {
     RefundMode.GIFT_CARD: MethodWords("gift card", "as a gift card", "as a gift card"),
 }
 
+#: When refunded money reaches the customer, per gateway; card networks, not Shopify, set the delay.
+ARRIVALS = {
+    "shopify_payments": "typically 5–10 business days, per the card issuer",
+    "paypal": "typically 5–10 business days, per PayPal",
+    "klarna": "typically 5–10 business days, per Klarna",
+    "manual": "as arranged with the shop (the payment was taken by hand)",
+    "gift_card": "at once, back onto the gift card used to pay",
+    "shopify_store_credit": "at once, as store credit",
+}
+ARRIVAL_DEFAULT = "typically 5–10 business days, per the card issuer"
+#: A gift card issued as the refund is spendable the moment it is created.
+ARRIVAL_GIFT_CARD = "at once, as a gift card"
+
 #: A decision in a count ("2 skipped"); a confirmation calls the rows to execute "orders to process".
 DECISIONS = {Decision.EXECUTE: "to execute", Decision.SKIP: "skipped", Decision.BLOCKED: "blocked"}
 TO_PROCESS = "orders to process"
@@ -40,6 +54,11 @@ TO_PROCESS = "orders to process"
 def by_method(method: str) -> str:
     """The `by` form of a method named by its plan.json value; an unknown value as it is."""
     return METHODS[RefundMode(method)].by if method in METHODS else method
+
+
+def for_customer(method: str) -> str:
+    """The `customer` form of a method named by its plan.json value; an unknown value as it is."""
+    return METHODS[RefundMode(method)].customer if method in METHODS else method
 
 
 def counted(counts: Mapping[str, int], execute: str = DECISIONS[Decision.EXECUTE]) -> str:

@@ -1,7 +1,7 @@
-"""The columns of the reconciliation files, and the words the customer file uses.
+"""The columns of the reconciliation files.
 
 Every table of reconciliation.xlsx, its CSV, refund_transactions.csv and customers.csv is a list of
-`Column`s named here; the words for refund methods and for when money arrives are `*_WORDS` below.
+`Column`s named here; the words customers.csv uses are `pipeline.plan.words`.
 """
 
 from __future__ import annotations
@@ -129,24 +129,3 @@ CUSTOMER_COLUMNS = [
     Column("method", "method"),
     Column("money_arrives", "money_arrives"),
 ]
-
-# --- words: how the customer file says what happened (the one table for reconcile's words) ---------
-
-#: A refund method in the customer's words.
-METHOD_WORDS = {
-    "original": "to the original payment method",
-    "store_credit": "as store credit",
-    "gift_card": "as a gift card",
-}
-# When refunded money reaches the customer; card networks, not Shopify, set the delay.
-ARRIVAL_WORDS = {
-    "shopify_payments": "typically 5–10 business days, per the card issuer",
-    "paypal": "typically 5–10 business days, per PayPal",
-    "klarna": "typically 5–10 business days, per Klarna",
-    "manual": "as arranged with the shop (the payment was taken by hand)",
-    "gift_card": "at once, back onto the gift card used to pay",
-    "shopify_store_credit": "at once, as store credit",
-}
-ARRIVAL_DEFAULT = "typically 5–10 business days, per the card issuer"
-# A gift card issued as the refund is spendable the moment it is created.
-ARRIVAL_GIFT_CARD = "at once, as a gift card"

@@ -7,17 +7,15 @@ one order are `order_check.py`; this module turns what they found into each row'
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
-from pipeline.money import ZERO
+from pipeline.plan.model import Decision, Plan, PlannedAction, PlannedRow
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
-from pipeline.reconcile.planned import ApprovedPlan, PlannedAction, PlannedRow
 
 
 def reconcile(
-    plan: ApprovedPlan,
+    plan: Plan,
     journal_rows: Iterable[Mapping[str, Any]],
     orders: Mapping[str, Mapping[str, Any] | None],
     gift_cards: Mapping[str, Mapping[str, Any] | None] | None = None,
@@ -30,8 +28,8 @@ def reconcile(
     rows, transactions = [], []
     for plan_row in plan.rows:
         action = plan_row.action
-        if plan_row.decision != "execute" or action is None:
-            status = "skipped" if plan_row.decision == "skip" else "blocked"
+        if plan_row.decision is not Decision.EXECUTE or action is None:
+            status = "skipped" if plan_row.decision is Decision.SKIP else "blocked"
             rows.append(ReconciledRow(plan_row.row, plan_row.order, status, plan_row.message))
             continue
         journal = sorted(steps_by_action.get(action.action_key, []), key=lambda r: r["idx"])
@@ -41,21 +39,9 @@ def reconcile(
     return Reconciliation(plan.run_id, rows, transactions)
 
 
-def planned_money(action: PlannedAction) -> tuple[Decimal | None, str | None, str | None]:
-    """(amount, method, currency) of an action's money steps, as the plan's files sum them."""
-    money = [s for s in action.steps if s.moves_money]
-    if not money:
-        return None, None, None
-    return (
-        sum((s.amount or ZERO for s in money), ZERO),
-        "+".join(sorted({str(s.method) for s in money})),
-        "+".join(sorted({str(s.currency) for s in money})),
-    )
-
-
 def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> ReconciledRow:
     order = check.order or {}
-    planned, method, currency = planned_money(action)
+    planned, method, currency = action.money() or (None, None, None)
     status, detail = _status(check)
     customer = order.get("customer") or {}
     email = order.get("email") or ((customer.get("defaultEmailAddress") or {}).get("emailAddress"))

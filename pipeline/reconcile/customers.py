@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.reconcile.columns import ARRIVAL_DEFAULT, ARRIVAL_GIFT_CARD, ARRIVAL_WORDS, METHOD_WORDS
+from pipeline.plan.words import ARRIVAL_DEFAULT, ARRIVAL_GIFT_CARD, ARRIVALS, for_customer
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reports.cells import money_text
 
@@ -50,7 +50,7 @@ def customer_rows(result: Reconciliation) -> list[dict[str, Any]]:
 
 
 def _how(row: ReconciledRow) -> str:
-    return " and ".join(METHOD_WORDS.get(m, m) for m in (row.method or "").split("+") if m)
+    return " and ".join(for_customer(m) for m in (row.method or "").split("+") if m)
 
 
 def _what_was_done(row: ReconciledRow) -> str:
@@ -70,7 +70,7 @@ def _arrival(row: ReconciledRow, gateways: list[str]) -> str:
     if "gift_card" in methods:
         parts.append(ARRIVAL_GIFT_CARD)
     for gateway in dict.fromkeys(gateways):
-        parts.append(ARRIVAL_WORDS.get(gateway, ARRIVAL_DEFAULT))
+        parts.append(ARRIVALS.get(gateway, ARRIVAL_DEFAULT))
     if "store_credit" in methods and not gateways:
-        parts.append(ARRIVAL_WORDS["shopify_store_credit"])
+        parts.append(ARRIVALS["shopify_store_credit"])
     return "; ".join(dict.fromkeys(parts))

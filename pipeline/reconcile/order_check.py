@@ -13,8 +13,9 @@ from typing import Any
 
 from pipeline import currencies
 from pipeline.money import ZERO, Money
+from pipeline.plan.model import PlannedAction
+from pipeline.plan.steps import Step, StepKind
 from pipeline.reconcile.model import RefundTransaction
-from pipeline.reconcile.planned import PlannedAction, PlannedStep, when
 
 # Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
 SETTLED = frozenset({"SUCCESS"})
@@ -52,7 +53,7 @@ class OrderCheck:
     def new_refunds(self) -> list[Mapping[str, Any]]:
         """The order's refunds made at or after the plan."""
         refunds = (self.order or {}).get("refunds") or []
-        return [r for r in refunds if (when(r.get("createdAt")) or self.since) >= self.since]
+        return [r for r in refunds if (_when(r.get("createdAt")) or self.since) >= self.since]
 
     def _done(self, kind: str) -> list[Mapping[str, Any]]:
         return [r for r in self.journal if r["kind"] == kind and r["state"] == "done"]
@@ -60,7 +61,7 @@ class OrderCheck:
     def _compare(self, order: Mapping[str, Any]) -> None:
         steps = self.action.steps
         cancel = self.action.cancel
-        refund_steps = [s for s in steps if s.kind == "refund"]
+        refund_steps = [s for s in steps if s.kind is StepKind.REFUND]
         journaled = {r["refund_id"]: r["idx"] for r in self.journal if r.get("refund_id")}
         new = self.new_refunds()
         by_id = {r["id"]: r for r in new}
@@ -83,17 +84,17 @@ class OrderCheck:
         self._money(order)
         if cancel is not None:
             self._cancel(order, cancel)
-        elif order.get("cancelledAt") and (when(order["cancelledAt"]) or self.since) >= self.since:
+        elif order.get("cancelledAt") and (_when(order["cancelledAt"]) or self.since) >= self.since:
             self.differences.append("cancelled since the plan, which asked only for a refund")
         for index, step in enumerate(steps):
-            if step.kind == "gift_card":
+            if step.kind is StepKind.GIFT_CARD:
                 self._gift_card(step, index)
         self.tagged = self._tags(order)
         if order.get("truncated"):
             self.differences.append("more refunds or transactions than one read returns: check by hand")
 
     def _refund(
-        self, order: Mapping[str, Any], refund: Mapping[str, Any], step: PlannedStep | None, origin: str
+        self, order: Mapping[str, Any], refund: Mapping[str, Any], step: Step | None, origin: str
     ) -> None:
         """One refund made since the plan: its transactions, method, amount and restock."""
         moved = ZERO
@@ -119,7 +120,7 @@ class OrderCheck:
                 self.differences.append(f"refund in {amount.currency}, planned in {step.currency}")
             if step is not None and step.method and method != step.method:
                 self.differences.append(f"refunded as {method} ({tx['gateway']}), planned as {step.method}")
-        if step is not None and step.kind == "refund" and step.gateways:
+        if step is not None and step.kind is StepKind.REFUND and step.gateways:
             planned_gateways = set(step.gateways)
             actual = {tx["gateway"] for tx in refund["transactions"]["nodes"]}
             if not actual <= planned_gateways:
@@ -133,7 +134,7 @@ class OrderCheck:
             self._amount_noted = True
         self._restock(refund, step)
 
-    def _restock(self, refund: Mapping[str, Any], step: PlannedStep | None) -> None:
+    def _restock(self, refund: Mapping[str, Any], step: Step | None) -> None:
         """Units restocked, by restock type, against the step's refund lines (or the cancel's restock)."""
         observed = _units_by_type(
             (line["restockType"], line["quantity"]) for line in refund["refundLineItems"]["nodes"]
@@ -142,11 +143,11 @@ class OrderCheck:
         self.restocked += restocked
         if step is None:
             return
-        if step.kind == "refund":
-            planned = _units_by_type(step.refund_lines)
+        if step.kind is StepKind.REFUND:
+            planned = _units_by_type((str(line.restock_type), line.quantity) for line in step.refund_lines)
             if planned != observed:
                 self.differences.append(f"refund lines {_units(observed)}, planned {_units(planned)}")
-        elif step.kind == "cancel":
+        elif step.kind is StepKind.CANCEL:
             if step.restock and observed and restocked == 0:
                 self.differences.append("the cancel did not restock, restock was planned")
             if not step.restock and restocked:
@@ -184,7 +185,7 @@ class OrderCheck:
                     f"{summed} {shown.currency}"
                 )
 
-    def _cancel(self, order: Mapping[str, Any], step: PlannedStep) -> None:
+    def _cancel(self, order: Mapping[str, Any], step: Step) -> None:
         if not self._done("cancel"):
             return
         if not order.get("cancelledAt"):
@@ -195,7 +196,7 @@ class OrderCheck:
                 f"cancel reason {order.get('cancelReason')}, planned {step.reason.upper()}"
             )
 
-    def _gift_card(self, step: PlannedStep, index: int) -> None:
+    def _gift_card(self, step: Step, index: int) -> None:
         record = next((r for r in self.journal if r["idx"] == index), None)
         if record is None or record["state"] != "done":
             return
@@ -221,7 +222,7 @@ class OrderCheck:
             self.differences.append("gift card is disabled")
 
     def _tags(self, order: Mapping[str, Any]) -> bool | None:
-        tag_steps = [s for s in self.action.steps if s.kind == "tag"]
+        tag_steps = [s for s in self.action.steps if s.kind is StepKind.TAG]
         if not tag_steps or not self._done("tag"):
             return None
         tags = {str(t).casefold() for t in order.get("tags") or ()}
@@ -232,6 +233,14 @@ class OrderCheck:
 
     def _all_done(self) -> bool:
         return bool(self.journal) and all(r["state"] == "done" for r in self.journal)
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    """An ISO time from Shopify (`…Z` included) as an aware datetime."""
+    if not text:
+        return None
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _tolerance(currency: str, count: int) -> Decimal:

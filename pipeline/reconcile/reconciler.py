@@ -17,7 +17,6 @@ from pipeline.execute.journal import Journal
 from pipeline.plan.files import load_plan
 from pipeline.reconcile.compare import reconcile
 from pipeline.reconcile.model import Reconciliation
-from pipeline.reconcile.planned import from_plan
 from pipeline.reconcile.readback import read_back
 from pipeline.reconcile.report import ReportFiles, write_reports
 from pipeline.settings import ConnectionSettings
@@ -57,9 +56,9 @@ def reconcile_run(
 ) -> ReconcileResult:
     """Re-reads, compares, and writes the reconciliation files into `run_dir` (SPEC §8)."""
     run_dir = Path(run_dir)
-    plan = from_plan(load_plan(run_dir).to_json())  # refuses a plan.json that no longer matches plan.sha256
+    plan = load_plan(run_dir)  # refuses a plan.json that no longer matches plan.sha256
     rows = journal_rows(run_dir, plan.run_id)
-    order_ids = list(dict.fromkeys(a.order_id for a in plan.actions))
+    order_ids = list(dict.fromkeys(a.order_id for a in plan.actions()))
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
     shop = read_back(settings, order_ids, card_ids, transport=transport, progress=progress)
     result = reconcile(plan, rows, shop.orders, shop.gift_cards)

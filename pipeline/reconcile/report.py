@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.money import ZERO
+from pipeline.plan.model import Plan
 from pipeline.reconcile.columns import (
     CUSTOMER_COLUMNS,
     EXCEPTION_COLUMNS,
@@ -27,7 +28,6 @@ from pipeline.reconcile.columns import (
 )
 from pipeline.reconcile.customers import customer_rows
 from pipeline.reconcile.model import QUIET, Reconciliation
-from pipeline.reconcile.planned import ApprovedPlan
 from pipeline.reconcile.rows import group_totals, order_row, per_currency, reason, transaction_row
 from pipeline.reconcile.tieout import check_ties_out
 from pipeline.reports import Chart, Sheet, render_page, write_csv, write_workbook
@@ -48,20 +48,20 @@ class ReportFiles:
 
 def write_reports(
     run_dir: Path,
-    plan: ApprovedPlan,
+    plan: Plan,
     result: Reconciliation,
     *,
     extra: Sequence[tuple[str, object]] = (),
 ) -> ReportFiles:
     """Write the five files into `run_dir` (each replaced whole); TieOutError when totals do not tie out."""
     run_dir = Path(run_dir)
-    notes = {r.row: r.note for r in plan.rows}
+    notes = {r.row: r.action.note for r in plan.rows if r.action}
     rows = [order_row(row, notes.get(row.row, "")) for row in result.rows]
     transactions = [transaction_row(tx, result.run_id) for tx in result.transactions]
     totals = group_totals(rows, ("currency", "method"), TOTAL_KEYS, skip_empty=True)
-    check_ties_out(plan.totals(), result, totals)
+    check_ties_out(plan.totals_by_currency_and_method(), result, totals)
     statuses = [{"status": s, "count": n} for s, n in result.counts().items() if n]
-    codes = {r.row: r.reason for r in plan.rows}
+    codes = {r.row: str(r.reason) if r.reason else None for r in plan.rows}
     by_reason = group_totals(
         [{**r, "reason": reason(r, codes.get(r["row"]))} for r in rows],
         ("reason", "status", "currency"),

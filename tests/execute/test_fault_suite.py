@@ -116,7 +116,7 @@ def test_ctrl_c_leaves_a_journal_a_rerun_completes(tmp_path, served):
     err = "".join(seen) + err
     assert proc.returncode in (0, 1), err[-2000:]
     assert "Traceback" not in err
-    with Journal.open(run_dir / "journal.sqlite", load_plan(run_dir)["run_id"]) as journal:
+    with Journal.open(run_dir / "journal.sqlite", load_plan(run_dir).run_id) as journal:
         assert sum(journal.summary()["steps"].values()) > 0
     for _attempt in range(6):
         proc = _execute(run_dir)

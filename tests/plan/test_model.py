@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal as D
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.models import Reason, RefundMode
+from pipeline.models import Action, Reason, RefundMode
 from pipeline.plan.decide import decide
 from pipeline.plan.facts import Fingerprint
 from pipeline.plan.files import load_plan
@@ -63,6 +64,37 @@ def test_counts_customers_and_units():
     assert plan.counts_by_decision() == {"execute": 3, "skip": 1, "blocked": 2}
     assert plan.customers_notified() == 1  # the same customer on two orders
     assert plan.units_to_restock() == 3
+
+
+# --- what reconciliation reads of the plan --------------------------------------------------------
+
+
+def test_things_count_since_the_plan_was_created():
+    assert _plan().since == dt.datetime(2026, 11, 5, 9, 30, tzinfo=dt.UTC)
+    assert Plan(run_id=RUN, rows=[], created_at="2026-11-05T09:30:00").since == _plan().since
+
+
+def test_an_action_names_its_money_cancel_note_and_gateways():
+    refund = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(20), note="stock out")).action
+    assert refund is not None and refund.cancel is None and not refund.cancels
+    assert refund.money() == (D("20.00"), "original", "EUR") and refund.refunds_planned == D("20.00")
+    assert refund.note == "stock out" and refund.steps[0].gateways == ("shopify_payments",)
+    assert refund.steps[-1].gateways == () and refund.steps[-1].money_moved is None
+    cancel = plan_one(make_row(restock=True)).action
+    assert cancel is not None and cancel.cancel is cancel.steps[0] and cancel.note == ""
+    card = plan_one(make_row(mode=RefundMode.GIFT_CARD, amount=D(5))).action
+    assert card is not None and card.money() == (D("5.00"), "gift_card", "EUR")
+    assert card.refunds_planned == 0  # a gift card is no refund
+    nothing = plan_one(make_row(mode=RefundMode.NONE)).action
+    assert nothing is not None and nothing.money() is None
+
+
+def test_several_money_steps_join_their_methods():
+    rows = _plan().rows
+    both = PlannedAction(
+        "o", "#1", "k", rows[0].action.fingerprint, (*rows[0].action.steps, *rows[1].action.steps)
+    )
+    assert both.money() == (D("60.00"), "original+store_credit", "EUR")
 
 
 def test_to_json_has_spec_14_shape_with_amounts_as_strings():

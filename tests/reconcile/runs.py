@@ -31,23 +31,21 @@ def reconciled(sim, run_dir):
 
 
 def store_order(sim, action):
-    return sim.api.store.orders[int(action["order_id"].rsplit("/", 1)[1])]
+    return sim.api.store.orders[int(action.order_id.rsplit("/", 1)[1])]
 
 
 def actions(run_dir, kind=None, method=None):
-    found = []
-    for row in load_plan(run_dir)["rows"]:
-        action = row["action"]
-        if action and any(
-            (kind is None or s["kind"] == kind) and (method is None or s["method"] == method)
-            for s in action["steps"]
-        ):
-            found.append(action)
-    return found
+    return [
+        action
+        for action in load_plan(run_dir).actions()
+        if any(
+            (kind is None or s.kind == kind) and (method is None or s.method == method) for s in action.steps
+        )
+    ]
 
 
 def by_order(result, action):
-    return next(r for r in result.reconciliation.rows if r.order_id == action["order_id"])
+    return next(r for r in result.reconciliation.rows if r.order_id == action.order_id)
 
 
 def read_csv(path):

@@ -1,4 +1,4 @@
-"""The pure comparison of SPEC §8 with plain values: plan rows, journal rows and orders as read back."""
+"""The pure comparison of SPEC §8 with plain values: a typed plan, journal rows and orders as read back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from pipeline.reconcile.compare import reconcile
-from pipeline.reconcile.planned import from_plan
 from tests.reconcile.values import (
     BEFORE,
     KEY,
@@ -25,7 +24,7 @@ from tests.reconcile.values import (
 
 
 def one(the_plan, rows, the_order, cards=None):
-    result = reconcile(from_plan(the_plan), rows, {ORDER: the_order}, cards or {})
+    result = reconcile(the_plan, rows, {ORDER: the_order}, cards or {})
     assert len(result.rows) == 1
     return result, result.rows[0]
 
@@ -155,9 +154,9 @@ def test_failed_drifted_and_unexecuted_rows_say_so():
 
 def test_blocked_skipped_and_unreadable_orders():
     blocked = plan(decision="blocked", reason="fulfilled")
-    assert reconcile(from_plan(blocked), [], {}).rows[0].status == "blocked"
+    assert reconcile(blocked, [], {}).rows[0].status == "blocked"
     skipped = plan(decision="skip", reason="already_done")
-    assert reconcile(from_plan(skipped), [], {}).rows[0].status == "skipped"
+    assert reconcile(skipped, [], {}).rows[0].status == "skipped"
     p = plan(cancel_step())
     _, row = one(p, journal(p), None)
     assert row.status == "mismatch" and "could not be read back" in row.detail

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pipeline.cli import cli
 from pipeline.execute.executor import execute_run
 from pipeline.plan.files import load_plan
+from pipeline.plan.steps import StepKind
 from pipeline.simulator.refunds import write_refund
 from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.transport import SimulatorTransport
@@ -26,12 +27,12 @@ def test_a_clean_run_is_all_matched_and_cheap(tmp_path):
     counts = result.reconciliation.counts()
     executable = len(actions(run_dir))
     assert counts["matched"] == executable > 20, [r.detail for r in result.reconciliation.exceptions]
-    assert counts["blocked"] + counts["skipped"] + executable == len(load_plan(run_dir)["rows"])
+    assert counts["blocked"] + counts["skipped"] + executable == len(load_plan(run_dir).rows)
     assert result.all_matched
     spent = sim.stats.points_spent - points
     assert spent == result.points and spent / executable <= 15  # SPEC §12
     rows = read_csv(run_dir / "reconciliation.csv")
-    assert len(rows) == len(load_plan(run_dir)["rows"])
+    assert len(rows) == len(load_plan(run_dir).rows)
     assert {"row", "order_name", "order_id", "status", "detail"} <= set(rows[0])
 
 
@@ -47,7 +48,7 @@ def test_a_refund_altered_after_execution_is_a_mismatch(tmp_path):
     assert row.status == "mismatch" and "planned" in row.detail
     assert not result.all_matched
     exceptions = load_workbook(run_dir / "reconciliation.xlsx", read_only=True)["Exceptions"]
-    assert any(victim["order_name"] in [c for c in line] for line in exceptions.iter_rows(values_only=True))
+    assert any(victim.order_name in [c for c in line] for line in exceptions.iter_rows(values_only=True))
 
 
 def test_a_second_refund_is_a_duplicate(tmp_path):
@@ -75,17 +76,15 @@ def test_a_klarna_refund_still_pending_is_pending(tmp_path):
 
 def test_failed_and_drifted_steps_are_reported_as_such(tmp_path):
     def spoil(sim, plan):
-        drift = next(r["action"] for r in plan["rows"] if r["action"])
+        drift = next(r.action for r in plan.rows if r.action)
         store_order(sim, drift).updated_at += dt.timedelta(minutes=5)
         gift = next(
-            r["action"]
-            for r in plan["rows"]
-            if r["action"]
-            and r["action"] is not drift
-            and any(s["kind"] == "gift_card" for s in r["action"]["steps"])
+            action
+            for action in plan.actions()
+            if action is not drift and any(s.kind is StepKind.GIFT_CARD for s in action.steps)
         )
-        step = next(s for s in gift["steps"] if s["kind"] == "gift_card")
-        del sim.api.store.customers[int(step["customer_id"].rsplit("/", 1)[1])]  # giftCardCreate refuses
+        step = next(s for s in gift.steps if s.kind is StepKind.GIFT_CARD)
+        del sim.api.store.customers[int(step.customer_id.rsplit("/", 1)[1])]  # giftCardCreate refuses
         spoiled.extend([drift, gift])
 
     spoiled: list = []
@@ -95,8 +94,8 @@ def test_failed_and_drifted_steps_are_reported_as_such(tmp_path):
     assert drifted.status == "drifted" and "updated_at" in drifted.detail
     assert failed.status == "failed" and "customer could not be found" in failed.detail
     rows = {r["order_id"]: r for r in read_csv(run_dir / "reconciliation.csv")}
-    assert rows[spoiled[0]["order_id"]]["status"] == "drifted"
-    assert rows[spoiled[1]["order_id"]]["status"] == "failed"
+    assert rows[spoiled[0].order_id]["status"] == "drifted"
+    assert rows[spoiled[1].order_id]["status"] == "failed"
 
 
 @pytest.fixture

@@ -1,8 +1,13 @@
-"""Plain values for the pure reconcile tests: a plan dict, journal rows and orders as Shopify answers them."""
+"""Plain values for the pure reconcile tests: a typed plan, journal rows and orders as Shopify answers."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+from pipeline.models import Reason, RefundMode
+from pipeline.plan.facts import Fingerprint
+from pipeline.plan.model import Decision, Plan, PlannedAction, PlannedRow, ReasonCode
+from pipeline.plan.steps import CancelRefund, RefundLine, RefundTransaction, RestockType, Step, StepKind
 
 CREATED = "2026-05-01T10:00:00Z"
 BEFORE, AFTER = "2026-04-20T09:00:00Z", "2026-05-01T10:05:00Z"
@@ -68,81 +73,66 @@ def order(*refunds, cancelled=True, reason="INVENTORY", tags=TAGS, total=None, c
 
 
 def cancel_step(method="original", amount="50.00", restock=False):
-    return {
-        "kind": "cancel",
-        "method": method,
-        "amount": amount if method else None,
-        "currency": "EUR" if method else None,
-        "idempotency_key": "k0",
-        "refund_method": method or "none",
-        "reason": "inventory",
-        "restock": restock,
-        "notify": False,
-        "staff_note": f"note [{KEY}]",
-    }
+    return Step(
+        StepKind.CANCEL,
+        RefundMode(method) if method else None,
+        Decimal(amount) if method else None,
+        "EUR" if method else None,
+        "k0",
+        refund_method=CancelRefund(method or "none"),
+        reason=Reason.INVENTORY,
+        restock=restock,
+        staff_note=f"note [{KEY}]",
+    )
 
 
 def refund_step(amount="20.00", method="original", lines=()):
-    return {
-        "kind": "refund",
-        "method": method,
-        "amount": amount,
-        "currency": "EUR",
-        "idempotency_key": "k1",
-        "notify": False,
-        "transactions": [{"parent_id": "p", "gateway": "shopify_payments", "amount": amount}]
-        if method == "original"
-        else [],
-        "refund_lines": [{"line_item_id": "l", "quantity": q, "restock_type": t} for q, t in lines],
-        "shipping_amount": None,
-        "note": f"note [{KEY}]",
-    }
+    gateways = ("shopify_payments",) if method == "original" else ()
+    return Step(
+        StepKind.REFUND,
+        RefundMode(method),
+        Decimal(amount),
+        "EUR",
+        "k1",
+        transactions=tuple(RefundTransaction("p", gateway, Decimal(amount)) for gateway in gateways),
+        refund_lines=tuple(RefundLine("l", q, RestockType(t)) for q, t in lines),
+        note=f"note [{KEY}]",
+    )
 
 
 def gift_step(amount="30.00"):
-    return {
-        "kind": "gift_card",
-        "method": "gift_card",
-        "amount": amount,
-        "currency": "EUR",
-        "idempotency_key": "k2",
-        "customer_id": "gid://shopify/Customer/5",
-        "note": f"note [{KEY}]",
-    }
+    return Step(
+        StepKind.GIFT_CARD,
+        RefundMode.GIFT_CARD,
+        Decimal(amount),
+        "EUR",
+        "k2",
+        customer_id="gid://shopify/Customer/5",
+        note=f"note [{KEY}]",
+    )
 
 
-TAG = {"kind": "tag", "method": None, "amount": None, "currency": None, "idempotency_key": "kt", "tags": TAGS}
+TAG = Step(StepKind.TAG, None, None, None, "kt", tags=tuple(TAGS))
 
 
 def plan(*steps, decision="execute", reason=None):
-    action = {
-        "order_id": ORDER,
-        "order_name": "#1001",
-        "action_key": KEY,
-        "fingerprint": {},
-        "steps": [*steps, TAG],
-    }
-    return {
-        "run_id": "run",
-        "created_at": CREATED,
-        "shop": "shop.myshopify.com",
-        "rows": [
-            {
-                "row": 2,
-                "order": "#1001",
-                "decision": decision,
-                "reason": reason,
-                "message": "planned",
-                "action": action if decision == "execute" else None,
-            }
-        ],
-    }
+    fingerprint = Fingerprint(BEFORE, "PAID", "UNFULFILLED", Decimal(0))
+    action = PlannedAction(ORDER, "#1001", KEY, fingerprint, (*steps, TAG))
+    row = PlannedRow(
+        2,
+        "#1001",
+        Decision(decision),
+        ReasonCode(reason) if reason else None,
+        "planned",
+        action if decision == "execute" else None,
+    )
+    return Plan(run_id="run", rows=[row], created_at=CREATED, shop="shop.myshopify.com")
 
 
 def journal(the_plan, state="done", **ids_by_index):
-    action = the_plan["rows"][0]["action"]
+    action = the_plan.rows[0].action
     rows = []
-    for index, step in enumerate(action["steps"]):
+    for index, step in enumerate(action.steps):
         row = {
             "action_key": KEY,
             "order_id": ORDER,
@@ -150,7 +140,7 @@ def journal(the_plan, state="done", **ids_by_index):
             "action_state": state,
             "action_detail": None,
             "idx": index,
-            "kind": step["kind"],
+            "kind": str(step.kind),
             "state": "done" if state == "done" else "pending",
             "attempts": 1,
             "refund_id": None,

@@ -129,7 +129,7 @@ def test_plan_html_renders_its_figures_and_charts(run_dir, tmp_path):
     from pipeline.plan.files import load_plan
 
     plan = load_plan(run)
-    blocked = sum(1 for r in plan["rows"] if r["decision"] == "blocked")
+    blocked = sum(1 for r in plan.rows if r.decision == "blocked")
     assert headline(dom, "Rows blocked") == f"{blocked:,}"
     assert dom.count("<svg") >= 2
     shot = tmp_path / "plan.png"
