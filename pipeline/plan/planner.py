@@ -53,7 +53,8 @@ def make_plan(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Plan:
     """Looks every row's order up, reads `suggestedRefund` where needed, and decides each row."""
-    created_at = now().isoformat(timespec="seconds").replace("+00:00", "Z")
+    # Milliseconds: a refund made earlier in the same second must not count as "since the plan".
+    created_at = now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     matches = lookup.matches(rows)
     wanted = [
         (row, found[0])

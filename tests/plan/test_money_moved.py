@@ -1,18 +1,22 @@
 """The planner never plans money that already moved (SPEC §6's money rules), on orders the simulator
 changed through its own API: a refund still pending, a stray tag on an order staff cancelled, the
-shipping kept, one order named twice."""
+shipping kept, one order named twice, and a plan time fine enough to tell refunds apart."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from graphql import parse
 
+from pipeline.execute.approval import check
 from pipeline.models import Action, RefundMode
 from pipeline.plan.decide import Decision, ReasonCode
 from pipeline.plan.lookup import Lookup
+from pipeline.plan.planner import make_plan
 from pipeline.plan.steps import CancelRefund, StepKind
+from pipeline.reconcile.planned import when
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.resolvers import ShopApi
 from pipeline.simulator.store import Order
@@ -129,6 +133,27 @@ def test_one_order_by_name_and_by_id_blocks_both_rows(shop):
     assert planned[3].message.startswith("row 3 names the same order as row 7")
     assert planned[7].message.startswith("row 7 names the same order as row 3")
     assert planned[3].action is None and planned[7].action is None
+
+
+def test_plan_time_has_milliseconds_and_both_forms_are_read(shop):
+    _, _, client = shop
+    moment = dt.datetime(2026, 11, 30, 7, 13, 23, 123456, tzinfo=dt.UTC)
+    plan = make_plan(
+        [],
+        Lookup(client),
+        run_id="r",
+        shop="demo.myshopify.com",
+        api_version="2026-07",
+        input_name="t.csv",
+        input_sha256="0",
+        now=lambda: moment,
+    )
+    assert plan.created_at == "2026-11-30T07:13:23.123Z"
+    assert when(plan.created_at) == moment.replace(microsecond=123000)
+    assert when("2026-11-30T07:13:23Z") == moment.replace(microsecond=0)  # plans made before
+    for created_at in (plan.created_at, "2026-11-30T07:13:23Z"):
+        old = type(plan)(run_id="r", rows=[], created_at=created_at, shop="demo.myshopify.com")
+        check(old, shop="demo.myshopify.com", now=moment, max_age=dt.timedelta(hours=1))
 
 
 def test_an_order_with_many_refunds_is_read_again_with_all_of_them(shop):
