@@ -6,14 +6,16 @@ The lookup stage reads `OrderFacts` for every match and, where `needs_quote` say
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 
 from pipeline.models import Action, RefundMode
 from pipeline.money import in_currency
 from pipeline.plan.facts import OrderFacts
-from pipeline.plan.keys import TOOL_TAG, action_key
+from pipeline.plan.keys import action_key
 from pipeline.plan.model import Decision, PlannedAction, PlannedRow, ReasonCode
-from pipeline.plan.quote import RefundQuote, refund_plan
+from pipeline.plan.quote import RefundQuote, refund_plan, without_pending
 from pipeline.plan.steps import RefundPlan, build_steps
 from pipeline.plan.words import METHODS, describe
 from pipeline.validate.parse import EXCEL_HINT, looks_rounded, name_key
@@ -47,16 +49,18 @@ def _early(row: OrderRow, facts: OrderFacts, include_test: bool) -> tuple[Decisi
             )
     if row.action is Action.CANCEL and facts.cancelled_at:
         when = facts.cancelled_at[:10]
-        if _already_done(row, facts):
+        if _nothing_left_to_do(row, facts):
             return (
                 Decision.SKIP,
                 ReasonCode.ALREADY_DONE,
                 f"already cancelled on {when} as asked — nothing to do",
             )
+        left = in_currency(facts.refundable, currency)
         return (
             Decision.BLOCKED,
             ReasonCode.ALREADY_CANCELLED,
-            f"already cancelled on {when} — use action refund_only to refund it",
+            f"already cancelled on {when} with {left} {currency} still refundable"
+            " — use action refund_only to refund it",
         )
     if row.action is Action.CANCEL and facts.fulfillment_status in FULFILLED:
         status = facts.fulfillment_status.lower().replace("_", " ")
@@ -68,11 +72,17 @@ def _early(row: OrderRow, facts: OrderFacts, include_test: bool) -> tuple[Decisi
     return None
 
 
-def _already_done(row: OrderRow, facts: OrderFacts) -> bool:
-    """A cancel row on a cancelled order is already true when it asks no refund, when nothing is left
-    to refund (REFUNDED or VOIDED), or when this tool tagged the order (a previous run acted on it)."""
-    tags = {tag.casefold() for tag in facts.tags}
-    return row.mode is RefundMode.NONE or facts.financial_status in NOTHING_LEFT or TOOL_TAG in tags
+def _nothing_left_to_do(row: OrderRow, facts: OrderFacts) -> bool:
+    """A cancel row on a cancelled order is already true only when nothing it asks is still to do: it
+    asks no refund, or nothing is left to refund (pending refunds count as refunded).
+
+    Who cancelled is not asked here: a tag of this tool proves nothing (a goodwill refund leaves one
+    too). This is the one place to also require our action key in `cancellation.staffNote` (or in
+    the order's claim, SPEC §7a) once the lookup reads them.
+    """
+    if row.mode is RefundMode.NONE:
+        return True
+    return facts.financial_status in NOTHING_LEFT or facts.refundable <= 0
 
 
 def _full_cancel(row: OrderRow, facts: OrderFacts) -> bool:
@@ -139,6 +149,7 @@ def decide(
     if needs_quote(row, facts, include_test=include_test):
         if quote is None:  # the caller broke `needs_quote`'s contract: a bug, not a shop's state
             raise AssertionError(f"row {row.row}: a refund quote is needed to plan {facts.name}")
+        quote = without_pending(quote, facts.refundable, facts.pending_refunds())
         planned = refund_plan(row, currency, quote)
         if isinstance(planned, str):
             return _blocked(row, ReasonCode.EXCEEDS_REFUNDABLE, planned, facts)
@@ -166,6 +177,40 @@ def decide(
     )
     action = PlannedAction(facts.id, facts.name, key, facts.fingerprint(), steps)
     return PlannedRow(row.row, row.order, Decision.EXECUTE, None, describe(steps), action, facts)
+
+
+#: Table rows above "same order": a row they block names no order it could share with another row.
+BEFORE_SAME_ORDER = frozenset(
+    {
+        ReasonCode.NOT_FOUND,
+        ReasonCode.AMBIGUOUS,
+        ReasonCode.NAME_MISMATCH,
+        ReasonCode.TEST_ORDER,
+        ReasonCode.CURRENCY_MISMATCH,
+    }
+)
+
+
+def block_same_order(planned: Sequence[PlannedRow]) -> list[PlannedRow]:
+    """SPEC §6 "same order": rows of the file that resolved to one order (by name and by id, or two
+    names) are all blocked, each naming the others; one action key must never stand for two rows."""
+    rows: dict[str, list[int]] = defaultdict(list)
+    for p in planned:
+        if p.facts is not None and p.reason not in BEFORE_SAME_ORDER:
+            rows[p.facts.id].append(p.row)
+    result = []
+    for p in planned:
+        shared = rows[p.facts.id] if p.facts is not None and p.facts.id in rows else []
+        if p.facts is None or len(shared) < 2 or p.row not in shared:
+            result.append(p)
+            continue
+        others = [str(n) for n in shared if n != p.row]
+        named = f"row {others[0]}" if len(others) == 1 else f"rows {', '.join(others[:-1])} and {others[-1]}"
+        message = f"row {p.row} names the same order as {named} ({p.facts.name}) — keep one row per order"
+        result.append(
+            PlannedRow(p.row, p.order, Decision.BLOCKED, ReasonCode.SAME_ORDER, message, facts=p.facts)
+        )
+    return result
 
 
 def _not_found(row: OrderRow) -> str:

@@ -56,13 +56,33 @@ class Fingerprint:
         return "changed since the plan: " + ", ".join(changed) if changed else None
 
 
+#: Refund transaction statuses that hold money back: paid out, or on its way (not FAILURE or ERROR).
+LIVE_REFUND = frozenset({"SUCCESS", "PENDING", "AWAITING_RESPONSE", "UNKNOWN"})
+
+
+@dataclass(frozen=True, slots=True)
+class RefundMoney:
+    """One transaction of a refund the order already has (presentment money)."""
+
+    kind: str
+    status: str
+    gateway: str
+    amount: Decimal
+
+    @property
+    def pending(self) -> bool:
+        """Money on its way back that Shopify may not count as refunded yet (SHOPIFY-FACTS §10.4)."""
+        return self.kind == "REFUND" and self.status in LIVE_REFUND and self.status != "SUCCESS"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderFacts:
     """What the lookup read about one order. Money is in the presentment currency.
 
     `net_payment` (`netPaymentSet`: received minus refunded) is what a refunding `orderCancel` gives
     back, the amount of a full cancel that needs no quote; `units` (`currentSubtotalLineItemsQuantity`)
-    is what a restocking cancel puts back.
+    is what a restocking cancel puts back. `refunds` are the order's refunds' transactions, pending
+    ones included; `total_received` (`totalReceivedSet`) is None where it was not read.
     """
 
     id: str
@@ -81,11 +101,46 @@ class OrderFacts:
     can_notify: bool = False
     tags: tuple[str, ...] = ()
     units: int = 0
+    refunds: tuple[tuple[RefundMoney, ...], ...] = ()
+    total_received: Decimal | None = None
 
     @property
     def refunded_before(self) -> bool:
-        """True when any refund exists; the status also catches refunds still pending (not in the total)."""
-        return self.total_refunded > 0 or self.financial_status in {"PARTIALLY_REFUNDED", "REFUNDED"}
+        """True when any refund exists, pending or not (a pending one is in neither total nor status)."""
+        return (
+            bool(self.refunds)
+            or self.total_refunded > 0
+            or self.financial_status in {"PARTIALLY_REFUNDED", "REFUNDED"}
+        )
+
+    def pending_refunds(self) -> dict[str, Decimal]:
+        """Refund money still pending at the gateway, per gateway."""
+        pending: dict[str, Decimal] = {}
+        for money in (m for refund in self.refunds for m in refund if m.pending):
+            pending[money.gateway] = pending.get(money.gateway, Decimal(0)) + money.amount
+        return pending
+
+    @property
+    def refundable(self) -> Decimal:
+        """What may still be refunded, pending refunds counted as refunded, never below zero.
+
+        Shopify may or may not take pending refunds off `netPaymentSet` (SHOPIFY-FACTS §12), so this is
+        the lower of the net payment and received minus every live refund; without the received total,
+        the net payment minus what is pending.
+        """
+        pending = sum(self.pending_refunds().values(), Decimal(0))
+        if self.total_received is None:
+            return max(Decimal(0), self.net_payment - pending)
+        live = sum(
+            (
+                m.amount
+                for refund in self.refunds
+                for m in refund
+                if m.kind == "REFUND" and m.status in LIVE_REFUND
+            ),
+            Decimal(0),
+        )
+        return max(Decimal(0), min(self.net_payment, self.total_received - live))
 
     def fingerprint(self) -> Fingerprint:
         return Fingerprint(

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-from pipeline.plan.facts import Fingerprint, OrderFacts
+from pipeline.plan.facts import Fingerprint, OrderFacts, RefundMoney
 from pipeline.plan.quote import QuotedLine, RefundQuote, SuggestedTransaction, suggested_refund_arguments
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_with_retry
@@ -25,6 +25,9 @@ NAMES_PER_QUERY = 40  # 40 names, up to 80 terms: Shopify documents no cap, so s
 PAGE_SIZE = 250
 IDS_PER_QUERY = 250
 LINE_ITEMS_PER_PAGE = 250
+REFUNDS_FIRST = 20  # the lookup's default (`$refundsFirst`); an order with that many is read again
+REFUNDS_ALL = 250
+IDS_PER_REREAD = 10  # orders with many refunds: few at a time, the query's cost stays under the cap
 LOOKUP_WORKERS = 8
 
 #: Told how many more rows were looked up (not the executor's `ExecutionProgress`).
@@ -55,6 +58,16 @@ def _amount(money_bag: dict[str, Any] | None) -> Decimal:
     return Decimal(str(money_bag["presentmentMoney"]["amount"])) if money_bag else Decimal(0)
 
 
+def _refunds(node: dict[str, Any]) -> tuple[tuple[RefundMoney, ...], ...]:
+    return tuple(
+        tuple(
+            RefundMoney(t["kind"], t["status"], t.get("gateway") or "", _amount(t["amountSet"]))
+            for t in (refund.get("transactions") or {}).get("nodes") or ()
+        )
+        for refund in node.get("refunds") or ()
+    )
+
+
 def order_facts(node: dict[str, Any]) -> OrderFacts:
     """An `OrdersByName`/`OrdersByIds` node as the planner's values."""
     customer = node.get("customer") or {}
@@ -76,6 +89,8 @@ def order_facts(node: dict[str, Any]) -> OrderFacts:
         can_notify=bool(node.get("canNotifyCustomer")),
         tags=tuple(node.get("tags") or ()),
         units=int(node.get("currentSubtotalLineItemsQuantity") or 0),
+        refunds=_refunds(node),
+        total_received=_amount(node["totalReceivedSet"]) if "totalReceivedSet" in node else None,
     )
 
 
@@ -106,6 +121,7 @@ class Lookup:
                 for node in nodes:
                     by_key[name_key(node["name"])][node["id"]] = order_facts(node)
                 self.progress(done)
+        self._read_all_refunds(by_id, by_key)
         result: dict[int, list[OrderFacts]] = {}
         for row in rows:
             if row.order_gid:
@@ -122,6 +138,20 @@ class Lookup:
                     found[node["id"]] = order_facts(node)
             self.progress(sum(1 for r in rows if r.order_gid in set(batch)))
         return found
+
+    def _read_all_refunds(
+        self, by_id: dict[str, OrderFacts], by_key: dict[str, dict[str, OrderFacts]]
+    ) -> None:
+        """Reads again, with every refund, the orders whose refunds filled the first page."""
+        found = [by_id, *by_key.values()]
+        many = sorted({f.id for group in found for f in group.values() if len(f.refunds) >= REFUNDS_FIRST})
+        for batch in _chunks(many, IDS_PER_REREAD):
+            variables = {"ids": list(batch), "refundsFirst": REFUNDS_ALL}
+            for node in self._read("OrdersByIds", variables)["nodes"]:
+                if node and node.get("id"):
+                    for group in found:
+                        if node["id"] in group:
+                            group[node["id"]] = order_facts(node)
 
     def _pages(self, document: str, variables: dict[str, Any]) -> Iterator[dict[str, Any]]:
         after = None

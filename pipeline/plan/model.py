@@ -40,6 +40,7 @@ class ReasonCode(enum.StrEnum):
     EXCEEDS_REFUNDABLE = "exceeds_refundable"
     NO_CUSTOMER = "no_customer"
     NAME_MISMATCH = "name_mismatch"  # the file's Id names another order than the file's Name (SPEC §5a)
+    SAME_ORDER = "same_order"  # two rows of the file resolve to one order (SPEC §6)
 
 
 @dataclass(frozen=True, slots=True)

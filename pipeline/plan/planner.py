@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.plan.decide import decide, needs_quote
+from pipeline.plan.decide import block_same_order, decide, needs_quote
 from pipeline.plan.facts import OrderFacts
 from pipeline.plan.files import write_plan_files
 from pipeline.plan.lookup import Lookup, LookupProgress
-from pipeline.plan.model import Plan, PlannedRow
+from pipeline.plan.model import Plan
 from pipeline.plan.quote import RefundQuote
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
@@ -53,7 +53,8 @@ def make_plan(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Plan:
     """Looks every row's order up, reads `suggestedRefund` where needed, and decides each row."""
-    created_at = now().isoformat(timespec="seconds").replace("+00:00", "Z")
+    # Milliseconds: a refund made earlier in the same second must not count as "since the plan".
+    created_at = now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     matches = lookup.matches(rows)
     wanted = [
         (row, found[0])
@@ -69,10 +70,12 @@ def make_plan(
     with ThreadPoolExecutor(max_workers=QUOTE_WORKERS, thread_name_prefix="quote") as pool:
         for number, quote in pool.map(fetch, wanted):
             quotes[number] = quote
-    planned: list[PlannedRow] = [
-        decide(row, matches[row.row], quotes.get(row.row), run_id=run_id, include_test=include_test)
-        for row in rows
-    ]
+    planned = block_same_order(
+        [
+            decide(row, matches[row.row], quotes.get(row.row), run_id=run_id, include_test=include_test)
+            for row in rows
+        ]
+    )
     planned.sort(key=lambda p: p.row)
     return Plan(
         run_id=run_id,

@@ -6,8 +6,8 @@ maximum, per-transaction split and refundable quantities are Shopify's own figur
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pipeline.models import RefundMode
@@ -47,6 +47,30 @@ class RefundQuote:
     shipping_maximum: Decimal = Decimal(0)
     transactions: tuple[SuggestedTransaction, ...] = ()
     lines: tuple[QuotedLine, ...] = ()
+
+
+def without_pending(quote: RefundQuote, refundable: Decimal, pending: Mapping[str, Decimal]) -> RefundQuote:
+    """The quote with refunds still pending counted as refunded, whichever way Shopify counts them.
+
+    `refundable` is the order's net paid minus every refund, pending ones included (`OrderFacts`).
+    A maximum at or under it shows Shopify already took pending money off, and is kept; above it,
+    the amount and maximum are capped at it and each payment's maximum loses its gateway's pending money.
+    """
+    if quote.maximum_refundable <= refundable:
+        return quote
+    left = dict(pending)
+    transactions = []
+    for t in quote.transactions:
+        taken = min(left.get(t.gateway, Decimal(0)), t.maximum_refundable)
+        left[t.gateway] = left.get(t.gateway, Decimal(0)) - taken
+        maximum = t.maximum_refundable - taken
+        transactions.append(replace(t, amount=min(t.amount, maximum), maximum_refundable=maximum))
+    return replace(
+        quote,
+        amount=min(quote.amount, refundable),
+        maximum_refundable=refundable,
+        transactions=tuple(transactions),
+    )
 
 
 def match_lines(row: OrderRow, lines: tuple[QuotedLine, ...]) -> tuple[RefundLine, ...] | str:
@@ -124,6 +148,11 @@ def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan 
             return matched
         lines = matched
     amount = in_currency(quote.amount if row.amount is None else row.amount, currency)
+    if row.amount is None and not row.lines and row.shipping is False:
+        # `shipping: no` on a full refund keeps the shipping, whether or not Shopify's full
+        # suggestion (`suggestFullRefund`) put it in: everything refundable but the shipping.
+        without = min(quote.amount - quote.shipping_amount, quote.maximum_refundable - quote.shipping_maximum)
+        amount = in_currency(max(without, Decimal(0)), currency)
     if amount > maximum:
         return f"{amount} {currency} asked but at most {maximum} {currency} can be refunded"
     shipping = in_currency(quote.shipping_amount, currency) if row.shipping is not False else Decimal(0)

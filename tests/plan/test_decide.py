@@ -9,8 +9,8 @@ from decimal import Decimal as D
 import pytest
 
 from pipeline.models import Action, Reason, RefundMode
-from pipeline.plan.decide import decide, needs_lines, needs_quote
-from pipeline.plan.facts import OrderFacts
+from pipeline.plan.decide import block_same_order, decide, needs_lines, needs_quote
+from pipeline.plan.facts import OrderFacts, RefundMoney
 from pipeline.plan.keys import action_key, staff_note
 from pipeline.plan.model import Decision, ReasonCode
 from pipeline.plan.quote import QuotedLine, RefundQuote, SuggestedTransaction, suggested_refund_arguments
@@ -23,6 +23,7 @@ CUSTOMER = "gid://shopify/Customer/7"
 CARD = SuggestedTransaction(
     "gid://shopify/OrderTransaction/1", "shopify_payments", "SUGGESTED_REFUND", D(50), D(50)
 )
+PENDING_50 = RefundMoney("REFUND", "PENDING", "klarna", D(50))
 
 
 def make_row(**changes: object) -> OrderRow:
@@ -147,7 +148,8 @@ def test_an_amount_with_more_decimals_than_the_order_currency_allows_is_blocked(
         (make_row(mode=RefundMode.NONE), make_facts(financial_status="PAID")),
         (make_row(), make_facts(financial_status="REFUNDED")),
         (make_row(amount=D(10)), make_facts(financial_status="VOIDED")),
-        (make_row(), make_facts(financial_status="PARTIALLY_REFUNDED", tags=("VIP", "BulkCancel"))),
+        (make_row(), make_facts(financial_status="PARTIALLY_REFUNDED", net_payment=D(0))),
+        (make_row(), make_facts(refunds=((PENDING_50,),))),  # the rest is on its way back
     ],
 )
 def test_cancel_of_a_cancelled_order_already_as_asked_is_skipped(row, facts):
@@ -160,7 +162,39 @@ def test_cancel_of_a_cancelled_order_otherwise_is_blocked_pointing_to_refund_onl
     facts = make_facts(cancelled_at="2026-11-02T08:00:00Z", fulfillment_status="FULFILLED")
     planned = plan_one(make_row(), facts)
     assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.ALREADY_CANCELLED)
-    assert planned.message == "already cancelled on 2026-11-02 — use action refund_only to refund it"
+    assert planned.message == (
+        "already cancelled on 2026-11-02 with 50.00 EUR still refundable"
+        " — use action refund_only to refund it"
+    )
+
+
+def test_a_tag_of_this_tool_does_not_make_a_cancel_already_done():
+    # A goodwill refund tagged the order; staff then cancelled it by hand, refunding nothing.
+    facts = make_facts(
+        cancelled_at="2026-11-02T08:00:00Z",
+        financial_status="PARTIALLY_REFUNDED",
+        total_refunded=D("5.00"),
+        net_payment=D("154.22"),
+        tags=("bulkcancel", "bulkcancel-20261101-080000-goodwill"),
+    )
+    planned = plan_one(make_row(), facts)
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.ALREADY_CANCELLED)
+    assert "154.22 EUR still refundable" in planned.message and "refund_only" in planned.message
+
+
+def test_rows_resolving_to_one_order_are_all_blocked_each_naming_the_others():
+    by_name = plan_one(make_row(row=3))
+    by_id = plan_one(make_row(row=7, order="555", order_name="555", order_key="555", order_gid=ORDER))
+    third = plan_one(make_row(row=9, action=Action.REFUND_ONLY, amount=D(5)))
+    other = plan_one(make_row(row=4, order="#1002"), make_facts(id="gid://shopify/Order/556", name="#1002"))
+    missing = decide(make_row(row=5, order="#1001"), [], None, run_id=RUN)
+    assert by_name.decision is by_id.decision is Decision.EXECUTE  # each alone is executable
+    rows = {p.row: p for p in block_same_order([by_name, by_id, third, other, missing])}
+    assert {n for n, p in rows.items() if p.reason is ReasonCode.SAME_ORDER} == {3, 7, 9}
+    assert all(rows[n].decision is Decision.BLOCKED and rows[n].action is None for n in (3, 7, 9))
+    assert rows[3].message == "row 3 names the same order as rows 7 and 9 (#1001) — keep one row per order"
+    assert rows[7].message.startswith("row 7 names the same order as rows 3 and 9")
+    assert rows[4] == other and rows[5] == missing
 
 
 def test_refund_only_on_a_cancelled_order_is_executable():
@@ -327,11 +361,50 @@ def test_already_partly_refunded_order_is_never_refunded_in_full_by_the_cancel()
 
 
 def test_full_refund_without_shipping_is_a_separate_refund():
-    quote = make_quote(amount=D("45.0"), transactions=(replace(CARD, amount=D("45.0")),))
+    quote = make_quote(
+        amount=D("45.0"), shipping_amount=D(0), transactions=(replace(CARD, amount=D("45.0")),)
+    )
     planned = plan_one(make_row(shipping=False), quote=quote)
     assert kinds(planned) == ["cancel", "refund", "tag"]
     assert planned.action.steps[0].refund_method is CancelRefund.NONE
     assert str(planned.action.steps[1].amount) == "45.00" and planned.action.steps[1].shipping_amount is None
+
+
+@pytest.mark.parametrize("action", [Action.CANCEL, Action.REFUND_ONLY])
+def test_shipping_no_keeps_the_shipping_even_when_the_full_suggestion_includes_it(action):
+    # suggestFullRefund may put the shipping in whatever refundShipping says (the simulator does).
+    planned = plan_one(make_row(action=action, shipping=False), quote=make_quote())
+    refund = planned.action.steps[-2]
+    assert refund.kind is StepKind.REFUND and str(refund.amount) == "45.00"
+    assert [str(t.amount) for t in refund.transactions] == ["45.00"] and refund.shipping_amount is None
+    assert all(step.refund_method in (None, CancelRefund.NONE) for step in planned.action.steps)
+
+
+def test_a_pending_refund_counts_as_refunded():
+    pending = RefundMoney("REFUND", "PENDING", "shopify_payments", D(20))
+    facts = make_facts(refunds=((pending,),))
+    assert facts.refunded_before and facts.refundable == D(30)
+    assert needs_quote(make_row(), facts)  # never a refunding orderCancel
+    failed = RefundMoney("REFUND", "FAILURE", "shopify_payments", D(20))
+    assert make_facts(refunds=((failed,),), total_received=D(50)).refundable == D(50)
+
+
+@pytest.mark.parametrize("shopify_counts_pending", [True, False])
+def test_a_pending_refund_is_never_refunded_again_whichever_way_shopify_counts_it(shopify_counts_pending):
+    pending = RefundMoney("REFUND", "PENDING", "shopify_payments", D(20))
+    facts = make_facts(refunds=((pending,),), total_received=D(50), net_payment=D(50))
+    most = D(50) if shopify_counts_pending else D(30)  # does suggestedRefund still offer the pending 20?
+    quote = make_quote(
+        amount=most,
+        maximum_refundable=most,
+        transactions=(replace(CARD, amount=most, maximum_refundable=most),),
+    )
+    planned = plan_one(make_row(), facts, quote)
+    cancel, refund, _ = planned.action.steps
+    assert cancel.refund_method is CancelRefund.NONE
+    assert str(refund.amount) == "30.00" and [str(t.amount) for t in refund.transactions] == ["30.00"]
+    too_much = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(40)), facts, quote)
+    assert too_much.reason is ReasonCode.EXCEEDS_REFUNDABLE and "30.00 EUR" in too_much.message
 
 
 def test_gift_card_cancel_is_a_cancel_without_refund_then_a_card_for_the_customer():

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-import pytest
-
 from pipeline.models import Action, Reason, RefundMode
 from pipeline.plan.decide import Decision, ReasonCode
 from pipeline.plan.lookup import Lookup, name_query
@@ -45,15 +43,6 @@ def row(number: int, order: str, mode: RefundMode = RefundMode.ORIGINAL, **chang
         note="",
     )
     return replace(base, **changes)
-
-
-@pytest.fixture
-def shop():
-    api = ShopApi(seed_store(orders=300, seed=7), cancel_delay=0.0)
-    simulator = Simulator(api, SimulatorConfig(bucket=2000, restore_rate=100))
-    settings = ConnectionSettings(shop_url="http://127.0.0.1:1", token=Secret(TOKEN))
-    with ShopifyClient(settings, SimulatorTransport(simulator)) as client:
-        yield api, simulator, client
 
 
 def pick(api: ShopApi, predicate) -> Order:
@@ -224,13 +213,18 @@ def test_split_tender_spreads_over_the_suggested_transactions(shop):
 def test_lines_beyond_refundable_quantity_are_blocked_with_the_maximum(shop):
     api, _, client = shop
     order = pick(api, lambda o: plain(o) and o.line_items[0].sku)
-    sku = order.line_items[0].sku
+    other = pick(api, lambda o: plain(o) and o.line_items[0].sku and o.id != order.id)
+    sku, other_sku = order.line_items[0].sku, other.line_items[0].sku
     planned = plan_rows(
         client,
         [
             row(2, order.name, action=Action.REFUND_ONLY, lines=((sku, 999),), shipping=False),
             row(
-                3, order.name.removeprefix("#"), action=Action.REFUND_ONLY, lines=((sku, 1),), shipping=False
+                3,
+                other.name.removeprefix("#"),
+                action=Action.REFUND_ONLY,
+                lines=((other_sku, 1),),
+                shipping=False,
             ),
         ],
     )
@@ -254,7 +248,8 @@ def test_name_query_quotes_and_tries_the_hash():
 
 def test_throttling_never_reaches_the_planner_on_a_small_bucket():
     api = ShopApi(seed_store(orders=120, seed=5), cancel_delay=0.0)
-    simulator = Simulator(api, SimulatorConfig(bucket=60, restore_rate=2000))
+    # The bucket holds one name lookup (about 410 points requested: the refunds' transactions come along).
+    simulator = Simulator(api, SimulatorConfig(bucket=450, restore_rate=100))
     settings = ConnectionSettings(shop_url="http://127.0.0.1:1", token=Secret(TOKEN))
     with ShopifyClient(settings, SimulatorTransport(simulator)) as client:
         rows = [
