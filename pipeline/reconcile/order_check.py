@@ -53,7 +53,9 @@ class OrderCheck:
     def new_refunds(self) -> list[Mapping[str, Any]]:
         """The order's refunds made at or after the plan."""
         refunds = (self.order or {}).get("refunds") or []
-        return [r for r in refunds if (_when(r.get("createdAt")) or self.since) >= self.since]
+        # Shopify writes `createdAt` in whole seconds: a refund of the plan's own second counts.
+        since = self.since.replace(microsecond=0)
+        return [r for r in refunds if (_when(r.get("createdAt")) or since) >= since]
 
     def _done(self, kind: str) -> list[Mapping[str, Any]]:
         return [r for r in self.journal if r["kind"] == kind and r["state"] == "done"]
