@@ -16,7 +16,6 @@ from pipeline.plan.decide import Decision, ReasonCode
 from pipeline.plan.lookup import Lookup
 from pipeline.plan.planner import make_plan
 from pipeline.plan.steps import CancelRefund, StepKind
-from pipeline.reconcile.planned import when
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.resolvers import ShopApi
 from pipeline.simulator.store import Order
@@ -149,8 +148,9 @@ def test_plan_time_has_milliseconds_and_both_forms_are_read(shop):
         now=lambda: moment,
     )
     assert plan.created_at == "2026-11-30T07:13:23.123Z"
-    assert when(plan.created_at) == moment.replace(microsecond=123000)
-    assert when("2026-11-30T07:13:23Z") == moment.replace(microsecond=0)  # plans made before
+    assert plan.since == moment.replace(microsecond=123000)
+    older = type(plan)(run_id="r", rows=[], created_at="2026-11-30T07:13:23Z")  # plans made before
+    assert older.since == moment.replace(microsecond=0)
     for created_at in (plan.created_at, "2026-11-30T07:13:23Z"):
         old = type(plan)(run_id="r", rows=[], created_at=created_at, shop="demo.myshopify.com")
         check(old, shop="demo.myshopify.com", now=moment, max_age=dt.timedelta(hours=1))
