@@ -53,6 +53,9 @@ class FakeShop:
     def orders_json(self):
         return {"orders": []}
 
+    def hold_answer(self, seconds):
+        self.held = seconds
+
 
 class Clock:
     def __init__(self) -> None:
