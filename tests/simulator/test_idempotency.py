@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from pipeline.simulator.cli import serve
 from pipeline.simulator.faults import FaultInjector, FaultSpec
 from pipeline.simulator.handler import DEFAULT_TOKEN, Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
@@ -85,3 +87,9 @@ def test_an_answer_that_arrives_leaves_nothing_in_progress() -> None:
     variables = {"input": refund_input(order), "key": "k1"}
     first = post(http, variables)["refund"]["id"]
     assert post(http, variables)["refund"]["id"] == first
+
+
+def test_serve_keeps_keys_in_progress_for_three_seconds_by_default() -> None:
+    help_text = CliRunner().invoke(serve, ["--help"]).output
+    assert "--in-progress-ms" in help_text and "3000" in help_text
+    assert SimulatorConfig().in_progress_s == 0.0
