@@ -33,6 +33,12 @@ def simulator() -> None:
 @click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to each answer (±20%).")
 @click.option("--cancel-delay-ms", default=200.0, show_default=True, help="How long an orderCancel job runs.")
 @click.option("--faults", default="", help="e.g. 5xx=0.05,lost=0.02,throttle=0.01,seed=3")
+@click.option(
+    "--in-progress-ms",
+    default=3000.0,
+    show_default=True,
+    help="After a lost answer, how long its idempotency key answers 'in progress'.",
+)
 @click.option("--token", default=DEFAULT_TOKEN, show_default=True, help="The access token it accepts.")
 def serve(
     store_path: Path | None,
@@ -42,6 +48,7 @@ def serve(
     latency_ms: float,
     cancel_delay_ms: float,
     faults: str,
+    in_progress_ms: float,
     token: str,
 ) -> None:
     """Serve the simulator on 127.0.0.1 until interrupted.
@@ -58,7 +65,12 @@ def serve(
     store = Store.load(store_path) if store_path else seed_store(orders=500, seed=7)
     api = ShopApi(store, cancel_delay=cancel_delay_ms / 1000)
     config = SimulatorConfig(
-        token=token, restore_rate=restore_rate, bucket=bucket, latency_ms=latency_ms, faults=spec
+        token=token,
+        restore_rate=restore_rate,
+        bucket=bucket,
+        latency_ms=latency_ms,
+        faults=spec,
+        in_progress_s=in_progress_ms / 1000,
     )
     server = SimulatorServer(Simulator(api, config), port=port)
     click.echo(f"simulator serving {len(store.orders)} orders at {server.url}/admin/api/2026-07/graphql.json")

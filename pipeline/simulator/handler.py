@@ -52,6 +52,8 @@ class Shop(Protocol):
 
     def orders_json(self) -> dict[str, Any]: ...
 
+    def hold_answer(self, seconds: float) -> None: ...
+
 
 @dataclass(frozen=True)
 class SimulatorConfig:
@@ -62,6 +64,9 @@ class SimulatorConfig:
     bucket: float = 2000.0
     latency_ms: float = 0.0
     faults: FaultSpec = field(default_factory=FaultSpec)
+    # After a lost answer, how long (shop time) its idempotency keys answer "in progress" (SPEC §10).
+    # Off by default, so in-process harnesses keep the answers they had; `serve` models Shopify (3 s).
+    in_progress_s: float = 0.0
 
 
 @dataclass
@@ -166,10 +171,12 @@ class Simulator:
                 payload["errors"] = [_execution_error(e) for e in result.errors]
             payload["data"] = data
             payload["extensions"] = {"cost": self.bucket.cost_extension(requested, actual)}
+            # Decided under the lock, so no retry can slip in before its keys are marked in progress.
+            lost = self.faults.lose_answer(is_mutation)
+            if lost:
+                self.api.hold_answer(self.config.in_progress_s)
         reply = Reply.json(200, payload)
-        if is_mutation and self.faults.lose_answer(is_mutation):
-            return Reply(reply.status, reply.body, reply.headers, lost=True)
-        return reply
+        return Reply(reply.status, reply.body, reply.headers, lost=lost)
 
     def _checked(self, query: str) -> tuple[DocumentNode, list[dict[str, Any]]]:
         """The parsed document and its validation errors, computed once per distinct document text:

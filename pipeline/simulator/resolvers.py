@@ -5,7 +5,7 @@ The lead's handler validates documents and serialises results; this module only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -27,8 +27,9 @@ from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
 from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
+from pipeline.simulator.metafields import CLAIM, find, metafields_set, parsed_value
 from pipeline.simulator.money import fmt_plain
-from pipeline.simulator.rules import refund_create
+from pipeline.simulator.rules import hold_keys, refund_create
 from pipeline.simulator.shapes import Sub, connection
 from pipeline.simulator.store import Job, Store
 from pipeline.simulator.tags import order_update, taggable, tags_add
@@ -42,6 +43,7 @@ IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation 
 @dataclass
 class Context:
     store: Store
+    keys: list[str] = field(default_factory=list)  # idempotency keys this request applied
 
 
 class Root:
@@ -67,6 +69,8 @@ def _node(store: Store, value: str) -> Any:
         return store.customers.get(number)
     if kind == "GiftCard":
         return store.gift_cards.get(number)
+    if kind == "Metafield":
+        return next((m for o in store.orders.values() for m in o.metafields if m.id == number), None)
     for order in store.orders.values():
         by_kind: dict[str, list[Any]] = {
             "LineItem": list(order.line_items),
@@ -135,6 +139,8 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
         if not found or not found.get("key"):  # 2026-04+: runtime error, null payload (see README)
             raise GraphQLError(IDEMPOTENCY_REQUIRED, info.field_nodes, extensions={"code": "BAD_REQUEST"})
         rres = refund_create(store, args["input"], found["key"])
+        if rres.applied:
+            info.context.keys.append(found["key"])
         refund = Sub(rres.order, rres.refund) if rres.refund is not None and rres.order is not None else None
         return {"order": rres.order, "refund": refund, "userErrors": _errors(rres.errors, with_code=False)}
     if name == "giftCardCreate":
@@ -149,6 +155,9 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
     if name == "orderUpdate":
         ures = order_update(store, args["input"])
         return {"order": ures.order, "userErrors": _errors(ures.errors, with_code=False)}
+    if name == "metafieldsSet":
+        mres = metafields_set(store, args["metafields"])
+        return {"metafields": mres.metafields, "userErrors": [e.as_json() for e in mres.errors]}
     raise KeyError(name)
 
 
@@ -175,6 +184,7 @@ class ShopApi:
         """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s)."""
         self.store = store
         self.schema = SCHEMA
+        self._last_keys: list[str] = []
         if cancel_delay is not None:
             store.cancel_delay = timedelta(seconds=cancel_delay)
 
@@ -189,18 +199,24 @@ class ShopApi:
         bad = check_ids(self.schema, document, variables, operation_name)
         if bad:
             return ExecutionResult(data=None, errors=bad)
+        context = Context(self.store)
         result = execute(
             self.schema,
             document,
             root_value=ROOT,
-            context_value=Context(self.store),
+            context_value=context,
             variable_values=variables,
             operation_name=operation_name,
             field_resolver=_resolve,
             type_resolver=_type,
         )
         assert not isinstance(result, type(None))
+        self._last_keys = context.keys
         return result  # type: ignore[return-value]
+
+    def hold_answer(self, seconds: float) -> None:
+        """The last answer is lost: its idempotency keys stay "in progress" for `seconds` of shop time."""
+        hold_keys(self.store, self._last_keys, timedelta(seconds=seconds))
 
     def ledger_json(self) -> dict[str, Any]:
         """GET /_simulator/ledger (SPEC §14)."""
@@ -218,6 +234,7 @@ class ShopApi:
                     "method": e.method,
                     "idempotency_key": e.idempotency_key,
                     "replayed": e.replayed,
+                    **(e.extra or {}),
                 }
                 for e in self.store.ledger
             ]
@@ -245,6 +262,7 @@ class ShopApi:
                     "total_refunded": fmt_plain(acc.refunded(o), cur),
                     "refundable": fmt_plain(acc.net_payment(o), cur),
                     "tags": list(o.tags),
+                    "claim": parsed_value(find(o, *CLAIM)),
                 }
             )
         return {"orders": out}

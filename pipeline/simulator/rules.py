@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,8 @@ from pipeline.simulator.refunds import LineRequest, remaining_shipping, write_re
 from pipeline.simulator.store import IdempotencyRecord, Order, Refund, Store, Transaction
 
 MISMATCH = "The same idempotency key cannot be used with different operation parameters."
+IN_PROGRESS = "This request is currently in progress, please try again."  # IDEMPOTENCY_CONCURRENT_REQUEST
+KEY_TTL = timedelta(hours=24)  # shopify.dev implementing-idempotency: keys are kept about 24 hours
 
 
 @dataclass
@@ -25,6 +28,7 @@ class RefundResult:
     refund: Refund | None
     order: Order | None
     errors: list[UserErr] = field(default_factory=list)
+    applied: bool = False  # a new refund was written (not a replay, not refused)
 
 
 def fingerprint(value: Any) -> str:
@@ -45,9 +49,11 @@ def fingerprint(value: Any) -> str:
 def refund_create(store: Store, data: dict[str, Any], key: str) -> RefundResult:
     """Idempotent refund: a replay returns the original refund and applies nothing."""
     fp = fingerprint(data)
-    seen = store.idempotency.get(key)
+    seen = _remembered(store, key)
     if seen is not None:
         order = store.orders[seen.order_id]
+        if seen.in_progress_until is not None and store.now() < seen.in_progress_until:
+            return RefundResult(None, None, [UserErr(None, IN_PROGRESS)])  # shape inferred, see README
         if seen.fingerprint != fp:
             return RefundResult(None, order, [UserErr(None, MISMATCH)])
         refund = next(r for r in order.refunds if r.id == seen.refund_id)
@@ -64,7 +70,8 @@ def refund_create(store: Store, data: dict[str, Any], key: str) -> RefundResult:
         return RefundResult(refund, order)
     result = _refund(store, data)
     if result.refund is not None and result.order is not None:
-        store.idempotency[key] = IdempotencyRecord(fp, result.order.id, result.refund.id)
+        store.idempotency[key] = IdempotencyRecord(fp, result.order.id, result.refund.id, store.now())
+        result.applied = True
         total = sum(
             (t.amount for t in result.order.transactions if t.id in set(result.refund.transaction_ids)), ZERO
         )
@@ -77,6 +84,23 @@ def refund_create(store: Store, data: dict[str, Any], key: str) -> RefundResult:
             idempotency_key=key,
         )
     return result
+
+
+def _remembered(store: Store, key: str) -> IdempotencyRecord | None:
+    """The key's record, forgotten once it is 24 hours old in shop time (then the key is new again)."""
+    seen = store.idempotency.get(key)
+    if seen is not None and seen.created_at is not None and store.now() - seen.created_at >= KEY_TTL:
+        del store.idempotency[key]
+        return None
+    return seen
+
+
+def hold_keys(store: Store, keys: list[str], window: timedelta) -> None:
+    """Mark keys whose answer was lost as still being processed for `window` of shop time."""
+    until = store.now() + window
+    for key in keys:
+        if key in store.idempotency:
+            store.idempotency[key].in_progress_until = until
 
 
 def _method_of(order: Order, refund: Refund) -> str:

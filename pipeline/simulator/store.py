@@ -119,6 +119,17 @@ class Refund:
 
 
 @dataclass
+class Metafield:
+    id: int
+    namespace: str
+    key: str
+    type: str
+    value: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
 class Order:
     id: int
     name: str
@@ -147,6 +158,7 @@ class Order:
     cancel_staff_note: str | None = None
     closed_at: datetime | None = None
     cancelling_job: str | None = None  # id of a cancel job still running
+    metafields: list[Metafield] = field(default_factory=list)
 
 
 @dataclass
@@ -183,12 +195,13 @@ class LedgerEntry:
     at: datetime
     order_id: str | None
     order_name: str | None
-    kind: str  # cancel refund gift_card tag order_update
+    kind: str  # cancel refund gift_card tag order_update claim
     amount: Decimal | None
     currency: str | None
     method: str | None  # original store_credit gift_card
     idempotency_key: str | None = None
     replayed: bool = False
+    extra: dict[str, str] | None = None  # kind-specific keys, e.g. a claim's namespace, key and value
 
 
 @dataclass
@@ -196,6 +209,8 @@ class IdempotencyRecord:
     fingerprint: str
     order_id: int
     refund_id: int
+    created_at: datetime | None = None  # None in stores written before keys expired: kept
+    in_progress_until: datetime | None = None  # its answer was lost: "still being processed" until then
 
 
 @dataclass
@@ -215,10 +230,11 @@ class Store:
     clock: Clock = field(default=utc_clock, repr=False, compare=False, metadata=RUNTIME)
     cancel_delay: timedelta = field(default=timedelta(seconds=0.2), compare=False, metadata=RUNTIME)
     refund_settle_delay: timedelta = field(default=timedelta(seconds=30), compare=False, metadata=RUNTIME)
-    # What `tick` may have to settle, so it need not scan the whole shop on every request.
-    # None until the first tick, which scans once (a loaded store may hold open work).
-    unsettled: set[int] | None = field(default=None, repr=False, compare=False)
-    open_jobs: set[str] | None = field(default=None, repr=False, compare=False)
+    # What `settle` may have to settle, so it need not scan the whole shop on every request.
+    # None until the first settle, which scans once (a loaded store may hold open work); derived
+    # from the saved jobs and transactions, so not saved (a set is no JSON value either).
+    unsettled: set[int] | None = field(default=None, repr=False, compare=False, metadata=RUNTIME)
+    open_jobs: set[str] | None = field(default=None, repr=False, compare=False, metadata=RUNTIME)
 
     @classmethod
     def load(cls, path: Path, clock: Clock = utc_clock) -> Store:
@@ -262,6 +278,7 @@ class Store:
             method=fields.pop("method", None),  # type: ignore[arg-type]
             idempotency_key=fields.pop("idempotency_key", None),  # type: ignore[arg-type]
             replayed=bool(fields.pop("replayed", False)),
+            extra=fields.pop("extra", None),  # type: ignore[arg-type]
         )
         if fields:
             raise TypeError(f"unknown ledger fields {sorted(fields)}")

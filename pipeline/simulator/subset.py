@@ -37,7 +37,7 @@ _BUILTIN = {"String", "Boolean", "Int", "Float", "ID"}
 #: object and interface types → the fields the simulator serves.
 FIELDS: dict[str, tuple[str, ...]] = {
     "QueryRoot": ("order", "orders", "node", "nodes", "job", "giftCard", "giftCards", "customer"),
-    "Mutation": ("orderCancel", "refundCreate", "giftCardCreate", "tagsAdd", "orderUpdate"),
+    "Mutation": ("orderCancel", "refundCreate", "giftCardCreate", "tagsAdd", "orderUpdate", "metafieldsSet"),
     "Node": ("id",),
     "Order": (
         "id",
@@ -97,8 +97,22 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "fulfillments",
         "returns",
         "suggestedRefund",
+        "metafield",
     ),
     "OrderCancellation": ("staffNote",),
+    "Metafield": (
+        "id",
+        "legacyResourceId",
+        "namespace",
+        "key",
+        "type",
+        "value",
+        "jsonValue",
+        "compareDigest",
+        "ownerType",
+        "createdAt",
+        "updatedAt",
+    ),
     "Attribute": ("key", "value"),
     "LineItem": (
         "id",
@@ -245,6 +259,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "GiftCardUserError": ("code", "field", "message"),
     "TagsAddPayload": ("node", "userErrors"),
     "OrderUpdatePayload": ("order", "userErrors"),
+    "MetafieldsSetPayload": ("metafields", "userErrors"),
+    "MetafieldsSetUserError": ("code", "elementIndex", "field", "message"),
 }
 
 

@@ -5,6 +5,7 @@ Sub-objects travel as `Sub(order, obj)` so money can be shown in both currencies
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.gids import gid
 from pipeline.simulator.giftcards import masked
+from pipeline.simulator.metafields import digest, find
 from pipeline.simulator.money import ZERO, parse_money
 from pipeline.simulator.refunds import LineRequest, suggest
 from pipeline.simulator.shapes import Sub, bag, connection, first_n, money, ts
@@ -20,6 +22,7 @@ from pipeline.simulator.store import (
     Fulfillment,
     GiftCard,
     LineItem,
+    Metafield,
     Order,
     Refund,
     Transaction,
@@ -73,6 +76,7 @@ def _order(o: Order, info: Any, name: str, args: dict[str, Any]) -> Any:
         "cancelReason": lambda: o.cancel_reason,
         "poNumber": lambda: o.po_number,
         "cancellation": lambda: {"staffNote": o.cancel_staff_note} if o.cancelled_at else None,
+        "metafield": lambda: find(o, args.get("namespace"), args["key"]),
         "customAttributes": lambda: [],
         "customer": lambda: store.customer(o.customer_id),
         "canNotifyCustomer": lambda: bool(o.email),
@@ -149,6 +153,23 @@ def _gift_card(g: GiftCard, info: Any, name: str) -> Any:
     return fields[name]()
 
 
+def _metafield(m: Metafield, name: str) -> Any:
+    fields: dict[str, Callable[[], Any]] = {
+        "id": lambda: gid("Metafield", m.id),
+        "legacyResourceId": lambda: str(m.id),
+        "namespace": lambda: m.namespace,
+        "key": lambda: m.key,
+        "type": lambda: m.type,
+        "value": lambda: m.value,
+        "jsonValue": lambda: json.loads(m.value) if m.type == "json" else m.value,
+        "compareDigest": lambda: digest(m),
+        "ownerType": lambda: "ORDER",
+        "createdAt": lambda: ts(m.created_at),
+        "updatedAt": lambda: ts(m.updated_at),
+    }
+    return fields[name]()
+
+
 def resolve_object(source: Any, info: Any, args: dict[str, Any]) -> tuple[bool, Any]:
     """(handled, value) for the store's object types; unhandled sources use the default resolver."""
     name = info.field_name
@@ -160,6 +181,8 @@ def resolve_object(source: Any, info: Any, args: dict[str, Any]) -> tuple[bool, 
         return True, _customer(source, name)
     if isinstance(source, GiftCard):
         return True, _gift_card(source, info, name)
+    if isinstance(source, Metafield):
+        return True, _metafield(source, name)
     return False, None
 
 
@@ -174,4 +197,5 @@ def type_name(value: Any) -> str | None:
         Transaction: "OrderTransaction",
         Refund: "Refund",
         Fulfillment: "Fulfillment",
+        Metafield: "Metafield",
     }.get(type(obj))

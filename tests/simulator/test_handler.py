@@ -33,6 +33,7 @@ class FakeShop:
 
     def __init__(self) -> None:
         self.applied = 0
+        self.held: float | None = None
 
     def _tags_add(self, _info: Any, id: str, tags: list[str]) -> dict[str, Any]:
         self.applied += 1
@@ -52,6 +53,9 @@ class FakeShop:
 
     def orders_json(self):
         return {"orders": []}
+
+    def hold_answer(self, seconds):
+        self.held = seconds
 
 
 class Clock:
@@ -195,6 +199,7 @@ def test_a_lost_answer_is_applied_then_times_out():
     with pytest.raises(httpx.ReadTimeout):
         post(http, TAGS_ADD, {"id": "gid://shopify/Order/1"})
     assert shop.applied == 1
+    assert shop.held == 0.0  # told to keep its keys "in progress" for the configured window (default off)
     # Reads are never "lost": only mutations whose effect happened.
     assert post(http, "{ orders(first: 1) { nodes { id } } }").status_code == 200
 
