@@ -1,13 +1,16 @@
 """The execution journal: RUN_DIR/journal.sqlite, one row per planned step, moved by named transitions.
 
-meta     key → value: run_id, plan_hash (sha256 of the seeded plan), schema version
+meta     key → value: run_id, plan_seal (seal.py: every field of every step), schema version
 actions  action_key, position, order_id, order_name, state, detail, updated_at
-         pending → running → done | failed;  pending → drifted (checked before its first step)
+         pending → running → done | failed;  pending | running → drifted (checked before each
+         money step, or someone else's cancel found where ours was sent)
 steps    action_key, idx, kind, state, attempts, idempotency_key, job_id, refund_id, gift_card_id,
          gift_card_last_chars, transaction_ids (JSON list), error_code, error_message,
          created_at, sent_at, finished_at, updated_at (UTC ISO)
          pending → sent → done | failed | unknown;  sent | unknown → pending once a read proved the
-         step did not happen;  pending → skipped when its action failed or drifted
+         step did not happen;  pending → skipped when its action failed or drifted, and sent |
+         unknown → skipped when what it would do was done by someone else.  A step with a job_id
+         (a cancel Shopify accepted) is waited for and never sent again.
 
 No column holds request headers, the access token or a gift card's full code: there is nowhere to
 put them, and `mark_done` refuses any id it does not know.
@@ -28,13 +31,13 @@ from pathlib import Path
 from typing import Any, Self
 
 from pipeline.errors import JournalError, RefusedError
+from pipeline.execute.seal import KINDS, SeedAction, SeedRow, seal, seed_rows
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import StepKind
 
 __all__ = ["ACTION_STATES", "STEP_STATES", "Journal", "JournalError", "JournalStep", "PendingAction"]
 
 SCHEMA_VERSION = "1"
-_KINDS = tuple(kind.value for kind in StepKind)  # the values SQL's CHECK accepts
 STEP_STATES = ("pending", "sent", "done", "failed", "unknown", "skipped")
 ACTION_STATES = ("pending", "running", "done", "failed", "drifted")
 # refundCreate carries @idempotent(key:): Shopify drops a second copy, so it may be re-sent unverified.
@@ -53,7 +56,7 @@ CREATE TABLE IF NOT EXISTS actions (
   updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS steps (
   action_key TEXT NOT NULL REFERENCES actions, idx INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN {_KINDS}),
+  kind TEXT NOT NULL CHECK (kind IN {KINDS}),
   state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN {STEP_STATES}),
   attempts INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT UNIQUE,
   job_id TEXT, refund_id TEXT, gift_card_id TEXT,
@@ -62,7 +65,7 @@ CREATE TABLE IF NOT EXISTS steps (
   created_at TEXT NOT NULL, sent_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,
   PRIMARY KEY (action_key, idx))
 """
-_STEP_COLUMNS = "steps.action_key, idx, kind, steps.state, attempts, idempotency_key"
+_STEP_COLUMNS = "steps.action_key, idx, kind, steps.state, attempts, idempotency_key, job_id"
 # Legal from-states of each step transition, named by the state it moves to.
 _MOVES = {
     "sent": ("pending",),
@@ -92,6 +95,7 @@ class JournalStep:
     state: str
     attempts: int
     idempotency_key: str | None
+    job_id: str | None = None
 
     @property
     def needs_verification(self) -> bool:
@@ -118,32 +122,10 @@ def _clean(text: str) -> str:
     return _TOKEN.sub("<hidden>", str(text))[:2000]
 
 
-#: An action as the journal seeds it: (action key, order id, order name, [(index, kind, idempotency key)]).
-SeedAction = tuple[str, str, str, Iterable[tuple[int, str, str | None]]]
-
-
-def _normalise(
-    actions: Iterable[PlannedAction | SeedAction],
-) -> list[tuple[str, str, str, list[tuple[int, str, str | None]]]]:
-    plan = []
-    for action in actions:
-        if isinstance(action, PlannedAction):
-            action = (
-                action.action_key,
-                action.order_id,
-                action.order_name,
-                [(index, step.kind, step.idempotency_key) for index, step in enumerate(action.steps)],
-            )
-        key, order_id, order_name, steps = action
-        rows = []
-        for index, kind, ikey in steps:
-            if kind not in _KINDS:
-                raise JournalError(f"action {key}: unknown step kind {kind!r}")
-            rows.append((int(index), str(kind), None if ikey is None else str(ikey)))
-        if not rows or [r[0] for r in rows] != sorted({r[0] for r in rows}):
-            raise JournalError(f"action {key}: steps must exist, with unique ascending indexes")
-        plan.append((str(key), str(order_id), str(order_name), rows))
-    return plan
+def _legacy(rows: list[SeedRow]) -> str:
+    """The digest journals of the earlier format stored (keys, names and kinds only)."""
+    plan = [(row.action_key, row.order_id, row.order_name, row.steps) for row in rows]
+    return hashlib.sha256(json.dumps(plan, separators=(",", ":")).encode()).hexdigest()
 
 
 def _ids(ids: Mapping[str, Any]) -> list[str | None]:
@@ -228,29 +210,47 @@ class Journal:
                 raise
 
     def seed(self, actions: Iterable[PlannedAction | SeedAction]) -> bool:
-        """Insert the plan's actions and steps once; False when this very plan is already seeded."""
-        plan = _normalise(actions)
-        digest = hashlib.sha256(json.dumps(plan, separators=(",", ":")).encode()).hexdigest()
+        """Insert the plan's actions and steps once; False when this very plan is already seeded.
+
+        RefusedError when the journal was started with a plan that differs in any field of any step.
+        """
+        rows = seed_rows(actions)
+        digest = seal(rows)
         with self._tx() as db:
-            stored = db.execute("SELECT value FROM meta WHERE key = 'plan_hash'").fetchone()
+            stored = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('plan_seal', 'plan_hash')"))
+            if "plan_hash" in stored and "plan_seal" not in stored and stored["plan_hash"] == _legacy(rows):
+                # A journal of the earlier format covered keys and kinds: seal it now, on its first resume.
+                db.execute("INSERT INTO meta VALUES ('plan_seal', ?)", (digest,))
+                return False
             if stored:
-                if stored[0] != digest:
-                    raise RefusedError(f"journal {self.path} was seeded with a different plan for this run")
+                if stored.get("plan_seal") != digest:
+                    raise RefusedError(
+                        f"plan.json is a different plan from the one this run started with (journal {self.path}): "
+                        "it was edited after execution began; restore the plan.json that was approved"
+                    )
                 return False
             now = _now()
-            for position, (key, order_id, order_name, steps) in enumerate(plan):
+            for position, row in enumerate(rows):
                 db.execute(
                     "INSERT INTO actions (action_key, position, order_id, order_name, updated_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (key, position, order_id, order_name, now),
+                    (row.action_key, position, row.order_id, row.order_name, now),
                 )
                 db.executemany(
                     "INSERT INTO steps (action_key, idx, kind, idempotency_key, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(key, index, kind, ikey, now, now) for index, kind, ikey in steps],
+                    [(row.action_key, index, kind, ikey, now, now) for index, kind, ikey in row.steps],
                 )
-            db.execute("INSERT INTO meta VALUES ('plan_hash', ?)", (digest,))
+            db.execute("INSERT INTO meta VALUES ('plan_seal', ?)", (digest,))
         return True
+
+    def has_started(self) -> bool:
+        """True once any step was sent (or settled): such a run resumes at any age."""
+        with self._tx("DEFERRED") as db:
+            row = db.execute(
+                "SELECT 1 FROM steps WHERE state != 'pending' OR attempts > 0 LIMIT 1"
+            ).fetchone()
+        return row is not None
 
     def _step(self, db: sqlite3.Connection, step: JournalStep) -> JournalStep:
         where = (step.action_key, step.index)
@@ -271,6 +271,11 @@ class Journal:
             where = (cur.action_key, cur.index)
             if cur.state not in allowed:
                 raise JournalError(f"illegal transition {cur.state} → {to} for {cur.kind} step {where}")
+            if to in ("sent", "pending") and cur.job_id:
+                raise JournalError(
+                    f"step {(cur.action_key, cur.index)} was answered with job {cur.job_id}: "
+                    "it is waited for, never sent again"
+                )
             if to == "sent" and db.execute(_UNDONE_BEFORE, where).fetchone()[0]:
                 raise JournalError(f"step {where} cannot be sent before the earlier steps are done")
             db.execute(
@@ -285,6 +290,18 @@ class Journal:
     def mark_sent(self, step: JournalStep) -> JournalStep:
         """Record the intent, fsynced, before the request leaves; counts an attempt."""
         return self._move(step, "sent", ", attempts = attempts + 1, sent_at = ?", (_now(),))
+
+    def mark_job_started(self, step: JournalStep, job_id: str) -> JournalStep:
+        """Shopify answered a sent cancel with a job: its id is kept at once, the step stays `sent`."""
+        with self._tx() as db:
+            cur = self._step(db, step)
+            if cur.state != "sent" or not job_id:
+                raise JournalError(f"illegal transition {cur.state} → job started for {cur.kind} step")
+            db.execute(
+                "UPDATE steps SET job_id = ?, updated_at = ? WHERE action_key = ? AND idx = ?",
+                (str(job_id), _now(), cur.action_key, cur.index),
+            )
+            return self._step(db, cur)
 
     def mark_done(self, step: JournalStep, ids: Mapping[str, Any] | None = None) -> JournalStep:
         """Shopify applied the step (its answer, or a read after `unknown`); record its ids."""
@@ -304,17 +321,37 @@ class Journal:
         """A read proved a sent or unknown step did not happen: it may be sent again."""
         return self._move(step, "pending")
 
-    def mark_drifted(self, action_key: str, detail: str) -> None:
-        """The order changed since the plan: the action is left alone and its steps skipped."""
+    def mark_drifted(self, action_key: str, detail: str, step: JournalStep | None = None) -> None:
+        """The order changed since the plan, or `step` (sent) was done by someone else: the action stops.
+
+        Its pending steps are skipped, `step` too; a step in flight that is not `step` forbids it.
+        """
         with self._tx() as db:
             row = db.execute("SELECT state FROM actions WHERE action_key = ?", (action_key,)).fetchone()
-            if row is None or row[0] != "pending":
+            in_flight = {
+                idx
+                for (idx,) in db.execute(
+                    "SELECT idx FROM steps WHERE action_key = ? AND state IN ('sent', 'unknown')",
+                    (action_key,),
+                )
+            }
+            if step is not None and (step.action_key != action_key or step.index not in in_flight):
+                raise JournalError(
+                    f"illegal transition → drifted: step {step.index} of {action_key} is not in flight"
+                )
+            if row is None or row[0] not in ("pending", "running") or in_flight - {step and step.index}:
                 raise JournalError(f"illegal transition {row and row[0]} → drifted for action {action_key}")
             now = _now()
             db.execute(
                 "UPDATE actions SET state = 'drifted', detail = ?, updated_at = ? WHERE action_key = ?",
                 (_clean(detail), now, action_key),
             )
+            if step is not None:
+                db.execute(
+                    "UPDATE steps SET state = 'skipped', error_message = ?, finished_at = ?, updated_at = ?"
+                    " WHERE action_key = ? AND idx = ?",
+                    (_clean(detail), now, now, action_key, step.index),
+                )
             db.execute(_SKIP_PENDING, (now, action_key))
 
     def pending_work(self) -> list[PendingAction]:

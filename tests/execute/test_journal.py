@@ -107,9 +107,9 @@ def test_seed_twice_is_a_no_op(tmp_path):
         assert j.summary()["steps"] == {**dict.fromkeys(STEP_STATES, 0), "pending": 5, "sent": 1}
 
 
-def test_planned_actions_seed_as_their_tuples(tmp_path):
+def typed_plan(amount: Decimal = Decimal(1)) -> list[PlannedAction]:
     fingerprint = Fingerprint("2026-01-01T00:00:00Z", "PAID", "UNFULFILLED", Decimal(0))
-    typed = [
+    return [
         PlannedAction(
             f"gid://shopify/Order/{i}",
             f"#{1000 + i}",
@@ -117,12 +117,16 @@ def test_planned_actions_seed_as_their_tuples(tmp_path):
             fingerprint,
             (
                 Step(StepKind.CANCEL, None, None, None, f"c{i}"),
-                Step(StepKind.REFUND, RefundMode.ORIGINAL, Decimal(1), "EUR", f"k{i}"),
+                Step(StepKind.REFUND, RefundMode.ORIGINAL, amount, "EUR", f"k{i}"),
                 Step(StepKind.TAG, None, None, None, f"t{i}"),
             ),
         )
         for i in range(2)
     ]
+
+
+def test_planned_actions_seed_as_their_steps_and_the_seal_covers_every_field(tmp_path):
+    typed = typed_plan()
     tuples = [
         (
             a.action_key,
@@ -134,8 +138,12 @@ def test_planned_actions_seed_as_their_tuples(tmp_path):
     ]
     with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
         assert j.seed(typed) is True
-        assert j.seed(tuples) is False
+        assert j.seed(typed_plan()) is False
         assert [r["kind"] for r in j.rows_for_report()] == ["cancel", "refund", "tag"] * 2
+        # Same keys, kinds and idempotency keys, another amount: not the plan this run started with.
+        for other in (typed_plan(Decimal("1.01")), tuples):
+            with pytest.raises(RefusedError, match="a different plan from the one this run started with"):
+                j.seed(other)
 
 
 def test_seed_refuses_a_different_plan_for_the_same_run(journal):
@@ -153,14 +161,22 @@ def test_seed_refuses_a_different_plan_for_the_same_run(journal):
         [("a", "o", "#1", [(1, "cancel", None), (0, "tag", None)])],
         [("a", "o", "#1", [])],
         [("a", "o", "#1", [(0, "refund", "same")]), ("b", "o", "#2", [(0, "refund", "same")])],
-        [("a", "o", "#1", [(0, "cancel", None)]), ("a", "o", "#1", [(0, "cancel", None)])],
     ],
-    ids=["unknown kind", "indexes out of order", "no steps", "shared idempotency key", "duplicate action"],
+    ids=["unknown kind", "indexes out of order", "no steps", "shared idempotency key"],
 )
 def test_seed_refuses_a_malformed_plan_and_keeps_nothing(tmp_path, bad):
     with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
         with pytest.raises(JournalError):
             j.seed(bad)
+        assert j.pending_work() == []
+        assert j.seed(plan()) is True
+
+
+def test_seed_refuses_two_actions_on_one_order_naming_both(tmp_path):
+    twice = [("a", "o", "#1", [(0, "cancel", None)]), ("a", "o", "#1", [(0, "tag", None)])]
+    with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
+        with pytest.raises(RefusedError, match=r"action 1 \(#1\) and action 2 \(#1\) both act on one order"):
+            j.seed(twice)
         assert j.pending_work() == []
         assert j.seed(plan()) is True
 
