@@ -511,3 +511,17 @@ def test_sigkill_mid_write_leaves_a_journal_that_reopens_and_resumes(tmp_path):
         summary = j.summary()
     _assert_consistent(path)
     assert summary["actions"]["done"] + summary["actions"]["failed"] == 60
+
+
+def test_drift_stops_a_running_action_only_with_its_one_step_in_flight(journal):
+    first = journal.mark_done(journal.mark_sent(step(journal, "a0", 0)), {"job_id": "gid://shopify/Job/1"})
+    assert first.state == "done"
+    journal.mark_drifted("a0", "refunded by someone else since the plan")  # running, nothing in flight
+    assert action_state(journal) == "drifted"
+    assert [s.state for s in _steps(journal) if s.action_key == "a0"] == ["done", "skipped", "skipped"]
+    sent = journal.mark_sent(step(journal, "a1", 0))
+    with pytest.raises(JournalError, match="illegal transition running → drifted"):
+        journal.mark_drifted("a1", "cancelled by someone else")  # a step in flight must be named
+    journal.mark_drifted("a1", "cancelled by someone else", sent)
+    assert action_state(journal, "a1") == "drifted"
+    assert [s.state for s in _steps(journal) if s.action_key == "a1"] == ["skipped"] * 3
