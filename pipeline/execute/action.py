@@ -64,9 +64,9 @@ class Executor:
             done.add(journaled.index)
 
     def _drifted(self, action: PlannedAction, started: bool, done: set[int]) -> bool:
-        read = execute_with_retry(
-            self.runner.client, "OrderDriftRead", {"id": action.order_id}, mutation=False
-        )
+        # Before the first step the fingerprint says it all (cheaper); later, only what is not ours counts.
+        document = "OrderSincePlan" if started else "OrderDriftRead"
+        read = execute_with_retry(self.runner.client, document, {"id": action.order_id}, mutation=False)
         ours = any(action.steps[i].kind is StepKind.CANCEL for i in done)
         why = drift(
             action, read.data["order"], planned_at=self.planned_at, started=started, cancelled_by_us=ours

@@ -1,8 +1,9 @@
 """Drift, pure: what changed on an order since the plan that this action did not do (SPEC §7, §7a).
 
-Before an action starts, any change to the plan's fingerprint is drift. Before each later money
-step (and on resume) our own steps have changed the order, so the test narrows to what matters:
-a cancel, or a refund moving money, made since the plan by someone else.
+Before an action starts, any change to the plan's fingerprint is drift (`OrderDriftRead`). Before
+each later money step (and on resume) our own steps have changed the order, so the test narrows to
+what matters (`OrderSincePlan`): a cancel, or a refund moving money, made since the plan by someone
+else.
 """
 
 from __future__ import annotations
