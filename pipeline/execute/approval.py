@@ -24,7 +24,9 @@ def check(
     """Refuses (RefusedError, exit 3) a plan for another shop, one order twice, a plan too old to
     start (`started`: steps are journaled, so it resumes at any age), or above `max_total`."""
     if plan.shop != shop:
-        raise RefusedError(f"the plan was made for {plan.shop}, not {shop}: plan again for this shop")
+        # Once steps are journaled, the only safe way on is this run, on its own shop.
+        advice = f"resume it on {plan.shop}" if started else "plan again for this shop"
+        raise RefusedError(f"the plan was made for {plan.shop}, not {shop}: {advice}")
     refuse_repeated_keys(
         (f"row {row.row}", row.action.action_key)
         for row in plan.rows

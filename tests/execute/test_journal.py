@@ -525,3 +525,18 @@ def test_drift_stops_a_running_action_only_with_its_one_step_in_flight(journal):
     journal.mark_drifted("a1", "cancelled by someone else", sent)
     assert action_state(journal, "a1") == "drifted"
     assert [s.state for s in _steps(journal) if s.action_key == "a1"] == ["skipped"] * 3
+
+
+def test_a_journal_of_the_earlier_format_is_sealed_in_full_on_its_first_resume(tmp_path):
+    from pipeline.execute.journal_format import legacy_digest
+    from pipeline.execute.seal import seed_rows
+
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path, RUN) as j:
+        assert j.seed(typed_plan()) is True
+        legacy = legacy_digest(seed_rows(typed_plan()))
+        j._db.execute("UPDATE meta SET key = 'plan_hash', value = ? WHERE key = 'plan_seal'", (legacy,))
+    with Journal.open(path, RUN) as j:
+        assert j.seed(typed_plan()) is False
+        with pytest.raises(RefusedError, match="different plan"):
+            j.seed(typed_plan(Decimal("2")))
