@@ -142,7 +142,9 @@ class StepRunner:
         while True:
             if job_id:
                 data = self._read("CancelJob", {"jobId": job_id, "orderId": order_id})
-                finished, order = bool((data["job"] or {}).get("done")), data["order"] or {}
+                job, order = data["job"], data["order"] or {}
+                # A job Shopify no longer knows (null) leaves the order's own word.
+                finished = bool(job["done"]) if job else bool(order.get("cancelledAt"))
             else:
                 order = self._read("OrderCancelled", {"id": order_id})["order"] or {}
                 finished = bool(order.get("cancelledAt"))
