@@ -12,6 +12,8 @@ PipelineError                    base; `exit_code` says how the CLI exits
     ├── MaxCostExceededError     a single query costs more than 1,000 points (terminal)
     └── TransientError           worth retrying as is: nothing was executed, or it was a read
         ├── ThrottledError       THROTTLED or HTTP 429; carries the seconds to wait
+        ├── ConcurrentRequestError  IDEMPOTENCY_CONCURRENT_REQUEST: the key's first request is still
+        │                        being processed; resend with the same key after a pause
         └── ServerError          HTTP 5xx, a non-JSON body, a dropped connection, a timeout
             └── OutcomeUnknownError  a mutation was sent and its answer was lost: verify first
 
@@ -96,6 +98,13 @@ class ThrottledError(TransientError):
         # A request that costs more than the whole bucket can never run as is: split it, don't wait.
         self.too_big = bool(requested and maximum and requested > maximum)
         self.retryable = not self.too_big
+
+
+class ConcurrentRequestError(TransientError):
+    """Shopify is still processing an earlier request with this idempotency key: resend it, same key.
+
+    The earlier request may yet land, so its step is not known to have failed, nor to have happened.
+    """
 
 
 class ServerError(TransientError):

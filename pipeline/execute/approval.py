@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from pipeline.errors import RefusedError
+from pipeline.execute.seal import refuse_repeated_keys
 from pipeline.money import per_currency
 from pipeline.plan.model import Decision, Plan
 from pipeline.plan.words import TO_PROCESS, by_method, counted
@@ -18,12 +19,21 @@ def check(
     now: dt.datetime,
     max_age: dt.timedelta,
     max_total: Decimal | None = None,
+    started: bool = False,
 ) -> None:
-    """Refuses (RefusedError, exit 3) a plan for another shop, too old, or above `max_total` in a currency."""
+    """Refuses (RefusedError, exit 3) a plan for another shop, one order twice, a plan too old to
+    start (`started`: steps are journaled, so it resumes at any age), or above `max_total`."""
     if plan.shop != shop:
-        raise RefusedError(f"the plan was made for {plan.shop}, not {shop}: plan again for this shop")
+        # Once steps are journaled, the only safe way on is this run, on its own shop.
+        advice = f"resume it on {plan.shop}" if started else "plan again for this shop"
+        raise RefusedError(f"the plan was made for {plan.shop}, not {shop}: {advice}")
+    refuse_repeated_keys(
+        (f"row {row.row}", row.action.action_key)
+        for row in plan.rows
+        if row.decision is Decision.EXECUTE and row.action
+    )
     age = now - plan.since
-    if age > max_age:
+    if age > max_age and not started:
         hours = age.total_seconds() / 3600
         raise RefusedError(
             f"the plan is {hours:.1f} hours old (more than --max-age {max_age.total_seconds() / 3600:g} h): "

@@ -3,7 +3,7 @@
 Orders run in parallel (a thread each, `concurrency` at once, paced by the one cost governor of the
 shared client); an order's steps run in sequence. Every step's intent is journaled before it is
 sent and its result after, so rerunning the same command resumes: done steps are skipped and
-steps whose answer was lost are verified against the shop before anything is sent again.
+steps whose answer was lost are verified against the shop before anything is sent again (action.py).
 """
 
 from __future__ import annotations
@@ -24,19 +24,17 @@ import httpx
 
 from pipeline.errors import AuthError, RefusedError, ShopifyError
 from pipeline.execute import approval
-from pipeline.execute.journal import Journal, JournalStep, PendingAction
+from pipeline.execute.action import Executor
+from pipeline.execute.drift import moment
+from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
-from pipeline.execute.runner import Outcome, Status, StepRunner
-from pipeline.plan.facts import Fingerprint
+from pipeline.execute.runner import StepRunner
 from pipeline.plan.files import load_plan
-from pipeline.plan.model import Plan, PlannedAction
-from pipeline.plan.steps import Step, StepKind
+from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
-from pipeline.shopify.retry import execute_with_retry
 
 log = logging.getLogger(__name__)
-MAX_SENDS = 5  # per step and run: sends after verified non-application (a lost answer each time)
 
 
 @dataclass(frozen=True)
@@ -59,13 +57,6 @@ class ExecutionResult:
         return not self.interrupted and all(n == 0 for s, n in self.counts.items() if s != "done")
 
 
-def _drift(planned: Fingerprint, order: dict[str, Any] | None) -> str | None:
-    """What changed on the order since the plan, or None."""
-    if order is None:
-        return "the order no longer exists"
-    return planned.changes(Fingerprint.of_order(order))
-
-
 @contextmanager
 def _run_lock(run_dir: Path) -> Iterator[None]:
     """One execute per run directory at a time (a second would race the first on the same steps)."""
@@ -75,87 +66,6 @@ def _run_lock(run_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise RefusedError(f"another execute is running on {run_dir}") from None
         yield
-
-
-class Executor:
-    """Runs the pending actions of one journal; `stop` asks it to finish what is in flight and return."""
-
-    def __init__(
-        self,
-        runner: StepRunner,
-        journal: Journal,
-        plan_actions: dict[str, PlannedAction],
-        stop: threading.Event,
-        concurrency: int = 8,
-    ) -> None:
-        self.concurrency = max(1, concurrency)
-        self.runner = runner
-        self.journal = journal
-        self.plan_actions = plan_actions
-        self.stop = stop
-
-    def run_action(self, pending: PendingAction) -> None:
-        action = self.plan_actions[pending.action_key]
-        order_id = pending.order_id
-        if pending.state == "pending" and all(s.state == "pending" for s in pending.steps):
-            if self.stop.is_set():
-                return
-            read = execute_with_retry(self.runner.client, "OrderDriftRead", {"id": order_id}, mutation=False)
-            drift = _drift(action.fingerprint, read.data["order"])
-            if drift:
-                self.journal.mark_drifted(pending.action_key, drift)
-                return
-        for journaled in pending.steps:
-            if journaled.state == "done":
-                continue
-            if journaled.state in ("failed", "skipped") or self.stop.is_set():
-                return
-            if not self._run_step(order_id, action, journaled):
-                return
-
-    def _run_step(self, order_id: str, action: PlannedAction, journaled: JournalStep) -> bool:
-        """Carries one step to done; False when the action cannot go on now (failed or undecided)."""
-        step = action.steps[journaled.index]
-        key = action.action_key
-        if journaled.needs_verification:
-            outcome = self.runner.verify(order_id, step, key)
-            if outcome.status is Status.DONE:
-                self.journal.mark_done(journaled, outcome.ids)
-                return True
-            if outcome.status is Status.UNKNOWN:
-                return False
-            if step.kind is not StepKind.REFUND:  # a refund is resent with its key; the journal allows it
-                journaled = self.journal.mark_verified_not_applied(journaled)
-        for _ in range(MAX_SENDS):
-            journaled = self.journal.mark_sent(journaled)
-            outcome = self.runner.send(order_id, step, key)
-            if outcome.status is Status.UNKNOWN:
-                journaled = self.journal.mark_unknown(journaled, outcome.message)
-                outcome = self._settle(order_id, step, key, outcome)
-            if outcome.status is Status.DONE:
-                self.journal.mark_done(journaled, outcome.ids)
-                return True
-            if outcome.status is Status.FAILED:
-                self.journal.mark_failed(journaled, outcome.code, outcome.message)
-                return False
-            if outcome.status is Status.UNKNOWN:
-                return False
-            if step.kind is not StepKind.REFUND or journaled.state == "sent":
-                journaled = self.journal.mark_verified_not_applied(journaled)
-            if self.stop.is_set():
-                return False
-        return False
-
-    def _settle(self, order_id: str, step: Step, key: str, lost: Outcome) -> Outcome:
-        """After a lost answer: a refund is resent with its key; anything else is read back first."""
-        if step.kind is StepKind.REFUND:
-            return self.runner.send(order_id, step, key)
-        verified = self.runner.verify(order_id, step, key)
-        return (
-            verified
-            if verified.status is not Status.DONE
-            else Outcome(Status.DONE, {**lost.ids, **verified.ids})
-        )
 
 
 def execute_run(
@@ -174,24 +84,40 @@ def execute_run(
 ) -> ExecutionResult:
     """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped."""
     plan = load_plan(run_dir)
-    approval.check(plan, shop=settings.shop, now=now(), max_age=max_age, max_total=max_total)
+    approval.check(
+        plan,
+        shop=settings.shop,
+        now=now(),
+        max_age=max_age,
+        max_total=max_total,
+        started=_started(run_dir, plan),
+    )
     stop = stop or threading.Event()
     # Every invocation is confirmed (or --yes), a resumed one too: a refusal must never count as approval.
     if not confirm(plan):
         raise RefusedError("not confirmed: nothing was executed")
     with _run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
+        journal.seed(plan.actions())  # refuses one order twice, and a plan edited since the run began
         plan_actions = {action.action_key: action for action in plan.actions()}
-        journal.seed(plan_actions.values())
         work = journal.pending_work()
         total = len(plan_actions)
         already = total - len(work)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            executor = Executor(runner, journal, plan_actions, stop, concurrency)
+            executor = Executor(runner, journal, plan_actions, stop, concurrency, moment(plan.created_at))
             _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
         write_execution_csv(run_dir, plan, journal)
         counts = journal.summary()["actions"]
     return ExecutionResult(run_dir, counts, interrupted=stop.is_set())
+
+
+def _started(run_dir: Path, plan: Plan) -> bool:
+    """Whether this run has journaled steps (it then resumes at any age); never creates a journal."""
+    path = run_dir / "journal.sqlite"
+    if not path.exists():
+        return False
+    with Journal.open(path, plan.run_id) as journal:
+        return journal.has_started()
 
 
 def _run_all(

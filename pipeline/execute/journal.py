@@ -1,68 +1,50 @@
 """The execution journal: RUN_DIR/journal.sqlite, one row per planned step, moved by named transitions.
 
-meta     key → value: run_id, plan_hash (sha256 of the seeded plan), schema version
-actions  action_key, position, order_id, order_name, state, detail, updated_at
-         pending → running → done | failed;  pending → drifted (checked before its first step)
-steps    action_key, idx, kind, state, attempts, idempotency_key, job_id, refund_id, gift_card_id,
-         gift_card_last_chars, transaction_ids (JSON list), error_code, error_message,
-         created_at, sent_at, finished_at, updated_at (UTC ISO)
-         pending → sent → done | failed | unknown;  sent | unknown → pending once a read proved the
-         step did not happen;  pending → skipped when its action failed or drifted
+actions  pending → running → done | failed;  pending | running → drifted (found before a money
+         step, or someone else's cancel found where ours was sent)
+steps    pending → sent → done | failed | unknown;  sent | unknown → pending once a read proved the
+         step did not happen;  pending → skipped when its action failed or drifted, and sent |
+         unknown → skipped when what it would do was done by someone else.  A step with a job_id
+         (a cancel Shopify accepted) is waited for and never sent again.
 
-No column holds request headers, the access token or a gift card's full code: there is nowhere to
-put them, and `mark_done` refuses any id it does not know.
+The tables, the states and the rows read back are journal_format.py; the seal is seal.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 from pipeline.errors import JournalError, RefusedError
+from pipeline.execute.journal_format import (
+    ACTION_STATES,
+    ID_FIELDS,
+    RESENDABLE_KINDS,
+    STEP_COLUMNS,
+    STEP_STATES,
+    JournalStep,
+    PendingAction,
+    any_step_started,
+    clean,
+    create_tables,
+    ids_row,
+    insert_plan,
+    legacy_digest,
+    pending_actions,
+    report_rows,
+    state_counts,
+    timestamp,
+)
+from pipeline.execute.seal import SeedAction, seal, seed_rows
 from pipeline.plan.model import PlannedAction
-from pipeline.plan.steps import StepKind
 
+BUSY_TIMEOUT_S = 30.0
 __all__ = ["ACTION_STATES", "STEP_STATES", "Journal", "JournalError", "JournalStep", "PendingAction"]
 
-SCHEMA_VERSION = "1"
-_KINDS = tuple(kind.value for kind in StepKind)  # the values SQL's CHECK accepts
-STEP_STATES = ("pending", "sent", "done", "failed", "unknown", "skipped")
-ACTION_STATES = ("pending", "running", "done", "failed", "drifted")
-# refundCreate carries @idempotent(key:): Shopify drops a second copy, so it may be re-sent unverified.
-RESENDABLE_KINDS = frozenset({StepKind.REFUND})
-ID_FIELDS = ("job_id", "refund_id", "gift_card_id", "gift_card_last_chars", "transaction_ids")
-BUSY_TIMEOUT_S = 30.0
-# Defence in depth: the client already scrubs its token, but an error text must never carry one here.
-_TOKEN = re.compile(r"shp[a-z]{2}_[0-9A-Za-z_]{8,}")
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS actions (
-  action_key TEXT PRIMARY KEY, position INTEGER NOT NULL UNIQUE,
-  order_id TEXT NOT NULL, order_name TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN {ACTION_STATES}), detail TEXT,
-  updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS steps (
-  action_key TEXT NOT NULL REFERENCES actions, idx INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN {_KINDS}),
-  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN {STEP_STATES}),
-  attempts INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT UNIQUE,
-  job_id TEXT, refund_id TEXT, gift_card_id TEXT,
-  gift_card_last_chars TEXT CHECK (length(gift_card_last_chars) <= 4),
-  transaction_ids TEXT, error_code TEXT, error_message TEXT,
-  created_at TEXT NOT NULL, sent_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,
-  PRIMARY KEY (action_key, idx))
-"""
-_STEP_COLUMNS = "steps.action_key, idx, kind, steps.state, attempts, idempotency_key"
 # Legal from-states of each step transition, named by the state it moves to.
 _MOVES = {
     "sent": ("pending",),
@@ -71,6 +53,7 @@ _MOVES = {
     "unknown": ("sent",),
     "pending": ("sent", "unknown"),
 }
+_IN_FLIGHT = "SELECT idx FROM steps WHERE action_key = ? AND state IN ('sent', 'unknown')"
 _UNDONE_BEFORE = "SELECT count(*) FROM steps WHERE action_key = ? AND idx < ? AND state != 'done'"
 _SKIP_PENDING = (
     "UPDATE steps SET state = 'skipped', updated_at = ? WHERE action_key = ? AND state = 'pending'"
@@ -80,83 +63,6 @@ _ACTION_FROM_STEPS = """UPDATE actions SET updated_at = :now, state = CASE
   WHEN EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state = 'failed') THEN 'failed'
   WHEN NOT EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state != 'done') THEN 'done'
   ELSE 'running' END WHERE action_key = :key"""
-
-
-@dataclass(frozen=True)
-class JournalStep:
-    """A step as the journal holds it."""
-
-    action_key: str
-    index: int
-    kind: str
-    state: str
-    attempts: int
-    idempotency_key: str | None
-
-    @property
-    def needs_verification(self) -> bool:
-        """Sent with no recorded answer (a crash or a lost response): read the shop before resending."""
-        return self.state in ("sent", "unknown")
-
-
-@dataclass(frozen=True)
-class PendingAction:
-    """An unfinished action with all its steps, in order."""
-
-    action_key: str
-    order_id: str
-    order_name: str
-    state: str
-    steps: tuple[JournalStep, ...]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _clean(text: str) -> str:
-    return _TOKEN.sub("<hidden>", str(text))[:2000]
-
-
-#: An action as the journal seeds it: (action key, order id, order name, [(index, kind, idempotency key)]).
-SeedAction = tuple[str, str, str, Iterable[tuple[int, str, str | None]]]
-
-
-def _normalise(
-    actions: Iterable[PlannedAction | SeedAction],
-) -> list[tuple[str, str, str, list[tuple[int, str, str | None]]]]:
-    plan = []
-    for action in actions:
-        if isinstance(action, PlannedAction):
-            action = (
-                action.action_key,
-                action.order_id,
-                action.order_name,
-                [(index, step.kind, step.idempotency_key) for index, step in enumerate(action.steps)],
-            )
-        key, order_id, order_name, steps = action
-        rows = []
-        for index, kind, ikey in steps:
-            if kind not in _KINDS:
-                raise JournalError(f"action {key}: unknown step kind {kind!r}")
-            rows.append((int(index), str(kind), None if ikey is None else str(ikey)))
-        if not rows or [r[0] for r in rows] != sorted({r[0] for r in rows}):
-            raise JournalError(f"action {key}: steps must exist, with unique ascending indexes")
-        plan.append((str(key), str(order_id), str(order_name), rows))
-    return plan
-
-
-def _ids(ids: Mapping[str, Any]) -> list[str | None]:
-    extra = sorted(set(ids) - set(ID_FIELDS))
-    if extra:
-        raise JournalError(f"the journal has no field for {extra}")
-    last = ids.get("gift_card_last_chars")
-    if last is not None and len(str(last)) > 4:
-        raise JournalError("only a gift card's last 4 characters may be journalled, never its code")
-    values = [None if ids.get(f) is None else str(ids[f]) for f in ID_FIELDS[:-1]]
-    tx = ids.get("transaction_ids")
-    tx_list = None if tx is None else [tx] if isinstance(tx, str) else [str(t) for t in tx]
-    return [*values, None if tx_list is None else json.dumps(tx_list)]
 
 
 class Journal:
@@ -182,17 +88,7 @@ class Journal:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             with journal._tx() as tx:
-                for statement in _SCHEMA.split(";"):
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('run_id', ?), ('schema', ?)", (run_id, SCHEMA_VERSION)
-                )
-                stored = dict(tx.execute("SELECT key, value FROM meta"))
-                if (stored["run_id"], stored["schema"]) != (run_id, SCHEMA_VERSION):
-                    raise RefusedError(
-                        f"journal {path} belongs to run {stored['run_id']!r} (schema "
-                        f"{stored['schema']}), not to run {run_id!r}"
-                    )
+                create_tables(tx, path, run_id)
         except BaseException as exc:
             db.close()
             if isinstance(exc, sqlite3.Error):
@@ -228,34 +124,36 @@ class Journal:
                 raise
 
     def seed(self, actions: Iterable[PlannedAction | SeedAction]) -> bool:
-        """Insert the plan's actions and steps once; False when this very plan is already seeded."""
-        plan = _normalise(actions)
-        digest = hashlib.sha256(json.dumps(plan, separators=(",", ":")).encode()).hexdigest()
+        """Insert the plan's actions and steps once; False when this very plan is already seeded.
+
+        RefusedError when the journal was started with a plan that differs in any field of any step.
+        """
+        rows = seed_rows(actions)
+        digest = seal(rows)
         with self._tx() as db:
-            stored = db.execute("SELECT value FROM meta WHERE key = 'plan_hash'").fetchone()
-            if stored:
-                if stored[0] != digest:
-                    raise RefusedError(f"journal {self.path} was seeded with a different plan for this run")
-                return False
-            now = _now()
-            for position, (key, order_id, order_name, steps) in enumerate(plan):
-                db.execute(
-                    "INSERT INTO actions (action_key, position, order_id, order_name, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (key, position, order_id, order_name, now),
+            stored = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('plan_seal', 'plan_hash')"))
+            if not stored:
+                insert_plan(db, rows, digest)
+                return True
+            # A journal of the earlier format sealed keys and kinds only: sealed in full on its first resume.
+            if "plan_seal" not in stored and stored["plan_hash"] == legacy_digest(rows):
+                db.execute("INSERT INTO meta VALUES ('plan_seal', ?)", (digest,))
+            elif stored.get("plan_seal") != digest:
+                raise RefusedError(
+                    f"plan.json is a different plan from the one this run started with ({self.path}):"
+                    " it was edited after execution began; restore the plan.json that was approved"
                 )
-                db.executemany(
-                    "INSERT INTO steps (action_key, idx, kind, idempotency_key, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(key, index, kind, ikey, now, now) for index, kind, ikey in steps],
-                )
-            db.execute("INSERT INTO meta VALUES ('plan_hash', ?)", (digest,))
-        return True
+        return False
+
+    def has_started(self) -> bool:
+        """True once any step was sent (or settled): such a run resumes at any age."""
+        with self._tx("DEFERRED") as db:
+            return any_step_started(db)
 
     def _step(self, db: sqlite3.Connection, step: JournalStep) -> JournalStep:
         where = (step.action_key, step.index)
         row = db.execute(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE action_key = ? AND idx = ?", where
+            f"SELECT {STEP_COLUMNS} FROM steps WHERE action_key = ? AND idx = ?", where
         ).fetchone()
         if row is None:
             raise JournalError(f"no step {step.action_key}#{step.index} in journal {self.path}")
@@ -263,7 +161,7 @@ class Journal:
 
     def _move(self, step: JournalStep, to: str, sets: str = "", args: tuple[object, ...] = ()) -> JournalStep:
         with self._tx() as db:
-            now, cur = _now(), self._step(db, step)
+            now, cur = timestamp(), self._step(db, step)
             allowed = _MOVES[to]
             if to == "sent" and cur.kind in RESENDABLE_KINDS and cur.idempotency_key:
                 # Re-sending unverified is safe only where Shopify itself deduplicates on the key.
@@ -271,6 +169,11 @@ class Journal:
             where = (cur.action_key, cur.index)
             if cur.state not in allowed:
                 raise JournalError(f"illegal transition {cur.state} → {to} for {cur.kind} step {where}")
+            if to in ("sent", "pending") and cur.job_id:
+                raise JournalError(
+                    f"step {(cur.action_key, cur.index)} was answered with job {cur.job_id}: "
+                    "it is waited for, never sent again"
+                )
             if to == "sent" and db.execute(_UNDONE_BEFORE, where).fetchone()[0]:
                 raise JournalError(f"step {where} cannot be sent before the earlier steps are done")
             db.execute(
@@ -284,74 +187,70 @@ class Journal:
 
     def mark_sent(self, step: JournalStep) -> JournalStep:
         """Record the intent, fsynced, before the request leaves; counts an attempt."""
-        return self._move(step, "sent", ", attempts = attempts + 1, sent_at = ?", (_now(),))
+        return self._move(step, "sent", ", attempts = attempts + 1, sent_at = ?", (timestamp(),))
+
+    def mark_job_started(self, step: JournalStep, job_id: str) -> JournalStep:
+        """Shopify answered a sent cancel with a job: its id is kept at once, the step stays `sent`."""
+        with self._tx() as db:
+            cur = self._step(db, step)
+            if cur.state != "sent" or not job_id:
+                raise JournalError(f"illegal transition {cur.state} → job started for {cur.kind} step")
+            db.execute(
+                "UPDATE steps SET job_id = ?, updated_at = ? WHERE action_key = ? AND idx = ?",
+                (str(job_id), timestamp(), cur.action_key, cur.index),
+            )
+            return self._step(db, cur)
 
     def mark_done(self, step: JournalStep, ids: Mapping[str, Any] | None = None) -> JournalStep:
         """Shopify applied the step (its answer, or a read after `unknown`); record its ids."""
         sets = "".join(f", {f} = coalesce(?, {f})" for f in ID_FIELDS) + ", finished_at = ?"
-        return self._move(step, "done", sets, (*_ids(ids or {}), _now()))
+        return self._move(step, "done", sets, (*ids_row(ids or {}), timestamp()))
 
     def mark_failed(self, step: JournalStep, code: str, message: str) -> JournalStep:
         """Shopify refused the step (a userError): terminal; the action's later steps are skipped."""
         sets = ", error_code = ?, error_message = ?, finished_at = ?"
-        return self._move(step, "failed", sets, (_clean(code), _clean(message), _now()))
+        return self._move(step, "failed", sets, (clean(code), clean(message), timestamp()))
 
     def mark_unknown(self, step: JournalStep, message: str) -> JournalStep:
         """The answer was lost: the step must be verified against the shop before any resend."""
-        return self._move(step, "unknown", ", error_message = ?", (_clean(message),))
+        return self._move(step, "unknown", ", error_message = ?", (clean(message),))
 
     def mark_verified_not_applied(self, step: JournalStep) -> JournalStep:
         """A read proved a sent or unknown step did not happen: it may be sent again."""
         return self._move(step, "pending")
 
-    def mark_drifted(self, action_key: str, detail: str) -> None:
-        """The order changed since the plan: the action is left alone and its steps skipped."""
+    def mark_drifted(self, action_key: str, detail: str, step: JournalStep | None = None) -> None:
+        """The order changed since the plan, or `step` (in flight) was done by someone else: the action
+        stops and its pending steps, `step` too, are skipped. Any other step in flight forbids it."""
         with self._tx() as db:
             row = db.execute("SELECT state FROM actions WHERE action_key = ?", (action_key,)).fetchone()
-            if row is None or row[0] != "pending":
+            in_flight = {index for (index,) in db.execute(_IN_FLIGHT, (action_key,))}
+            expected = {step.index} if step is not None and step.action_key == action_key else set()
+            if row is None or row[0] not in ("pending", "running") or in_flight != expected:
                 raise JournalError(f"illegal transition {row and row[0]} → drifted for action {action_key}")
-            now = _now()
+            now, why = timestamp(), clean(detail)
             db.execute(
                 "UPDATE actions SET state = 'drifted', detail = ?, updated_at = ? WHERE action_key = ?",
-                (_clean(detail), now, action_key),
+                (why, now, action_key),
+            )
+            db.execute(
+                "UPDATE steps SET state = 'skipped', error_message = ?, finished_at = ?, updated_at = ?"
+                " WHERE action_key = ? AND state IN ('sent', 'unknown')",
+                (why, now, now, action_key),
             )
             db.execute(_SKIP_PENDING, (now, action_key))
 
     def pending_work(self) -> list[PendingAction]:
         """Unfinished actions in plan order, each with all its steps; `sent` steps need verification."""
         with self._tx("DEFERRED") as db:
-            actions = db.execute(
-                "SELECT action_key, order_id, order_name, state FROM actions"
-                " WHERE state IN ('pending', 'running') ORDER BY position"
-            ).fetchall()
-            steps: dict[str, list[JournalStep]] = {}
-            for row in db.execute(
-                f"SELECT {_STEP_COLUMNS} FROM steps JOIN actions USING (action_key)"
-                " WHERE actions.state IN ('pending', 'running') ORDER BY position, idx"
-            ):
-                steps.setdefault(row[0], []).append(JournalStep(*row))
-        return [PendingAction(k, o, n, st, tuple(steps.get(k, ()))) for k, o, n, st in actions]
+            return pending_actions(db)
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Counts of actions and of steps by state, every state listed."""
         with self._tx("DEFERRED") as db:
-            actions = dict(db.execute("SELECT state, count(*) FROM actions GROUP BY state").fetchall())
-            steps = dict(db.execute("SELECT state, count(*) FROM steps GROUP BY state").fetchall())
-        return {
-            "actions": {s: actions.get(s, 0) for s in ACTION_STATES},
-            "steps": {s: steps.get(s, 0) for s in STEP_STATES},
-        }
+            return state_counts(db)
 
     def rows_for_report(self) -> list[dict[str, Any]]:
         """Every step with its action, in plan order, for execution.csv and the reports."""
         with self._tx("DEFERRED") as db:
-            cursor = db.execute(
-                "SELECT a.order_id, a.order_name, a.state AS action_state, a.detail AS action_detail, s.*"
-                " FROM actions a JOIN steps s USING (action_key) ORDER BY a.position, s.idx"
-            )
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor]
-        for row in rows:
-            row["run_id"] = self.run_id
-            row["transaction_ids"] = json.loads(row["transaction_ids"]) if row["transaction_ids"] else []
-        return rows
+            return report_rows(db, self.run_id)

@@ -1,6 +1,7 @@
 """Carrying out one planned step against Shopify, and finding out whether a step whose answer was lost
 happened. Nothing here is re-sent blindly: `refundCreate` carries its plan-time idempotency key, and
 every other step is verified by a read (order, or the customer's gift cards) before it is sent again.
+A cancel answered with a job is waited for by its job id, never sent again.
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.errors import AuthError, GraphQLError, OutcomeUnknownError, ShopifyError, TransientError
-from pipeline.models import RefundMode
+from pipeline.errors import (
+    AuthError,
+    ConcurrentRequestError,
+    GraphQLError,
+    OutcomeUnknownError,
+    ShopifyError,
+    TransientError,
+)
+from pipeline.execute.mutations import variables
+from pipeline.execute.ours import cancelled_by_us, carries_key
 from pipeline.plan.keys import legacy_id
-from pipeline.plan.steps import CancelRefund, Step, StepKind
+from pipeline.plan.steps import Step, StepKind
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_idempotent, execute_with_retry, retrying
 
-CANCEL_REFUND: dict[CancelRefund, dict[str, Any]] = {
-    CancelRefund.ORIGINAL: {"originalPaymentMethodsRefund": True},
-    CancelRefund.STORE_CREDIT: {"storeCreditRefund": {}},
-    CancelRefund.NONE: {"originalPaymentMethodsRefund": False},
-}
-# Shopify's answer to a second orderCancel (recorded): the cancel we are verifying already happened.
+# Shopify's answer to an orderCancel of a cancelled order (recorded): whose cancel it was is another matter.
 ALREADY_CANCELLED = "already been canceled"
+NOT_OURS = "cancelled by someone else"
 
 
 class Status(enum.StrEnum):
@@ -32,6 +37,8 @@ class Status(enum.StrEnum):
     FAILED = "failed"  # refused by Shopify (userErrors): terminal for the action
     UNKNOWN = "unknown"  # sent, answer lost, and a read could not settle it yet
     NOT_APPLIED = "not_applied"  # certainly did not happen: may be sent (again)
+    ACCEPTED = "accepted"  # a cancel answered with a job (`ids["job_id"]`): journal it, then wait for it
+    DRIFTED = "drifted"  # someone else did it (the order was cancelled by another hand): stop the action
 
 
 @dataclass(frozen=True)
@@ -40,62 +47,6 @@ class Outcome:
     ids: dict[str, Any] = field(default_factory=dict)
     code: str = ""
     message: str = ""
-
-
-def _money(step: Step) -> dict[str, str]:
-    """The step's amount as Shopify's MoneyInput; amounts travel as the plan's strings."""
-    return {"amount": str(step.amount), "currencyCode": str(step.currency)}
-
-
-def variables(order_id: str, step: Step) -> tuple[str, dict[str, Any]]:
-    """The document and variables of one planned step."""
-    if step.kind is StepKind.CANCEL:
-        assert step.refund_method is not None, "a cancel step always says how it refunds"
-        return "OrderCancel", {
-            "orderId": order_id,
-            "reason": str(step.reason).upper(),
-            "restock": step.restock,
-            "notifyCustomer": step.notify,
-            "staffNote": step.staff_note,
-            "refundMethod": CANCEL_REFUND[step.refund_method],
-        }
-    if step.kind is StepKind.REFUND:
-        refund: dict[str, Any] = {
-            "orderId": order_id,
-            "currency": step.currency,
-            "notify": step.notify,
-            "note": step.note,
-        }
-        if step.method is RefundMode.STORE_CREDIT:
-            refund["refundMethods"] = [{"storeCreditRefund": {"amount": _money(step)}}]
-        else:
-            refund["transactions"] = [
-                {
-                    "orderId": order_id,
-                    "parentId": t.parent_id,
-                    "gateway": t.gateway,
-                    "kind": "REFUND",
-                    "amount": str(t.amount),
-                }
-                for t in step.transactions
-            ]
-        if step.refund_lines:
-            refund["refundLineItems"] = [
-                {
-                    "lineItemId": line.line_item_id,
-                    "quantity": line.quantity,
-                    "restockType": str(line.restock_type),
-                }
-                for line in step.refund_lines
-            ]
-        if step.shipping_amount is not None:  # "0.00" was sent as well: it is a value, not "none"
-            refund["shipping"] = {"amount": str(step.shipping_amount)}
-        return "RefundCreate", {"input": refund, "idempotencyKey": step.idempotency_key}
-    if step.kind is StepKind.GIFT_CARD:
-        return "GiftCardCreate", {
-            "input": {"initialAmount": _money(step), "customerId": step.customer_id, "note": step.note}
-        }
-    return "TagsAdd", {"id": order_id, "tags": list(step.tags)}
 
 
 class StepRunner:
@@ -119,8 +70,11 @@ class StepRunner:
     def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return execute_with_retry(self.client, document, variables, mutation=False).data
 
-    def send(self, order_id: str, step: Step, action_key: str) -> Outcome:
-        """Sends the step once (retrying only what was certainly not executed) and reads its answer."""
+    def send(self, order_id: str, step: Step, action_key: str, *, sent_before: bool = False) -> Outcome:
+        """Sends the step once (retrying only what was certainly not executed) and reads its answer.
+
+        `sent_before`: the journal holds an earlier attempt of this step that was sent.
+        """
         document, values = variables(order_id, step)
         try:
             if document == "RefundCreate":
@@ -128,22 +82,29 @@ class StepRunner:
             else:
                 # Throttled and not-sent failures are retried as is; an unknown outcome is raised.
                 data = retrying()(self.client.execute, document, values, mutation=True).data
-        except OutcomeUnknownError as exc:
+        except (OutcomeUnknownError, ConcurrentRequestError) as exc:
+            # Still in progress is no failure: the first request may yet land, and is resent with its key.
             return Outcome(Status.UNKNOWN, message=str(exc))
         except TransientError as exc:
             return Outcome(Status.NOT_APPLIED, message=str(exc))
         except GraphQLError as exc:
             # Refused before execution (a document or variable error): nothing happened.
             return Outcome(Status.FAILED, code="graphql", message=str(exc))
-        return self._answer(order_id, step, action_key, data)
+        return self._answer(order_id, step, action_key, data, sent_before)
 
-    def _answer(self, order_id: str, step: Step, action_key: str, data: dict[str, Any]) -> Outcome:
+    def _answer(
+        self, order_id: str, step: Step, action_key: str, data: dict[str, Any], sent_before: bool
+    ) -> Outcome:
         kind = step.kind
         payload = next(iter(data.values()))
         errors = payload.get("orderCancelUserErrors") or payload.get("userErrors") or []
         if errors:
             if kind is StepKind.CANCEL and any(ALREADY_CANCELLED in e["message"] for e in errors):
-                # Our earlier attempt may be the one that cancelled it: only a read can tell.
+                if not sent_before:  # nothing of ours was ever sent: the cancel is someone else's
+                    return Outcome(
+                        Status.DRIFTED, message=f"{NOT_OURS}: Shopify says it is already cancelled"
+                    )
+                # An earlier attempt of ours, its answer lost, may be the one that cancelled it: read.
                 return self.verify(order_id, step, action_key)
             first = errors[0]
             return Outcome(
@@ -152,7 +113,7 @@ class StepRunner:
                 message="; ".join(e["message"] for e in errors),
             )
         if kind is StepKind.CANCEL:
-            return self._await_cancel(order_id, {"job_id": payload["job"]["id"]})
+            return Outcome(Status.ACCEPTED, {"job_id": payload["job"]["id"]})
         if kind is StepKind.REFUND:
             refund = payload["refund"]
             return Outcome(
@@ -169,26 +130,46 @@ class StepRunner:
             )
         return Outcome(Status.DONE)
 
-    def _await_cancel(self, order_id: str, ids: dict[str, Any]) -> Outcome:
-        """orderCancel only starts a job: the order is cancelled when `cancelledAt` is set."""
+    def await_cancel(self, order_id: str, action_key: str, job_id: str | None) -> Outcome:
+        """Waits up to `cancel_wait` for a cancel: by its job when the answer gave one, else by the order.
+
+        DONE when the order is cancelled by us, DRIFTED when by someone else, FAILED when our job
+        finished without cancelling it; UNKNOWN (job still running) or NOT_APPLIED (no job, not
+        cancelled) when time is up.
+        """
+        ids = {"job_id": job_id} if job_id else {}
         deadline = self.clock() + self.cancel_wait
         while True:
-            order = self._read("OrderCancelled", {"id": order_id})["order"]
-            if order and order["cancelledAt"]:
-                return Outcome(Status.DONE, ids)
+            if job_id:
+                data = self._read("CancelJob", {"jobId": job_id, "orderId": order_id})
+                job, order = data["job"], data["order"] or {}
+                # A job Shopify no longer knows (null) leaves the order's own word.
+                finished = bool(job["done"]) if job else bool(order.get("cancelledAt"))
+            else:
+                order = self._read("OrderCancelled", {"id": order_id})["order"] or {}
+                finished = bool(order.get("cancelledAt"))
+            if finished:
+                if not order.get("cancelledAt"):
+                    return Outcome(
+                        Status.FAILED, ids, "job_failed", "the cancel job ended without cancelling"
+                    )
+                if cancelled_by_us(order, action_key, we_sent_it=True):
+                    return Outcome(Status.DONE, ids)
+                return Outcome(Status.DRIFTED, ids, message=f"{NOT_OURS} (its staff note is not ours)")
             if self.clock() >= deadline:
-                return Outcome(Status.UNKNOWN, ids, message="the cancel job has not finished yet")
+                if job_id:
+                    return Outcome(Status.UNKNOWN, ids, message="the cancel job has not finished yet")
+                return Outcome(Status.NOT_APPLIED)
             self.sleep(self.poll)
 
-    def verify(self, order_id: str, step: Step, action_key: str) -> Outcome:
-        """Did this step happen? DONE (with what it created), NOT_APPLIED, or still UNKNOWN."""
+    def verify(self, order_id: str, step: Step, action_key: str, job_id: str | None = None) -> Outcome:
+        """Did this step happen? DONE (with what it created), NOT_APPLIED, DRIFTED, or still UNKNOWN."""
         try:
             if step.kind is StepKind.GIFT_CARD:
                 return self._verify_gift_card(step, action_key)
             if step.kind is StepKind.CANCEL:
                 # A job may still be running: give it the time a job takes before calling it not applied.
-                outcome = self._await_cancel(order_id, {})
-                return outcome if outcome.status is Status.DONE else Outcome(Status.NOT_APPLIED)
+                return self.await_cancel(order_id, action_key, job_id)
             order = self._read("OrderVerify", {"id": order_id})["order"] or {}
         except AuthError:
             raise
@@ -196,7 +177,7 @@ class StepRunner:
             return Outcome(Status.UNKNOWN, message=f"could not verify: {exc}")
         if step.kind is StepKind.REFUND:
             for refund in order.get("refunds") or ():
-                if action_key in (refund.get("note") or ""):
+                if carries_key(refund.get("note"), action_key):
                     ids = [t["id"] for t in refund["transactions"]["nodes"]]
                     return Outcome(Status.DONE, {"refund_id": refund["id"], "transaction_ids": ids})
             return Outcome(Status.NOT_APPLIED)
@@ -207,7 +188,7 @@ class StepRunner:
         query = f"customer_id:{legacy_id(str(step.customer_id))}"
         cards = self._read("GiftCardsByQuery", {"query": query, "first": 50})["giftCards"]["nodes"]
         for card in cards:
-            if action_key in (card.get("note") or ""):
+            if carries_key(card.get("note"), action_key):
                 return Outcome(
                     Status.DONE, {"gift_card_id": card["id"], "gift_card_last_chars": card["lastCharacters"]}
                 )

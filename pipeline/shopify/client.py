@@ -23,6 +23,7 @@ from graphql import DocumentNode, OperationDefinitionNode, OperationType, parse
 from pipeline import __version__
 from pipeline.errors import (
     AuthError,
+    ConcurrentRequestError,
     GraphQLError,
     MaxCostExceededError,
     OutcomeUnknownError,
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Raised before a byte of the request left: nothing can have happened on Shopify's side.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Shopify's code when an @idempotent key's first request is still being processed (implementing-idempotency).
+CONCURRENT_REQUEST = "IDEMPOTENCY_CONCURRENT_REQUEST"
 _TERMINAL_STATUS = {
     402: "the shop is frozen (payment required)",
     404: "no such shop or API version",
@@ -217,6 +220,8 @@ class ShopifyClient:
                     requested=requested,
                     maximum=maximum,
                 )
+            if CONCURRENT_REQUEST in codes:
+                raise ConcurrentRequestError(f"{where}: {message}")
             if "MAX_COST_EXCEEDED" in codes:
                 raise MaxCostExceededError(f"{where}: {message}", errors)
             if "ACCESS_DENIED" in codes:

@@ -3,7 +3,8 @@
 Transient errors (THROTTLED and 429, 5xx, dropped connections, timeouts of reads) are retried with
 exponential backoff and jitter, bounded in attempts and time; a throttle waits what Shopify asked.
 `OutcomeUnknownError` is not retried: the execution stage verifies first. The one exception is an
-idempotent mutation (`refundCreate` with `@idempotent(key:)`), which is resent with the same key.
+idempotent mutation (`refundCreate` with `@idempotent(key:)`), which is resent with the same key,
+also when Shopify answers that the key's first request is still in progress.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from pipeline.errors import ThrottledError, TransientError
-from pipeline.shopify.client import Result, ShopifyClient, load_document
+from pipeline.errors import ConcurrentRequestError, ThrottledError, TransientError
+from pipeline.shopify.client import CONCURRENT_REQUEST, Result, ShopifyClient, load_document
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ ATTEMPTS = 8
 MAX_ELAPSED = 300.0  # seconds: past this, a failure is reported rather than retried
 INITIAL_WAIT = 0.5
 MAX_WAIT = 30.0
+# refundCreate's UserError has no `code`: the concurrent-request answer can only be known by its words.
+CONCURRENT_MESSAGE = "currently in progress"
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -113,4 +116,18 @@ def execute_idempotent(
     if not str(variables.get("idempotencyKey") or "").strip():
         raise ValueError(f"{document_name} needs an idempotencyKey minted at plan time")
     policy = policy or retrying(idempotent=True)
-    return policy(client.execute, document_name, variables, mutation=True)
+    return policy(_send_idempotent, client, document_name, variables)
+
+
+def _send_idempotent(client: ShopifyClient, document_name: str, variables: Mapping[str, Any]) -> Result:
+    result = client.execute(document_name, variables, mutation=True)
+    raise_if_in_progress(document_name, result.data)
+    return result
+
+
+def raise_if_in_progress(document_name: str, data: Mapping[str, Any]) -> None:
+    """ConcurrentRequestError when the payload's userErrors say the key's first request is in progress."""
+    for payload in data.values():
+        for error in (payload or {}).get("userErrors") or ():
+            if error.get("code") == CONCURRENT_REQUEST or CONCURRENT_MESSAGE in str(error.get("message")):
+                raise ConcurrentRequestError(f"{document_name}: {error.get('message')}")

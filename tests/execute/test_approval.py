@@ -39,3 +39,11 @@ def test_check_refuses_another_shop_an_old_plan_and_a_total_over_the_limit():
         check(plan, shop="demo.myshopify.com", now=NOW + DAY, max_age=DAY)
     with pytest.raises(RefusedError, match=r"refunds 115\.50 EUR, 1200 JPY, above --max-total 100:"):
         check(plan, shop="demo.myshopify.com", now=NOW, max_age=DAY, max_total=D(100))
+
+
+def test_a_started_run_resumes_at_any_age_and_is_never_told_to_plan_again():
+    plan = build_plan()
+    check(plan, shop="demo.myshopify.com", now=NOW + 30 * DAY, max_age=DAY, started=True)
+    with pytest.raises(RefusedError, match="made for") as refused:
+        check(plan, shop="other.myshopify.com", now=NOW + 30 * DAY, max_age=DAY, started=True)
+    assert "plan again" not in str(refused.value)

@@ -107,9 +107,9 @@ def test_seed_twice_is_a_no_op(tmp_path):
         assert j.summary()["steps"] == {**dict.fromkeys(STEP_STATES, 0), "pending": 5, "sent": 1}
 
 
-def test_planned_actions_seed_as_their_tuples(tmp_path):
+def typed_plan(amount: Decimal = Decimal(1)) -> list[PlannedAction]:
     fingerprint = Fingerprint("2026-01-01T00:00:00Z", "PAID", "UNFULFILLED", Decimal(0))
-    typed = [
+    return [
         PlannedAction(
             f"gid://shopify/Order/{i}",
             f"#{1000 + i}",
@@ -117,12 +117,16 @@ def test_planned_actions_seed_as_their_tuples(tmp_path):
             fingerprint,
             (
                 Step(StepKind.CANCEL, None, None, None, f"c{i}"),
-                Step(StepKind.REFUND, RefundMode.ORIGINAL, Decimal(1), "EUR", f"k{i}"),
+                Step(StepKind.REFUND, RefundMode.ORIGINAL, amount, "EUR", f"k{i}"),
                 Step(StepKind.TAG, None, None, None, f"t{i}"),
             ),
         )
         for i in range(2)
     ]
+
+
+def test_planned_actions_seed_as_their_steps_and_the_seal_covers_every_field(tmp_path):
+    typed = typed_plan()
     tuples = [
         (
             a.action_key,
@@ -134,8 +138,12 @@ def test_planned_actions_seed_as_their_tuples(tmp_path):
     ]
     with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
         assert j.seed(typed) is True
-        assert j.seed(tuples) is False
+        assert j.seed(typed_plan()) is False
         assert [r["kind"] for r in j.rows_for_report()] == ["cancel", "refund", "tag"] * 2
+        # Same keys, kinds and idempotency keys, another amount: not the plan this run started with.
+        for other in (typed_plan(Decimal("1.01")), tuples):
+            with pytest.raises(RefusedError, match="a different plan from the one this run started with"):
+                j.seed(other)
 
 
 def test_seed_refuses_a_different_plan_for_the_same_run(journal):
@@ -153,14 +161,22 @@ def test_seed_refuses_a_different_plan_for_the_same_run(journal):
         [("a", "o", "#1", [(1, "cancel", None), (0, "tag", None)])],
         [("a", "o", "#1", [])],
         [("a", "o", "#1", [(0, "refund", "same")]), ("b", "o", "#2", [(0, "refund", "same")])],
-        [("a", "o", "#1", [(0, "cancel", None)]), ("a", "o", "#1", [(0, "cancel", None)])],
     ],
-    ids=["unknown kind", "indexes out of order", "no steps", "shared idempotency key", "duplicate action"],
+    ids=["unknown kind", "indexes out of order", "no steps", "shared idempotency key"],
 )
 def test_seed_refuses_a_malformed_plan_and_keeps_nothing(tmp_path, bad):
     with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
         with pytest.raises(JournalError):
             j.seed(bad)
+        assert j.pending_work() == []
+        assert j.seed(plan()) is True
+
+
+def test_seed_refuses_two_actions_on_one_order_naming_both(tmp_path):
+    twice = [("a", "o", "#1", [(0, "cancel", None)]), ("a", "o", "#1", [(0, "tag", None)])]
+    with Journal.open(tmp_path / "journal.sqlite", RUN) as j:
+        with pytest.raises(RefusedError, match=r"action 1 \(#1\) and action 2 \(#1\) both act on one order"):
+            j.seed(twice)
         assert j.pending_work() == []
         assert j.seed(plan()) is True
 
@@ -495,3 +511,32 @@ def test_sigkill_mid_write_leaves_a_journal_that_reopens_and_resumes(tmp_path):
         summary = j.summary()
     _assert_consistent(path)
     assert summary["actions"]["done"] + summary["actions"]["failed"] == 60
+
+
+def test_drift_stops_a_running_action_only_with_its_one_step_in_flight(journal):
+    first = journal.mark_done(journal.mark_sent(step(journal, "a0", 0)), {"job_id": "gid://shopify/Job/1"})
+    assert first.state == "done"
+    journal.mark_drifted("a0", "refunded by someone else since the plan")  # running, nothing in flight
+    assert action_state(journal) == "drifted"
+    assert [s.state for s in _steps(journal) if s.action_key == "a0"] == ["done", "skipped", "skipped"]
+    sent = journal.mark_sent(step(journal, "a1", 0))
+    with pytest.raises(JournalError, match="illegal transition running → drifted"):
+        journal.mark_drifted("a1", "cancelled by someone else")  # a step in flight must be named
+    journal.mark_drifted("a1", "cancelled by someone else", sent)
+    assert action_state(journal, "a1") == "drifted"
+    assert [s.state for s in _steps(journal) if s.action_key == "a1"] == ["skipped"] * 3
+
+
+def test_a_journal_of_the_earlier_format_is_sealed_in_full_on_its_first_resume(tmp_path):
+    from pipeline.execute.journal_format import legacy_digest
+    from pipeline.execute.seal import seed_rows
+
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path, RUN) as j:
+        assert j.seed(typed_plan()) is True
+        legacy = legacy_digest(seed_rows(typed_plan()))
+        j._db.execute("UPDATE meta SET key = 'plan_hash', value = ? WHERE key = 'plan_seal'", (legacy,))
+    with Journal.open(path, RUN) as j:
+        assert j.seed(typed_plan()) is False
+        with pytest.raises(RefusedError, match="different plan"):
+            j.seed(typed_plan(Decimal("2")))

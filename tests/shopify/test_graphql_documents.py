@@ -17,7 +17,8 @@ IDS = [p.stem for p in DOCUMENTS]
 def test_the_documents_the_pipeline_needs_are_there():
     expected = {
         "OrdersByName", "OrdersByIds", "OrderForRefund", "OrderCancel", "RefundCreate", "GiftCardCreate",
-        "GiftCardsByQuery", "TagsAdd", "OrderCancelled", "OrderDriftRead", "OrdersReconcile",
+        "GiftCardsByQuery", "TagsAdd", "OrderCancelled", "OrderDriftRead", "OrdersReconcile", "CancelJob",
+        "OrderSincePlan",
     }  # fmt: skip
     assert expected <= set(IDS)
 

@@ -9,11 +9,13 @@ import pytest
 
 from pipeline.errors import (
     AuthError,
+    ConcurrentRequestError,
     GraphQLError,
     MaxCostExceededError,
     OutcomeUnknownError,
     ServerError,
     ThrottledError,
+    TransientError,
 )
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify import ShopifyClient, execute_idempotent, retrying
@@ -114,3 +116,58 @@ def test_only_idempotent_mutations_with_a_key_may_be_resent():
         execute_idempotent(client, "OrderCancel", {"orderId": "gid://shopify/Order/1"})
     with pytest.raises(ValueError, match="idempotencyKey"):
         execute_idempotent(client, "RefundCreate", {"input": {}, "idempotencyKey": " "})
+
+
+IN_PROGRESS = "This request is currently in progress, please try again."
+CONCURRENT_ANSWERS = {
+    "top-level error": {
+        "errors": [{"message": IN_PROGRESS, "extensions": {"code": "IDEMPOTENCY_CONCURRENT_REQUEST"}}],
+        "data": {"refundCreate": None},
+    },
+    "userError with the code": {
+        "data": {
+            "refundCreate": {
+                "refund": None,
+                "userErrors": [
+                    {"field": None, "message": IN_PROGRESS, "code": "IDEMPOTENCY_CONCURRENT_REQUEST"}
+                ],
+            }
+        }
+    },
+    "userError with the message": {
+        "data": {"refundCreate": {"refund": None, "userErrors": [{"field": None, "message": IN_PROGRESS}]}}
+    },
+}
+
+
+@pytest.mark.parametrize("answer", list(CONCURRENT_ANSWERS.values()), ids=list(CONCURRENT_ANSWERS))
+def test_a_request_still_in_progress_is_resent_with_the_same_key(answer):
+    bodies: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        if len(bodies) < 3:
+            return httpx.Response(200, json=answer)
+        return httpx.Response(
+            200,
+            json={"data": {"refundCreate": {"refund": {"id": "gid://shopify/Refund/9"}, "userErrors": []}}},
+        )
+
+    client = ShopifyClient(SETTINGS, transport=httpx.MockTransport(handler))
+    result = execute_idempotent(
+        client, "RefundCreate", REFUND, policy=retrying(idempotent=True, sleep=lambda _: None)
+    )
+    assert result.data["refundCreate"]["refund"]["id"] == "gid://shopify/Refund/9"
+    assert [b["variables"]["idempotencyKey"] for b in bodies] == [REFUND["idempotencyKey"]] * 3
+
+
+@pytest.mark.parametrize("answer", list(CONCURRENT_ANSWERS.values()), ids=list(CONCURRENT_ANSWERS))
+def test_in_progress_is_a_transient_error_of_its_own_type(answer):
+    client = ShopifyClient(
+        SETTINGS, transport=httpx.MockTransport(lambda r: httpx.Response(200, json=answer))
+    )
+    policy = retrying(idempotent=True, attempts=2, sleep=lambda _: None)
+    with pytest.raises(ConcurrentRequestError) as caught:
+        execute_idempotent(client, "RefundCreate", REFUND, policy=policy)
+    assert caught.value.retryable and isinstance(caught.value, TransientError)
+    assert not isinstance(caught.value, OutcomeUnknownError)

@@ -1,0 +1,70 @@
+"""Drift, pure: what changed on an order since the plan that this action did not do (SPEC §7, §7a).
+
+Before an action starts, any change to the plan's fingerprint is drift (`OrderDriftRead`). Before
+each later money step (and on resume) our own steps have changed the order, so the test narrows to
+what matters (`OrderSincePlan`): a cancel, or a refund moving money, made since the plan by someone
+else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pipeline.execute.ours import carries_key
+from pipeline.plan.facts import Fingerprint
+from pipeline.plan.model import PlannedAction
+
+# A refund still on its way back (PENDING) is money the customer gets: it counts as refunded.
+LIVE = frozenset({"SUCCESS", "PENDING"})
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO 8601 timestamp as Shopify and plan.json write it (`Z` or an offset)."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def refunded_by(refund: Mapping[str, Any]) -> Decimal:
+    """The money a refund gives back: its REFUND transactions that succeeded or are pending."""
+    total = Decimal(0)
+    for transaction in (refund.get("transactions") or {}).get("nodes") or ():
+        if transaction.get("kind") in (None, "REFUND") and transaction.get("status") in LIVE:
+            total += Decimal(str(transaction["amountSet"]["presentmentMoney"]["amount"]))
+    return total
+
+
+def drift(
+    action: PlannedAction,
+    order: Mapping[str, Any] | None,
+    *,
+    planned_at: dt.datetime,
+    started: bool,
+    cancelled_by_us: bool,
+) -> str | None:
+    """Why the action must not go on, in words, or None.
+
+    `started`: some step of the action was already sent (the fingerprint no longer applies);
+    `cancelled_by_us`: the action's own cancel step is done.
+    """
+    if order is None:
+        return "the order no longer exists"
+    if not started:
+        changed = action.fingerprint.changes(Fingerprint.of_order(order))
+        if changed:
+            return changed
+    cancelled = order.get("cancelledAt")
+    if cancelled and moment(cancelled) >= planned_at and not cancelled_by_us:
+        return f"cancelled by someone else since the plan (at {cancelled})"
+    unseen = [
+        (refund["id"], amount)
+        for refund in order.get("refunds") or ()
+        if moment(refund["createdAt"]) >= planned_at
+        and not carries_key(refund.get("note"), action.action_key)
+        and (amount := refunded_by(refund)) > 0
+    ]
+    if unseen:
+        listed = ", ".join(f"{amount} ({refund_id})" for refund_id, amount in unseen)
+        return f"refunded by someone else since the plan: {listed}"
+    return None
