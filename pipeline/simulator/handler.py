@@ -64,9 +64,9 @@ class SimulatorConfig:
     bucket: float = 2000.0
     latency_ms: float = 0.0
     faults: FaultSpec = field(default_factory=FaultSpec)
-    # After a lost answer, how long (shop time) its idempotency keys answer "in progress" (SPEC §10).
-    # Off by default, so in-process harnesses keep the answers they had; `serve` models Shopify (3 s).
-    in_progress_s: float = 0.0
+    # After a lost answer, how long (shop time) its idempotency keys answer "in progress" (SPEC §10):
+    # the moment a client's retry meets Shopify still processing the first request.
+    in_progress_s: float = 3.0
 
 
 @dataclass

@@ -199,7 +199,7 @@ def test_a_lost_answer_is_applied_then_times_out():
     with pytest.raises(httpx.ReadTimeout):
         post(http, TAGS_ADD, {"id": "gid://shopify/Order/1"})
     assert shop.applied == 1
-    assert shop.held == 0.0  # told to keep its keys "in progress" for the configured window (default off)
+    assert shop.held == 3.0  # told to keep its keys "in progress" for the configured window (3 s)
     # Reads are never "lost": only mutations whose effect happened.
     assert post(http, "{ orders(first: 1) { nodes { id } } }").status_code == 200
 

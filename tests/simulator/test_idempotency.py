@@ -89,7 +89,7 @@ def test_an_answer_that_arrives_leaves_nothing_in_progress() -> None:
     assert post(http, variables)["refund"]["id"] == first
 
 
-def test_serve_keeps_keys_in_progress_for_three_seconds_by_default() -> None:
+def test_keys_stay_in_progress_for_three_seconds_by_default() -> None:
     help_text = CliRunner().invoke(serve, ["--help"]).output
     assert "--in-progress-ms" in help_text and "3000" in help_text
-    assert SimulatorConfig().in_progress_s == 0.0
+    assert SimulatorConfig().in_progress_s == 3.0
