@@ -23,6 +23,7 @@ from graphql.execution.values import get_directive_values
 
 from pipeline.simulator import accounting as acc
 from pipeline.simulator import search
+from pipeline.simulator.access import Access, check_scope
 from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
@@ -37,6 +38,7 @@ from pipeline.simulator.views import resolve_object, type_name
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 SCHEMA = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+MAX_INPUT = 250
 IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation but was not provided."
 
 
@@ -164,6 +166,8 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
 def _resolve(source: Any, info: Any, **args: Any) -> Any:
     store: Store = info.context.store
     if isinstance(source, Root):
+        check_scope(store.access, info.field_name, info.field_nodes)
+        _check_sizes(info, [info.field_name], args)
         return (_mutation if info.parent_type.name == "Mutation" else _query)(store, info, args)
     if isinstance(source, Job):
         return {"id": gid("Job", source.id), "done": source.done, "query": ROOT if source.done else None}[
@@ -173,6 +177,24 @@ def _resolve(source: Any, info: Any, **args: Any) -> Any:
     return value if handled else default_field_resolver(source, info, **args)
 
 
+def _check_sizes(info: Any, path: list[Any], value: Any) -> None:
+    """Input lists hold at most 250 items (shopify.dev API limits); the error is a public emulator's
+    MAX_INPUT_SIZE_EXCEEDED wording (inferred, see README)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_sizes(info, [*path, key], item)
+    elif isinstance(value, list):
+        if len(value) > MAX_INPUT:
+            raise GraphQLError(
+                f"The input array size of {len(value)} is greater than the maximum allowed of {MAX_INPUT}.",
+                info.field_nodes,
+                path=path,
+                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            )
+        for item in value:
+            _check_sizes(info, path, item)
+
+
 def _type(value: Any, info: Any, abstract: Any) -> str | None:
     return type_name(value)
 
@@ -180,9 +202,12 @@ def _type(value: Any, info: Any, abstract: Any) -> str | None:
 class ShopApi:
     """The simulated Admin API over one store. Not thread-safe: the handler serialises calls."""
 
-    def __init__(self, store: Store, cancel_delay: float | None = None) -> None:
-        """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s)."""
+    def __init__(self, store: Store, cancel_delay: float | None = None, access: Access | None = None) -> None:
+        """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s);
+        `access`: the token's scopes and staff permissions (default: everything)."""
         self.store = store
+        if access is not None:
+            store.access = access
         self.schema = SCHEMA
         self._last_keys: list[str] = []
         if cancel_delay is not None:
@@ -213,6 +238,10 @@ class ShopApi:
         assert not isinstance(result, type(None))
         self._last_keys = context.keys
         return result  # type: ignore[return-value]
+
+    def grant(self, access: Access) -> None:
+        """The token's scopes and staff permissions from now on."""
+        self.store.access = access
 
     def hold_answer(self, seconds: float) -> None:
         """The last answer is lost: its idempotency keys stay "in progress" for `seconds` of shop time."""

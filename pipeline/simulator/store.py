@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline.simulator.access import Access
 from pipeline.simulator.persist import RUNTIME, dump, load, read_json, write_json
 
 FORMAT = "bulkcancel-simulator-store/1"
@@ -35,6 +36,11 @@ class Shop:
     domain: str = "bulkcancel-sim.myshopify.com"
     name: str = "Bulkcancel Simulator"
     currency: str = "EUR"
+    # CustomerAccountsVersion: store credit refunds need NEW_CUSTOMER_ACCOUNTS (CLASSIC refuses them)
+    customer_accounts: str = "NEW_CUSTOMER_ACCOUNTS"
+    store_credit_enabled: bool = True  # StoreCreditConfiguration.storeCreditEnabled (at checkout)
+    primary_location_id: int | None = None
+    locations: dict[int, str] = field(default_factory=dict)  # location id → name
 
 
 @dataclass
@@ -159,6 +165,7 @@ class Order:
     closed_at: datetime | None = None
     cancelling_job: str | None = None  # id of a cancel job still running
     metafields: list[Metafield] = field(default_factory=list)
+    b2b: bool = False  # bought by a company (purchasingEntity a PurchasingCompany)
 
 
 @dataclass
@@ -230,6 +237,7 @@ class Store:
     clock: Clock = field(default=utc_clock, repr=False, compare=False, metadata=RUNTIME)
     cancel_delay: timedelta = field(default=timedelta(seconds=0.2), compare=False, metadata=RUNTIME)
     refund_settle_delay: timedelta = field(default=timedelta(seconds=30), compare=False, metadata=RUNTIME)
+    access: Access = field(default_factory=Access, compare=False, metadata=RUNTIME)  # the token's
     # What `settle` may have to settle, so it need not scan the whole shop on every request.
     # None until the first settle, which scans once (a loaded store may hold open work); derived
     # from the saved jobs and transactions, so not saved (a set is no JSON value either).

@@ -1,0 +1,102 @@
+"""What the token may do and what the shop allows: access scopes, staff permissions, store credit.
+
+Sources: the recorded ACCESS_DENIED answer (2026-04-admin-platform-utility-roots.json), the
+refund-to-store-credit changelog (new customer accounts, a customer) and OrderCancelUserErrorCode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError
+
+from pipeline.simulator.errors import UserErr
+
+if TYPE_CHECKING:
+    from pipeline.simulator.store import Order, Store
+
+ACCESS_DOC = "https://shopify.dev/api/usage/access-scopes"
+#: every scope the simulator's fields need: a token without `--scopes` holds them all.
+ALL_SCOPES = (
+    "read_customers",
+    "write_customers",
+    "read_gift_cards",
+    "write_gift_cards",
+    "read_orders",
+    "write_orders",
+    "read_all_orders",
+)
+#: root field → the scope it needs (Shopify reference pages; a write scope includes its read scope).
+REQUIRED_SCOPE = {
+    "order": "read_orders",
+    "orders": "read_orders",
+    "orderCancel": "write_orders",
+    "refundCreate": "write_orders",
+    "orderUpdate": "write_orders",
+    "tagsAdd": "write_orders",
+    "metafieldsSet": "write_orders",
+    "customer": "read_customers",
+    "giftCard": "read_gift_cards",
+    "giftCards": "read_gift_cards",
+    "giftCardCreate": "write_gift_cards",
+}
+NEW_ACCOUNTS = "NEW_CUSTOMER_ACCOUNTS"  # CustomerAccountsVersion; CLASSIC is the other value
+
+
+@dataclass(frozen=True)
+class Access:
+    """The token's scopes and its staff member's permissions (an app token has every permission)."""
+
+    scopes: tuple[str, ...] = ALL_SCOPES
+    refund_orders: bool = True  # staff permission `refund_orders`
+    refund_to_store_credit: bool = True  # staff permission `refund_to_store_credit`
+
+    def holds(self, scope: str) -> bool:
+        return scope in self.scopes or scope.replace("read_", "write_", 1) in self.scopes
+
+
+def check_scope(access: Access, field: str, nodes: Any) -> None:
+    """Refuse a root field the token has no scope for, with Shopify's recorded ACCESS_DENIED error."""
+    scope = REQUIRED_SCOPE.get(field)
+    if scope is None or access.holds(scope):
+        return
+    required = f"`{scope}` access scope."
+    raise GraphQLError(
+        f"Access denied for {field} field. Required access: {required}",
+        nodes,
+        extensions={"code": "ACCESS_DENIED", "documentation": ACCESS_DOC, "requiredAccess": required},
+    )
+
+
+def store_credit_refusal(store: Store, order: Order, expires_at: str | None) -> UserErr | None:
+    """Why this order cannot be refunded to store credit now, or None; `field` relative to the input.
+
+    The codes are OrderCancelUserErrorCode's; every message is inferred (no recording shows one).
+    """
+    if not store.access.refund_to_store_credit:
+        return UserErr(
+            [],
+            "You don't have the permission to refund to store credit.",
+            "NO_REFUND_TO_STORE_CREDIT_PERMISSION",
+        )
+    if store.shop.customer_accounts != NEW_ACCOUNTS:  # changelog refund-to-store-credit; no code exists
+        return UserErr([], "New customer accounts must be enabled to refund to store credit.", "INVALID")
+    if order.b2b:
+        return UserErr(
+            [],
+            "Store credit refunds are not supported for B2B orders.",
+            "STORE_CREDIT_REFUND_B2B_NOT_SUPPORTED",
+        )
+    if expires_at is not None and _parse(str(expires_at)) <= store.now():
+        return UserErr(
+            ["expiresAt"], "Expiration date can't be in the past.", "STORE_CREDIT_REFUND_EXPIRATION_IN_PAST"
+        )
+    return None
+
+
+def _parse(value: str) -> datetime:
+    """A DateTime scalar; one without an offset is read as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
