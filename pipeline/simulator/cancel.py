@@ -126,7 +126,12 @@ def complete_cancel(store: Store, job: Job) -> None:
     order.cancelled_at = order.closed_at = order.updated_at = now
     order.cancel_reason, order.cancel_staff_note = job.reason, job.staff_note
     lines = [
-        LineRequest(li, acc.refundable_quantity(li), "CANCEL" if job.restock else "NO_RESTOCK")
+        LineRequest(
+            li,
+            acc.refundable_quantity(li),
+            "CANCEL" if job.restock else "NO_RESTOCK",
+            li.location_id or store.shop.primary_location_id,
+        )
         for li in order.line_items
         if acc.refundable_quantity(li) > 0
     ]

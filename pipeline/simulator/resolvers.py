@@ -28,6 +28,7 @@ from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
 from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
+from pipeline.simulator.locations import location
 from pipeline.simulator.metafields import CLAIM, find, metafields_set, parsed_value
 from pipeline.simulator.money import fmt_plain
 from pipeline.simulator.rules import hold_keys, refund_create
@@ -39,6 +40,7 @@ from pipeline.simulator.views import resolve_object, type_name
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 SCHEMA = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
 MAX_INPUT = 250
+SUPPORTED_VERSIONS = ("2026-04", "2026-07")
 IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation but was not provided."
 
 
@@ -118,11 +120,47 @@ def _query(store: Store, info: Any, args: dict[str, Any]) -> Any:
                 )
             ]
         return connection(hits, {**args, "sortKey": args.get("sortKey") or "PROCESSED_AT"}, lambda o: o)
+    if name in _SHOP_ROOTS:
+        return _SHOP_ROOTS[name](store, args)
     if name == "giftCards":
         tree = search.parse(args.get("query"))
         cards = [g for g in store.gift_cards.values() if search.evaluate(tree, partial(gift_card_matches, g))]
         return connection(cards, {**args, "sortKey": "ID"}, lambda g: g)
     raise KeyError(name)
+
+
+def _shop(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    """The Shop object: its currencies and customer-account setting."""
+    presentment = {o.presentment_currency for o in store.orders.values()} | {store.shop.currency}
+    return {
+        "id": gid("Shop", 1),
+        "name": store.shop.name,
+        "myshopifyDomain": store.shop.domain,
+        "currencyCode": store.shop.currency,
+        "enabledPresentmentCurrencies": sorted(presentment),
+        "customerAccountsV2": {"customerAccountsVersion": store.shop.customer_accounts},
+    }
+
+
+def _installation(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    """The calling app: the scopes its token holds (AccessScope descriptions are ours)."""
+    return {
+        "id": gid("AppInstallation", 1),
+        "accessScopes": [{"handle": h, "description": h.replace("_", " ")} for h in store.access.scopes],
+    }
+
+
+_SHOP_ROOTS: dict[str, Any] = {
+    "shop": _shop,
+    "currentAppInstallation": _installation,
+    # Whether customers can spend store credit at checkout (StoreCreditConfiguration, 2026-07).
+    "storeCreditConfiguration": lambda s, a: {"storeCreditEnabled": s.shop.store_credit_enabled},
+    # QueryRoot.location: the primary location when no id is given (its argument is optional).
+    "location": lambda s, a: location(s, numeric_id(a["id"], "Location") or -1 if a.get("id") else None),
+    "publicApiVersions": lambda s, a: [
+        {"handle": v, "displayName": v, "supported": True} for v in SUPPORTED_VERSIONS
+    ],
+}
 
 
 def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.access import store_credit_refusal
 from pipeline.simulator.errors import UserErr, numeric_id
+from pipeline.simulator.locations import restock_error
 from pipeline.simulator.money import ZERO, fmt_message, parse_money, q
 from pipeline.simulator.refunds import LineRequest, remaining_shipping, write_refund
 from pipeline.simulator.store import IdempotencyRecord, Order, Refund, Store, Transaction
@@ -136,7 +137,11 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
         elif restock == "LEGACY_RESTOCK":  # SHOPIFY-FACTS §2: rejected for new refunds; wording inferred
             errors.append(UserErr([*path, "restockType"], "Restock type legacy_restock is not supported"))
         else:
-            lines.append(LineRequest(item, rli["quantity"], restock))
+            problem, where = restock_error(store, order, item, rli, path)
+            if problem is not None:
+                errors.append(problem)
+            else:
+                lines.append(LineRequest(item, rli["quantity"], restock, where))
     shipping = _shipping(order, data.get("shipping"), errors)
     money: list[tuple[Transaction | None, Decimal]] = []
     for i, tx in enumerate(data.get("transactions") or []):

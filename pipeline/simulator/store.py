@@ -24,6 +24,7 @@ Clock = Callable[[], datetime]
 #: so reconciliation's `pending` status can be exercised; see README.
 PENDING_REFUND_GATEWAYS = frozenset({"klarna", "sofort"})
 STORE_CREDIT_GATEWAY = "shopify_store_credit"
+PRIMARY_LOCATION = 7001  # a shop always has a primary location
 
 
 def utc_clock() -> datetime:
@@ -39,8 +40,9 @@ class Shop:
     # CustomerAccountsVersion: store credit refunds need NEW_CUSTOMER_ACCOUNTS (CLASSIC refuses them)
     customer_accounts: str = "NEW_CUSTOMER_ACCOUNTS"
     store_credit_enabled: bool = True  # StoreCreditConfiguration.storeCreditEnabled (at checkout)
-    primary_location_id: int | None = None
-    locations: dict[int, str] = field(default_factory=dict)  # location id → name
+    # Locations live outside the id sequence so that adding them moved no seeded id; see README.
+    locations: dict[int, str] = field(default_factory=lambda: {PRIMARY_LOCATION: "Shop location"})
+    primary_location_id: int = PRIMARY_LOCATION
 
 
 @dataclass
@@ -69,6 +71,7 @@ class LineItem:
     removed_quantity: int = 0  # removed by cancellation
     fulfilled_quantity: int = 0
     restocked_quantity: int = 0
+    location_id: int | None = None  # the location its fulfillment order is assigned to (None: primary)
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Fulfillment:
     display_status: str | None
     quantity: int
     created_at: datetime
+    location_id: int | None = None  # where it was fulfilled from (None: the primary location)
 
 
 @dataclass
@@ -112,6 +116,7 @@ class RefundLineItem:
     price: Decimal  # unit price, presentment
     subtotal: Decimal
     tax: Decimal
+    location_id: int | None = None  # where it was restocked
 
 
 @dataclass
