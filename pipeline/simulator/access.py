@@ -6,28 +6,17 @@ refund-to-store-credit changelog (new customer accounts, a customer) and OrderCa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import GraphQLError
 
 from pipeline.simulator.errors import UserErr
+from pipeline.simulator.store import ALL_SCOPES, Access, Order, Store
 
-if TYPE_CHECKING:
-    from pipeline.simulator.store import Order, Store
+__all__ = ["ALL_SCOPES", "Access", "check_scope", "store_credit_refusal"]
 
 ACCESS_DOC = "https://shopify.dev/api/usage/access-scopes"
-#: every scope the simulator's fields need: a token without `--scopes` holds them all.
-ALL_SCOPES = (
-    "read_customers",
-    "write_customers",
-    "read_gift_cards",
-    "write_gift_cards",
-    "read_orders",
-    "write_orders",
-    "read_all_orders",
-)
 #: root field → the scope it needs (Shopify reference pages; a write scope includes its read scope).
 REQUIRED_SCOPE = {
     "order": "read_orders",
@@ -43,18 +32,6 @@ REQUIRED_SCOPE = {
     "giftCardCreate": "write_gift_cards",
 }
 NEW_ACCOUNTS = "NEW_CUSTOMER_ACCOUNTS"  # CustomerAccountsVersion; CLASSIC is the other value
-
-
-@dataclass(frozen=True)
-class Access:
-    """The token's scopes and its staff member's permissions (an app token has every permission)."""
-
-    scopes: tuple[str, ...] = ALL_SCOPES
-    refund_orders: bool = True  # staff permission `refund_orders`
-    refund_to_store_credit: bool = True  # staff permission `refund_to_store_credit`
-
-    def holds(self, scope: str) -> bool:
-        return scope in self.scopes or scope.replace("read_", "write_", 1) in self.scopes
 
 
 def check_scope(access: Access, field: str, nodes: Any) -> None:

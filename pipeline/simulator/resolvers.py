@@ -15,6 +15,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSchema,
     build_schema,
     default_field_resolver,
     execute,
@@ -25,22 +26,26 @@ from pipeline.simulator import accounting as acc
 from pipeline.simulator import search
 from pipeline.simulator.access import Access, check_scope
 from pipeline.simulator.cancel import order_cancel, settle
-from pipeline.simulator.errors import UserErr, numeric_id
+from pipeline.simulator.errors import UserErr, check_sizes, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
 from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
-from pipeline.simulator.locations import location
 from pipeline.simulator.metafields import CLAIM, find, metafields_set, parsed_value
 from pipeline.simulator.money import fmt_plain
 from pipeline.simulator.rules import hold_keys, refund_create
 from pipeline.simulator.shapes import Sub, connection
+from pipeline.simulator.shopview import SHOP_ROOTS
 from pipeline.simulator.store import Job, Store
 from pipeline.simulator.tags import order_update, taggable, tags_add
+from pipeline.simulator.versions import DEFAULT_VERSION, SCHEMA_FILES
 from pipeline.simulator.views import resolve_object, type_name
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
-SCHEMA = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
-MAX_INPUT = 250
-SUPPORTED_VERSIONS = ("2026-04", "2026-07")
+#: every served API version's schema, each cut from Shopify's by `subset.py`.
+SCHEMAS = {
+    version: build_schema(Path(__file__).with_name(name).read_text(encoding="utf-8"))
+    for version, name in SCHEMA_FILES.items()
+}
+SCHEMA = SCHEMAS[DEFAULT_VERSION]
 IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation but was not provided."
 
 
@@ -120,47 +125,13 @@ def _query(store: Store, info: Any, args: dict[str, Any]) -> Any:
                 )
             ]
         return connection(hits, {**args, "sortKey": args.get("sortKey") or "PROCESSED_AT"}, lambda o: o)
-    if name in _SHOP_ROOTS:
-        return _SHOP_ROOTS[name](store, args)
+    if name in SHOP_ROOTS:
+        return SHOP_ROOTS[name](store, args)
     if name == "giftCards":
         tree = search.parse(args.get("query"))
         cards = [g for g in store.gift_cards.values() if search.evaluate(tree, partial(gift_card_matches, g))]
         return connection(cards, {**args, "sortKey": "ID"}, lambda g: g)
     raise KeyError(name)
-
-
-def _shop(store: Store, args: dict[str, Any]) -> dict[str, Any]:
-    """The Shop object: its currencies and customer-account setting."""
-    presentment = {o.presentment_currency for o in store.orders.values()} | {store.shop.currency}
-    return {
-        "id": gid("Shop", 1),
-        "name": store.shop.name,
-        "myshopifyDomain": store.shop.domain,
-        "currencyCode": store.shop.currency,
-        "enabledPresentmentCurrencies": sorted(presentment),
-        "customerAccountsV2": {"customerAccountsVersion": store.shop.customer_accounts},
-    }
-
-
-def _installation(store: Store, args: dict[str, Any]) -> dict[str, Any]:
-    """The calling app: the scopes its token holds (AccessScope descriptions are ours)."""
-    return {
-        "id": gid("AppInstallation", 1),
-        "accessScopes": [{"handle": h, "description": h.replace("_", " ")} for h in store.access.scopes],
-    }
-
-
-_SHOP_ROOTS: dict[str, Any] = {
-    "shop": _shop,
-    "currentAppInstallation": _installation,
-    # Whether customers can spend store credit at checkout (StoreCreditConfiguration, 2026-07).
-    "storeCreditConfiguration": lambda s, a: {"storeCreditEnabled": s.shop.store_credit_enabled},
-    # QueryRoot.location: the primary location when no id is given (its argument is optional).
-    "location": lambda s, a: location(s, numeric_id(a["id"], "Location") or -1 if a.get("id") else None),
-    "publicApiVersions": lambda s, a: [
-        {"handle": v, "displayName": v, "supported": True} for v in SUPPORTED_VERSIONS
-    ],
-}
 
 
 def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
@@ -173,7 +144,7 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
             "userErrors": _errors(cres.errors, with_code=False),
         }
     if name == "refundCreate":
-        directive = SCHEMA.get_directive("idempotent")
+        directive = info.schema.get_directive("idempotent")
         assert directive is not None
         found = get_directive_values(directive, info.field_nodes[0], info.variable_values)
         if not found or not found.get("key"):  # 2026-04+: runtime error, null payload (see README)
@@ -205,7 +176,7 @@ def _resolve(source: Any, info: Any, **args: Any) -> Any:
     store: Store = info.context.store
     if isinstance(source, Root):
         check_scope(store.access, info.field_name, info.field_nodes)
-        _check_sizes(info, [info.field_name], args)
+        check_sizes(info, [info.field_name], args)
         return (_mutation if info.parent_type.name == "Mutation" else _query)(store, info, args)
     if isinstance(source, Job):
         return {"id": gid("Job", source.id), "done": source.done, "query": ROOT if source.done else None}[
@@ -213,24 +184,6 @@ def _resolve(source: Any, info: Any, **args: Any) -> Any:
         ]
     handled, value = resolve_object(source, info, args)
     return value if handled else default_field_resolver(source, info, **args)
-
-
-def _check_sizes(info: Any, path: list[Any], value: Any) -> None:
-    """Input lists hold at most 250 items (shopify.dev API limits); the error is a public emulator's
-    MAX_INPUT_SIZE_EXCEEDED wording (inferred, see README)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_sizes(info, [*path, key], item)
-    elif isinstance(value, list):
-        if len(value) > MAX_INPUT:
-            raise GraphQLError(
-                f"The input array size of {len(value)} is greater than the maximum allowed of {MAX_INPUT}.",
-                info.field_nodes,
-                path=path,
-                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
-            )
-        for item in value:
-            _check_sizes(info, path, item)
 
 
 def _type(value: Any, info: Any, abstract: Any) -> str | None:
@@ -247,6 +200,7 @@ class ShopApi:
         if access is not None:
             store.access = access
         self.schema = SCHEMA
+        self.schemas = SCHEMAS
         self._last_keys: list[str] = []
         if cancel_delay is not None:
             store.cancel_delay = timedelta(seconds=cancel_delay)
@@ -256,15 +210,17 @@ class ShopApi:
         document: DocumentNode,
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
+        schema: GraphQLSchema | None = None,
     ) -> ExecutionResult:
         """Settle due jobs, refuse malformed ids as Shopify does, then run the validated document."""
         settle(self.store)
-        bad = check_ids(self.schema, document, variables, operation_name)
+        schema = schema or self.schema
+        bad = check_ids(schema, document, variables, operation_name)
         if bad:
             return ExecutionResult(data=None, errors=bad)
         context = Context(self.store)
         result = execute(
-            self.schema,
+            schema,
             document,
             root_value=ROOT,
             context_value=context,

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.simulator.access import Access
 from pipeline.simulator.persist import RUNTIME, dump, load, read_json, write_json
 
 FORMAT = "bulkcancel-simulator-store/1"
@@ -25,6 +24,30 @@ Clock = Callable[[], datetime]
 PENDING_REFUND_GATEWAYS = frozenset({"klarna", "sofort"})
 STORE_CREDIT_GATEWAY = "shopify_store_credit"
 PRIMARY_LOCATION = 7001  # a shop always has a primary location
+
+
+#: every scope the simulator's fields need: a token without `--scopes` holds them all.
+ALL_SCOPES = (
+    "read_customers",
+    "write_customers",
+    "read_gift_cards",
+    "write_gift_cards",
+    "read_orders",
+    "write_orders",
+    "read_all_orders",
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """The token's scopes and its staff member's permissions (an app token has every permission)."""
+
+    scopes: tuple[str, ...] = ALL_SCOPES
+    refund_orders: bool = True  # staff permission `refund_orders`
+    refund_to_store_credit: bool = True  # staff permission `refund_to_store_credit`
+
+    def holds(self, scope: str) -> bool:
+        return scope in self.scopes or scope.replace("read_", "write_", 1) in self.scopes
 
 
 def utc_clock() -> datetime:
