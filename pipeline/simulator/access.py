@@ -66,14 +66,18 @@ def store_credit_refusal(store: Store, order: Order, expires_at: str | None) -> 
             "Store credit refunds are not supported for B2B orders.",
             "STORE_CREDIT_REFUND_B2B_NOT_SUPPORTED",
         )
-    if expires_at is not None and _parse(str(expires_at)) <= store.now():
+    moment = _parse(str(expires_at)) if expires_at is not None else None
+    if expires_at is not None and (moment is None or moment <= store.now()):  # unreadable: refused too
         return UserErr(
             ["expiresAt"], "Expiration date can't be in the past.", "STORE_CREDIT_REFUND_EXPIRATION_IN_PAST"
         )
     return None
 
 
-def _parse(value: str) -> datetime:
-    """A DateTime scalar; one without an offset is read as UTC."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _parse(value: str) -> datetime | None:
+    """A DateTime scalar (one without an offset is read as UTC); None when it is no date-time."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
