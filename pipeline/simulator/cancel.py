@@ -10,11 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.simulator import accounting as acc
+from pipeline.simulator.access import store_credit_refusal
 from pipeline.simulator.errors import UserErr, numeric_id
 from pipeline.simulator.refunds import LineRequest, allocate, remaining_shipping, write_refund
 from pipeline.simulator.store import Job, Store, Transaction
 
 ALREADY_CANCELLED = "Cannot cancel an order that has already been canceled"  # recorded, code INVALID
+PENDING_AUTHORIZATION = "Cannot cancel an order with pending payment authorizations"  # inferred wording
+CREDIT_FIELD = ["refundMethod", "storeCreditRefund"]
+NO_REFUND_PERMISSION = "You don't have the permission to refund orders."  # inferred wording
 
 
 @dataclass
@@ -49,6 +53,9 @@ def order_cancel(store: Store, args: dict[str, Any]) -> CancelResult:
     # whose cancel job is still running counts as cancelled, so a retried cancel never runs twice.
     if order.cancelled_at is not None or order.cancelling_job is not None:
         return CancelResult(None, [UserErr(["orderId"], ALREADY_CANCELLED, "INVALID")])
+    if any(t.kind == "AUTHORIZATION" and t.status == "PENDING" for t in order.transactions):
+        # orderCancel reference: orders with pending payment authorizations can't be cancelled
+        return CancelResult(None, [UserErr(["orderId"], PENDING_AUTHORIZATION, "INVALID")])
     status = acc.fulfillment_status(order)
     if status in ("FULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS"):  # message inferred, see README
         what = "a fulfillment in progress" if status == "IN_PROGRESS" else "fulfillments"
@@ -56,6 +63,21 @@ def order_cancel(store: Store, args: dict[str, Any]) -> CancelResult:
     method = _refund_method(args.get("refund"), method_in)
     if isinstance(method, UserErr):
         return CancelResult(None, [method])
+    if method is not None and not store.access.refund_orders:  # code and its description: the enum
+        return CancelResult(None, [UserErr(["refundMethod"], NO_REFUND_PERMISSION, "NO_REFUND_PERMISSION")])
+    credit = (method_in or {}).get("storeCreditRefund")
+    refusal = store_credit_refusal(store, order, credit.get("expiresAt")) if credit is not None else None
+    if refusal is not None:
+        return CancelResult(
+            None,
+            [
+                UserErr(
+                    ["refundMethod", "storeCreditRefund", *(refusal.field or [])],
+                    refusal.message,
+                    refusal.code,
+                )
+            ],
+        )
     if method == "store_credit" and order.customer_id is None:  # code from OrderCancelUserErrorCode
         return CancelResult(
             None,
@@ -104,7 +126,12 @@ def complete_cancel(store: Store, job: Job) -> None:
     order.cancelled_at = order.closed_at = order.updated_at = now
     order.cancel_reason, order.cancel_staff_note = job.reason, job.staff_note
     lines = [
-        LineRequest(li, acc.refundable_quantity(li), "CANCEL" if job.restock else "NO_RESTOCK")
+        LineRequest(
+            li,
+            acc.refundable_quantity(li),
+            "CANCEL" if job.restock else "NO_RESTOCK",
+            li.location_id or store.shop.primary_location_id,
+        )
         for li in order.line_items
         if acc.refundable_quantity(li) > 0
     ]

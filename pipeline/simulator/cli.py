@@ -40,6 +40,13 @@ def simulator() -> None:
     help="After a lost answer, how long its idempotency key answers 'in progress'.",
 )
 @click.option("--token", default=DEFAULT_TOKEN, show_default=True, help="The access token it accepts.")
+@click.option("--scopes", default=None, help="The token's access scopes, comma-separated (default: all).")
+@click.option(
+    "--staff-without",
+    type=click.Choice(["refund_orders", "refund_to_store_credit"]),
+    multiple=True,
+    help="A staff permission the token's user lacks (repeatable).",
+)
 def serve(
     store_path: Path | None,
     port: int,
@@ -50,6 +57,8 @@ def serve(
     faults: str,
     in_progress_ms: float,
     token: str,
+    scopes: str | None,
+    staff_without: tuple[str, ...],
 ) -> None:
     """Serve the simulator on 127.0.0.1 until interrupted.
 
@@ -71,6 +80,9 @@ def serve(
         latency_ms=latency_ms,
         faults=spec,
         in_progress_s=in_progress_ms / 1000,
+        scopes=tuple(s.strip() for s in scopes.split(",") if s.strip()) if scopes is not None else None,
+        refund_permission="refund_orders" not in staff_without,
+        store_credit_permission="refund_to_store_credit" not in staff_without,
     )
     server = SimulatorServer(Simulator(api, config), port=port)
     click.echo(f"simulator serving {len(store.orders)} orders at {server.url}/admin/api/2026-07/graphql.json")

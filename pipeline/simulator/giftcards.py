@@ -58,6 +58,12 @@ def gift_card_create(store: Store, data: dict[str, Any]) -> GiftCardResult:
         return GiftCardResult(
             None, None, [UserErr(["input", amount_field], "must be greater than 0", "GREATER_THAN")]
         )
+    if q(value, currency) != value:  # refused, not rounded; code from GiftCardErrorCode, wording inferred
+        return GiftCardResult(
+            None,
+            None,
+            [UserErr(["input", amount_field], f"has too many decimal places for {currency}", "INVALID")],
+        )
     code = data.get("code")
     if code is not None:
         if len(code) < 8:

@@ -27,14 +27,16 @@ from graphql import (
 )
 
 from pipeline.simulator import cost
+from pipeline.simulator.access import ALL_SCOPES, Access
 from pipeline.simulator.bucket import CostBucket
 from pipeline.simulator.faults import Fault, FaultInjector, FaultSpec
 from pipeline.simulator.reply import Reply
 from pipeline.simulator.syntax import shopify_validate, variable_errors
+from pipeline.simulator.versions import HEADER, served_version
 
 DEFAULT_TOKEN = "shpat_simulator"
 DOCUMENT_CACHE = 256
-GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-(?:01|04|07|10)|unstable)/graphql\.json$")
+GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
 # Shopify's own wording for a bad token (REST and GraphQL Admin answer the same).
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 
@@ -42,10 +44,15 @@ UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized l
 class Shop(Protocol):
     """What the handler needs of the shop behind it: `resolvers.ShopApi`, or a fake in tests."""
 
-    schema: GraphQLSchema
+    schema: GraphQLSchema  # the default version's
+    schemas: dict[str, GraphQLSchema]  # API version → its schema
 
     def execute(
-        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        schema: GraphQLSchema | None = None,
     ) -> ExecutionResult: ...
 
     def ledger_json(self) -> dict[str, Any]: ...
@@ -53,6 +60,8 @@ class Shop(Protocol):
     def orders_json(self) -> dict[str, Any]: ...
 
     def hold_answer(self, seconds: float) -> None: ...
+
+    def grant(self, access: Access) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,19 @@ class SimulatorConfig:
     # After a lost answer, how long (shop time) its idempotency keys answer "in progress" (SPEC §10):
     # the moment a client's retry meets Shopify still processing the first request.
     in_progress_s: float = 3.0
+    # The token: its access scopes (None: every scope the simulator knows) and its staff member's
+    # `refund_orders` / `refund_to_store_credit` permissions (SPEC §10, issue 13).
+    scopes: tuple[str, ...] | None = None
+    refund_permission: bool = True
+    store_credit_permission: bool = True
+
+    def access(self) -> Access:
+        """The token's scopes and permissions as the shop checks them."""
+        return Access(
+            scopes=ALL_SCOPES if self.scopes is None else self.scopes,
+            refund_orders=self.refund_permission,
+            refund_to_store_credit=self.store_credit_permission,
+        )
 
 
 @dataclass
@@ -99,20 +121,23 @@ class Simulator:
     ) -> None:
         self.api = api
         self.config = config or SimulatorConfig()
+        api.grant(self.config.access())
         self.bucket = CostBucket(self.config.bucket, self.config.restore_rate, clock=clock)
         self.faults = FaultInjector(self.config.faults)
         self.stats = Stats()
         self._sleep = sleep
         self._jitter = random.Random(self.config.faults.seed)
         self._lock = threading.Lock()  # one writer at a time, like a row lock per shop
-        self._documents: dict[str, tuple[DocumentNode, list[dict[str, Any]]]] = {}
+        self._documents: dict[tuple[str, str], tuple[DocumentNode, list[dict[str, Any]]]] = {}
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         """Answer one HTTP request."""
         path = path.split("?", 1)[0]
         if path.startswith("/_simulator/") and method == "GET":
             return self._inspect(path)
-        if not GRAPHQL_PATH.match(path):
+        found = GRAPHQL_PATH.match(path)
+        version = served_version(found["version"], sorted(self.api.schemas)) if found else None
+        if version is None:
             return Reply.json(404, {"errors": "Not Found"})
         if method != "POST":
             return Reply.json(405, {"errors": "Method Not Allowed"})
@@ -122,7 +147,8 @@ class Simulator:
         self._latency()
         with self._lock:
             self.stats.requests += 1
-        return self._graphql(body)
+        reply = self._graphql(body, version)
+        return Reply(reply.status, reply.body, {**reply.headers, HEADER: version}, lost=reply.lost)
 
     def _latency(self) -> None:
         if self.config.latency_ms > 0:
@@ -130,7 +156,7 @@ class Simulator:
                 factor = self._jitter.uniform(0.8, 1.2)
             self._sleep(self.config.latency_ms * factor / 1000)
 
-    def _graphql(self, body: bytes) -> Reply:
+    def _graphql(self, body: bytes, version: str) -> Reply:
         try:
             request = json.loads(body or b"{}")
             query = request["query"]
@@ -141,28 +167,29 @@ class Simulator:
         except (ValueError, KeyError, TypeError, AttributeError):
             return Reply.json(400, {"errors": {"query": "Required parameter missing or invalid"}})
         try:
-            document, errors = self._checked(query)
+            document, errors = self._checked(query, version)
         except GraphQLError as exc:
             return self._errors([_syntax_error(exc)])
+        schema = self.api.schemas[version]
         operation = _operation(document, operation_name)
         is_mutation = operation is not None and operation.operation == OperationType.MUTATION
         fault = self.faults.before(is_mutation)
         if fault in (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503):
             return self.faults.reply(fault)
         if not errors and operation is not None:
-            errors = variable_errors(self.api.schema, operation, variables)
+            errors = variable_errors(schema, operation, variables)
         if errors:
             return self._errors(errors)
-        requested = cost.requested_cost(self.api.schema, document, variables, operation_name)
+        requested = cost.requested_cost(schema, document, variables, operation_name)
         if requested > cost.MAX_COST:
             return self._errors(cost.max_cost_errors(requested))
         with self._lock:
             if fault is Fault.THROTTLE or not self.bucket.try_spend(requested):
                 self.stats.throttled += 1
                 return Reply.json(200, self.bucket.throttled_body(requested))
-            result = self.api.execute(document, variables, operation_name)
+            result = self.api.execute(document, variables, operation_name, schema)
             data = result.data
-            actual = cost.actual_cost(self.api.schema, document, variables, operation_name, data or {})
+            actual = cost.actual_cost(schema, document, variables, operation_name, data or {})
             actual = min(actual, requested)
             self.bucket.refund(requested - actual)
             self.stats.points_spent += actual
@@ -178,18 +205,18 @@ class Simulator:
         reply = Reply.json(200, payload)
         return Reply(reply.status, reply.body, reply.headers, lost=lost)
 
-    def _checked(self, query: str) -> tuple[DocumentNode, list[dict[str, Any]]]:
+    def _checked(self, query: str, version: str) -> tuple[DocumentNode, list[dict[str, Any]]]:
         """The parsed document and its validation errors, computed once per distinct document text:
         a client sends the same few documents thousands of times, and validation is most of the CPU."""
         with self._lock:
-            known = self._documents.get(query)
+            known = self._documents.get((version, query))
         if known is None:
             document = parse(query)
-            known = (document, shopify_validate(self.api.schema, document))
+            known = (document, shopify_validate(self.api.schemas[version], document))
             with self._lock:
                 if len(self._documents) >= DOCUMENT_CACHE:
                     self._documents.pop(next(iter(self._documents)))
-                self._documents[query] = known
+                self._documents[(version, query)] = known
         return known
 
     def _errors(self, errors: list[dict[str, Any]]) -> Reply:

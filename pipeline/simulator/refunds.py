@@ -28,6 +28,7 @@ class LineRequest:
     item: LineItem
     quantity: int
     restock_type: str = "NO_RESTOCK"
+    location_id: int | None = None  # where RETURN/CANCEL units are restocked
 
 
 @dataclass
@@ -77,6 +78,7 @@ def line_views(order: Order, lines: list[LineRequest]) -> list[RefundLineItem]:
             price=r.item.unit_price,
             subtotal=q(r.item.unit_price * r.quantity, cur),
             tax=acc.unit_tax(r.item, r.quantity, cur),
+            location_id=r.location_id if r.restock_type in RESTOCKING else None,
         )
         for r in lines
     ]

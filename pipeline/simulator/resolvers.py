@@ -15,6 +15,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSchema,
     build_schema,
     default_field_resolver,
     execute,
@@ -23,20 +24,28 @@ from graphql.execution.values import get_directive_values
 
 from pipeline.simulator import accounting as acc
 from pipeline.simulator import search
+from pipeline.simulator.access import Access, check_scope
 from pipeline.simulator.cancel import order_cancel, settle
-from pipeline.simulator.errors import UserErr, numeric_id
+from pipeline.simulator.errors import UserErr, check_sizes, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
 from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
 from pipeline.simulator.metafields import CLAIM, find, metafields_set, parsed_value
 from pipeline.simulator.money import fmt_plain
 from pipeline.simulator.rules import hold_keys, refund_create
 from pipeline.simulator.shapes import Sub, connection
+from pipeline.simulator.shopview import SHOP_ROOTS
 from pipeline.simulator.store import Job, Store
 from pipeline.simulator.tags import order_update, taggable, tags_add
+from pipeline.simulator.versions import DEFAULT_VERSION, SCHEMA_FILES
 from pipeline.simulator.views import resolve_object, type_name
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
-SCHEMA = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+#: every served API version's schema, each cut from Shopify's by `subset.py`.
+SCHEMAS = {
+    version: build_schema(Path(__file__).with_name(name).read_text(encoding="utf-8"))
+    for version, name in SCHEMA_FILES.items()
+}
+SCHEMA = SCHEMAS[DEFAULT_VERSION]
 IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation but was not provided."
 
 
@@ -116,6 +125,8 @@ def _query(store: Store, info: Any, args: dict[str, Any]) -> Any:
                 )
             ]
         return connection(hits, {**args, "sortKey": args.get("sortKey") or "PROCESSED_AT"}, lambda o: o)
+    if name in SHOP_ROOTS:
+        return SHOP_ROOTS[name](store, args)
     if name == "giftCards":
         tree = search.parse(args.get("query"))
         cards = [g for g in store.gift_cards.values() if search.evaluate(tree, partial(gift_card_matches, g))]
@@ -133,7 +144,7 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
             "userErrors": _errors(cres.errors, with_code=False),
         }
     if name == "refundCreate":
-        directive = SCHEMA.get_directive("idempotent")
+        directive = info.schema.get_directive("idempotent")
         assert directive is not None
         found = get_directive_values(directive, info.field_nodes[0], info.variable_values)
         if not found or not found.get("key"):  # 2026-04+: runtime error, null payload (see README)
@@ -164,6 +175,8 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
 def _resolve(source: Any, info: Any, **args: Any) -> Any:
     store: Store = info.context.store
     if isinstance(source, Root):
+        check_scope(store.access, info.field_name, info.field_nodes)
+        check_sizes(info, [info.field_name], args)
         return (_mutation if info.parent_type.name == "Mutation" else _query)(store, info, args)
     if isinstance(source, Job):
         return {"id": gid("Job", source.id), "done": source.done, "query": ROOT if source.done else None}[
@@ -180,10 +193,14 @@ def _type(value: Any, info: Any, abstract: Any) -> str | None:
 class ShopApi:
     """The simulated Admin API over one store. Not thread-safe: the handler serialises calls."""
 
-    def __init__(self, store: Store, cancel_delay: float | None = None) -> None:
-        """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s)."""
+    def __init__(self, store: Store, cancel_delay: float | None = None, access: Access | None = None) -> None:
+        """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s);
+        `access`: the token's scopes and staff permissions (default: everything)."""
         self.store = store
+        if access is not None:
+            store.access = access
         self.schema = SCHEMA
+        self.schemas = SCHEMAS
         self._last_keys: list[str] = []
         if cancel_delay is not None:
             store.cancel_delay = timedelta(seconds=cancel_delay)
@@ -193,15 +210,17 @@ class ShopApi:
         document: DocumentNode,
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
+        schema: GraphQLSchema | None = None,
     ) -> ExecutionResult:
         """Settle due jobs, refuse malformed ids as Shopify does, then run the validated document."""
         settle(self.store)
-        bad = check_ids(self.schema, document, variables, operation_name)
+        schema = schema or self.schema
+        bad = check_ids(schema, document, variables, operation_name)
         if bad:
             return ExecutionResult(data=None, errors=bad)
         context = Context(self.store)
         result = execute(
-            self.schema,
+            schema,
             document,
             root_value=ROOT,
             context_value=context,
@@ -213,6 +232,10 @@ class ShopApi:
         assert not isinstance(result, type(None))
         self._last_keys = context.keys
         return result  # type: ignore[return-value]
+
+    def grant(self, access: Access) -> None:
+        """The token's scopes and staff permissions from now on."""
+        self.store.access = access
 
     def hold_answer(self, seconds: float) -> None:
         """The last answer is lost: its idempotency keys stay "in progress" for `seconds` of shop time."""

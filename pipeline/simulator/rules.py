@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.simulator import accounting as acc
+from pipeline.simulator.access import store_credit_refusal
 from pipeline.simulator.errors import UserErr, numeric_id
+from pipeline.simulator.locations import restock_error
 from pipeline.simulator.money import ZERO, fmt_message, parse_money, q
 from pipeline.simulator.refunds import LineRequest, remaining_shipping, write_refund
 from pipeline.simulator.store import IdempotencyRecord, Order, Refund, Store, Transaction
@@ -115,6 +117,8 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
     if order is None:  # recorded 2025-01-refund-create-user-errors-and-quantities (unknownOrder)
         return RefundResult(None, None, [UserErr(["orderId"], "Order does not exist")])
     cur = order.presentment_currency
+    if not store.access.refund_orders:  # staff permission refund_orders; wording inferred
+        return RefundResult(None, order, [UserErr(None, "You don't have the permission to refund orders.")])
     errors = _currency_errors(order, data.get("currency"))
     lines: list[LineRequest] = []
     for i, rli in enumerate(data.get("refundLineItems") or []):
@@ -124,6 +128,8 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
         restock = rli.get("restockType") or "NO_RESTOCK"
         if item is None:  # inferred wording
             errors.append(UserErr([*path, "lineItemId"], "Line item does not exist"))
+        elif rli["quantity"] <= 0:  # inferred wording (Rails numericality, as giftCardCreate's recorded one)
+            errors.append(UserErr([*path, "quantity"], "Quantity must be greater than 0"))
         elif rli["quantity"] > acc.refundable_quantity(item):  # recorded overRefundQuantityLineItem
             errors.append(
                 UserErr([*path, "quantity"], "Quantity cannot refund more items than were purchased")
@@ -131,12 +137,21 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
         elif restock == "LEGACY_RESTOCK":  # SHOPIFY-FACTS §2: rejected for new refunds; wording inferred
             errors.append(UserErr([*path, "restockType"], "Restock type legacy_restock is not supported"))
         else:
-            lines.append(LineRequest(item, rli["quantity"], restock))
+            problem, where = restock_error(store, order, item, rli, path)
+            if problem is not None:
+                errors.append(problem)
+            else:
+                lines.append(LineRequest(item, rli["quantity"], restock, where))
     shipping = _shipping(order, data.get("shipping"), errors)
     money: list[tuple[Transaction | None, Decimal]] = []
-    for tx in data.get("transactions") or []:
+    for i, tx in enumerate(data.get("transactions") or []):
         if tx["kind"] != "REFUND":  # recorded 2026-04-refund-create-transactions-validation (invalidKind)
             errors.append(UserErr(None, f"Kind {tx['kind'].lower()} is not a valid transaction"))
+            continue
+        if numeric_id(tx["orderId"], "Order") != order.id:  # inferred wording, see README
+            errors.append(
+                UserErr(["transactions", str(i), "orderId"], "Transactions must belong to the refunded order")
+            )
             continue
         pid = numeric_id(tx.get("parentId") or "", "OrderTransaction")
         parent = next((t for t in acc.payments(order) if t.id == pid), None)
@@ -147,12 +162,20 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
                 UserErr(["transactions"], "Transactions require a parent_id associated with the order")
             )
             continue
-        money.append((parent, q(parse_money(tx["amount"]), cur)))
+        amount = _amount(parse_money(tx["amount"]), cur, ["transactions", str(i), "amount"], errors)
+        if amount is not None:
+            money.append((parent, amount))
     for i, rm in enumerate(data.get("refundMethods") or []):
         credit = rm.get("storeCreditRefund")
         if credit is None:
             continue
-        if order.customer_id is None:  # needs a customer (changelog refund-to-store-credit); wording inferred
+        at = ["refundMethods", str(i), "storeCreditRefund"]
+        refusal = store_credit_refusal(store, order, credit.get("expiresAt"))
+        if refusal is not None:
+            errors.append(UserErr([*at, *(refusal.field or [])], refusal.message))
+        elif (
+            order.customer_id is None
+        ):  # needs a customer (changelog refund-to-store-credit); wording inferred
             errors.append(
                 UserErr(
                     ["refundMethods", str(i), "storeCreditRefund"],
@@ -167,7 +190,9 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
                 )
             )
         else:
-            money.append((None, q(parse_money(credit["amount"]["amount"]), cur)))
+            amount = _amount(parse_money(credit["amount"]["amount"]), cur, [*at, "amount", "amount"], errors)
+            if amount is not None:
+                money.append((None, amount))
     if errors:
         return RefundResult(None, order, errors)
     total, net = sum((a for _, a in money), ZERO), acc.net_payment(order)
@@ -201,6 +226,19 @@ def _refund(store: Store, data: dict[str, Any]) -> RefundResult:
     return RefundResult(refund, order)
 
 
+def _amount(
+    value: Decimal, currency: str, path: list[str], errors: list[UserErr], zero_ok: bool = False
+) -> Decimal | None:
+    """A refund amount: above zero, with no more decimals than the currency has (inferred wording)."""
+    if value < ZERO or (value == ZERO and not zero_ok):
+        errors.append(UserErr(path, "Amount must be greater than 0"))
+        return None
+    if q(value, currency) != value:
+        errors.append(UserErr(path, f"Amount has too many decimal places for {currency}"))
+        return None
+    return value
+
+
 def _currency_errors(order: Order, currency: str | None) -> list[UserErr]:
     """`currency` must be the presentment currency, and is required when it differs from the shop's."""
     if currency is None and order.presentment_currency != order.currency:
@@ -228,7 +266,12 @@ def _shipping(order: Order, shipping: dict[str, Any] | None, errors: list[UserEr
         return left
     if shipping.get("amount") is None:
         return ZERO
-    amount = q(parse_money(shipping["amount"]), order.presentment_currency)
+    found = _amount(
+        parse_money(shipping["amount"]), order.presentment_currency, ["shipping", "amount"], errors, True
+    )
+    if found is None:
+        return ZERO
+    amount = found
     if amount > left:  # inferred wording
         cur = order.presentment_currency
         errors.append(

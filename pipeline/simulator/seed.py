@@ -17,6 +17,7 @@ from pipeline.simulator.cancel import complete_cancel
 from pipeline.simulator.money import q
 from pipeline.simulator.refunds import LineRequest, write_refund
 from pipeline.simulator.store import (
+    PRIMARY_LOCATION,
     Clock,
     Customer,
     Fulfillment,
@@ -79,6 +80,9 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
 
 
+SECOND_LOCATION = PRIMARY_LOCATION + 1
+
+
 def seed_store(orders: int, seed: int, clock: Clock = utc_clock) -> Store:
     """A shop in EUR with `orders` orders (duplicates and custom names included).
 
@@ -99,10 +103,22 @@ def seed_store(orders: int, seed: int, clock: Clock = utc_clock) -> Store:
         at = start + timedelta(seconds=int((end - start).total_seconds() * (k + 1) / (orders + 1)))
         _make_order(store, rng, at, rng.choice(customer_ids) if rng.random() > 0.15 else None)
     _rename(store, rng)
+    _locate(store)
     store.ledger.clear()
     store.jobs.clear()
     store.clock = clock
     return store
+
+
+def _locate(store: Store) -> None:
+    """Two locations; every fifth order's lines are assigned to the second (no draw: ids stay put)."""
+    store.shop.locations = {PRIMARY_LOCATION: "Warehouse Berlin", SECOND_LOCATION: "Store Hamburg"}
+    for order in store.orders.values():
+        where = SECOND_LOCATION if order.number % 5 == 0 else PRIMARY_LOCATION
+        for li in order.line_items:
+            li.location_id = where
+        for f in order.fulfillments:
+            f.location_id = where
 
 
 def _make_order(store: Store, rng: random.Random, at: datetime, customer_id: int | None) -> Order:

@@ -23,6 +23,31 @@ Clock = Callable[[], datetime]
 #: so reconciliation's `pending` status can be exercised; see README.
 PENDING_REFUND_GATEWAYS = frozenset({"klarna", "sofort"})
 STORE_CREDIT_GATEWAY = "shopify_store_credit"
+PRIMARY_LOCATION = 7001  # a shop always has a primary location
+
+
+#: every scope the simulator's fields need: a token without `--scopes` holds them all.
+ALL_SCOPES = (
+    "read_customers",
+    "write_customers",
+    "read_gift_cards",
+    "write_gift_cards",
+    "read_orders",
+    "write_orders",
+    "read_all_orders",
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """The token's scopes and its staff member's permissions (an app token has every permission)."""
+
+    scopes: tuple[str, ...] = ALL_SCOPES
+    refund_orders: bool = True  # staff permission `refund_orders`
+    refund_to_store_credit: bool = True  # staff permission `refund_to_store_credit`
+
+    def holds(self, scope: str) -> bool:
+        return scope in self.scopes or scope.replace("read_", "write_", 1) in self.scopes
 
 
 def utc_clock() -> datetime:
@@ -35,6 +60,12 @@ class Shop:
     domain: str = "bulkcancel-sim.myshopify.com"
     name: str = "Bulkcancel Simulator"
     currency: str = "EUR"
+    # CustomerAccountsVersion: store credit refunds need NEW_CUSTOMER_ACCOUNTS (CLASSIC refuses them)
+    customer_accounts: str = "NEW_CUSTOMER_ACCOUNTS"
+    store_credit_enabled: bool = True  # StoreCreditConfiguration.storeCreditEnabled (at checkout)
+    # Locations live outside the id sequence so that adding them moved no seeded id; see README.
+    locations: dict[int, str] = field(default_factory=lambda: {PRIMARY_LOCATION: "Shop location"})
+    primary_location_id: int = PRIMARY_LOCATION
 
 
 @dataclass
@@ -63,6 +94,7 @@ class LineItem:
     removed_quantity: int = 0  # removed by cancellation
     fulfilled_quantity: int = 0
     restocked_quantity: int = 0
+    location_id: int | None = None  # the location its fulfillment order is assigned to (None: primary)
 
 
 @dataclass
@@ -94,6 +126,7 @@ class Fulfillment:
     display_status: str | None
     quantity: int
     created_at: datetime
+    location_id: int | None = None  # where it was fulfilled from (None: the primary location)
 
 
 @dataclass
@@ -106,6 +139,7 @@ class RefundLineItem:
     price: Decimal  # unit price, presentment
     subtotal: Decimal
     tax: Decimal
+    location_id: int | None = None  # where it was restocked
 
 
 @dataclass
@@ -159,6 +193,7 @@ class Order:
     closed_at: datetime | None = None
     cancelling_job: str | None = None  # id of a cancel job still running
     metafields: list[Metafield] = field(default_factory=list)
+    b2b: bool = False  # bought by a company (purchasingEntity a PurchasingCompany)
 
 
 @dataclass
@@ -230,6 +265,7 @@ class Store:
     clock: Clock = field(default=utc_clock, repr=False, compare=False, metadata=RUNTIME)
     cancel_delay: timedelta = field(default=timedelta(seconds=0.2), compare=False, metadata=RUNTIME)
     refund_settle_delay: timedelta = field(default=timedelta(seconds=30), compare=False, metadata=RUNTIME)
+    access: Access = field(default_factory=Access, compare=False, metadata=RUNTIME)  # the token's
     # What `settle` may have to settle, so it need not scan the whole shop on every request.
     # None until the first settle, which scans once (a loaded store may hold open work); derived
     # from the saved jobs and transactions, so not saved (a set is no JSON value either).

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.gids import gid
+from pipeline.simulator.locations import FulfillmentOrderLine, fulfillment_order_line_field, location
 from pipeline.simulator.money import ZERO
 from pipeline.simulator.refunds import SuggestedTxn, Suggestion, refund_total
 from pipeline.simulator.shapes import GATEWAY_NAMES, Sub, bag, connection, money, ts
@@ -17,6 +18,7 @@ from pipeline.simulator.store import (
     Refund,
     RefundLineItem,
     ShippingLine,
+    Store,
     Transaction,
 )
 
@@ -98,7 +100,7 @@ def _refund(s: Sub, name: str, args: dict[str, Any]) -> Any:
     return fields[name]()
 
 
-def _refund_line(s: Sub, name: str) -> Any:
+def _refund_line(s: Sub, name: str, store: Store) -> Any:
     o, x = s.order, s.obj
     assert isinstance(x, RefundLineItem)
     item = next(li for li in o.line_items if li.id == x.line_item_id)
@@ -111,6 +113,7 @@ def _refund_line(s: Sub, name: str) -> Any:
         "priceSet": bag(o, x.price),
         "subtotalSet": bag(o, x.subtotal),
         "totalTaxSet": bag(o, x.tax),
+        "location": location(store, x.location_id) if x.location_id is not None else None,
     }[name]
 
 
@@ -159,7 +162,7 @@ def sub_field(source: Sub, info: Any, name: str, args: dict[str, Any]) -> Any:
     if isinstance(obj, Refund):
         return _refund(source, name, args)
     if isinstance(obj, RefundLineItem):
-        return _refund_line(source, name)
+        return _refund_line(source, name, info.context.store)
     if isinstance(obj, Suggestion):
         return _suggestion(source, name)
     if isinstance(obj, SuggestedTxn):
@@ -184,5 +187,8 @@ def sub_field(source: Sub, info: Any, name: str, args: dict[str, Any]) -> Any:
             "createdAt": ts(obj.created_at),
             "updatedAt": ts(obj.created_at),
             "totalQuantity": obj.quantity,
+            "location": location(info.context.store, obj.location_id),
         }[name]
+    if isinstance(obj, FulfillmentOrderLine):
+        return fulfillment_order_line_field(source, name)
     raise KeyError(name)

@@ -74,6 +74,8 @@ def variable_errors(
         validate_input_value(None if value is Undefined else value, checked, on_error, hide_suggestions=True)
         if not problems:
             continue
+        # Recorded (2026-04-gift-card-create-validation): fields not defined come before missing ones.
+        problems.sort(key=lambda p: p["explanation"] == "Expected value to not be null")
         message = f"Variable ${name} of type {print_ast(definition.type)} was provided invalid value"
         details = [f"{'.'.join(map(str, p['path']))} ({p['explanation']})" for p in problems if p["path"]]
         if details:

@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.gids import gid
 from pipeline.simulator.giftcards import masked
+from pipeline.simulator.locations import FulfillmentOrderView, fulfillment_order_field, fulfillment_orders
 from pipeline.simulator.metafields import digest, find
 from pipeline.simulator.money import ZERO, parse_money
 from pipeline.simulator.refunds import LineRequest, suggest
@@ -105,6 +106,7 @@ def _order(o: Order, info: Any, name: str, args: dict[str, Any]) -> Any:
         ],
         "refunds": lambda: [Sub(o, r) for r in first_n(o.refunds, args)],
         "fulfillments": lambda: [Sub(o, f) for f in first_n(o.fulfillments, args)],
+        "fulfillmentOrders": lambda: connection(fulfillment_orders(store, o), args, lambda fo: fo),
         "returns": lambda: connection([], args, lambda r: r),
         "suggestedRefund": lambda: Sub(
             o,
@@ -183,6 +185,8 @@ def resolve_object(source: Any, info: Any, args: dict[str, Any]) -> tuple[bool, 
         return True, _gift_card(source, info, name)
     if isinstance(source, Metafield):
         return True, _metafield(source, name)
+    if isinstance(source, FulfillmentOrderView):
+        return True, fulfillment_order_field(info.context.store, source, name, args)
     return False, None
 
 
@@ -198,4 +202,5 @@ def type_name(value: Any) -> str | None:
         Refund: "Refund",
         Fulfillment: "Fulfillment",
         Metafield: "Metafield",
+        FulfillmentOrderView: "FulfillmentOrder",
     }.get(type(obj))

@@ -31,6 +31,10 @@ class FakeShop:
 
     schema = SCHEMA
 
+    @property
+    def schemas(self):
+        return {"2026-07": SCHEMA}
+
     def __init__(self) -> None:
         self.applied = 0
         self.held: float | None = None
@@ -39,7 +43,7 @@ class FakeShop:
         self.applied += 1
         return {"node": {"id": id, "__typename": "Order"}, "userErrors": []}
 
-    def execute(self, document, variables, operation_name):
+    def execute(self, document, variables, operation_name, schema=None):
         root = {
             "orders": {
                 "nodes": [{"id": f"gid://shopify/Order/{i}", "name": f"#{1000 + i}"} for i in range(3)]
@@ -56,6 +60,9 @@ class FakeShop:
 
     def hold_answer(self, seconds):
         self.held = seconds
+
+    def grant(self, access):
+        self.access = access
 
 
 class Clock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -95,3 +96,41 @@ def test_the_serve_command_answers_curl_like_requests_and_401_without_token(tmp_
         rest, _ = proc.communicate(timeout=30)
     out += rest
     assert re.search(r"http://127\.0\.0\.1:\d+/admin/api/2026-07/graphql\.json", out)
+
+
+def test_each_version_path_is_served_its_own_schema():
+    api = ShopApi(seed_store(orders=5, seed=3), cancel_delay=0.0)
+    sim = Simulator(api, SimulatorConfig())
+    gift = {
+        "query": "mutation G($input: GiftCardCreateInput!) "
+        "{ giftCardCreate(input: $input) { userErrors { code } } }",
+        "variables": {"input": {"initialAmount": {"amount": "5", "currencyCode": "EUR"}}},
+    }
+    body = json.dumps(gift).encode()
+    new = sim.handle("POST", "/admin/api/2026-07/graphql.json", TOKEN, body)
+    assert new.status == 200 and "errors" not in json.loads(new.body)
+    assert new.headers["X-Shopify-API-Version"] == "2026-07"
+    old = sim.handle("POST", "/admin/api/2026-04/graphql.json", TOKEN, body)
+    # 2026-04 has no initialAmount: the recorded answer of 2026-04-gift-card-create-validation.json
+    assert json.loads(old.body)["errors"][0]["message"] == (
+        "Variable $input of type GiftCardCreateInput! was provided invalid value for initialAmount "
+        "(Field is not defined on GiftCardCreateInput), initialValue (Expected value to not be null)"
+    )
+    assert old.headers["X-Shopify-API-Version"] == "2026-04"
+    # A retired version falls forward to the oldest supported; an unknown one is not found.
+    retired = sim.handle("POST", "/admin/api/2024-01/graphql.json", TOKEN, json.dumps(FIRST_FIVE).encode())
+    assert retired.status == 200 and retired.headers["X-Shopify-API-Version"] == "2026-04"
+    for path in ("/admin/api/2026-13/graphql.json", "/admin/api/2031-01/graphql.json"):
+        assert sim.handle("POST", path, TOKEN, json.dumps(FIRST_FIVE).encode()).status == 404
+
+
+def test_serve_takes_the_tokens_scopes_and_staff_permissions():
+    api = ShopApi(seed_store(orders=5, seed=3), cancel_delay=0.0)
+    config = SimulatorConfig(scopes=("read_orders",), refund_permission=False)
+    sim = Simulator(api, config)
+    query = {"query": "{ currentAppInstallation { accessScopes { handle } } }"}
+    answer = json.loads(
+        sim.handle("POST", "/admin/api/2026-07/graphql.json", TOKEN, json.dumps(query).encode()).body
+    )
+    assert answer["data"]["currentAppInstallation"]["accessScopes"] == [{"handle": "read_orders"}]
+    assert api.store.access.refund_orders is False

@@ -12,6 +12,7 @@ from graphql import (
 )
 
 from pipeline.simulator.subset import SCHEMA_PATH, cut
+from pipeline.simulator.versions import SCHEMA_FILES
 from tests.conftest import REAL_SCHEMA, require_shared
 
 
@@ -95,3 +96,12 @@ def test_the_calls_the_project_makes_are_served():
         "suggestFullRefund",
         "refundMethodAllocation",
     }
+
+
+def test_the_2026_04_schema_is_what_the_cutter_makes_from_shopifys_2026_04():
+    real_sdl = require_shared(REAL_SCHEMA.with_name("admin-2026-04.schema.graphql")).read_text(
+        encoding="utf-8"
+    )
+    ours_04 = SCHEMA_PATH.with_name(SCHEMA_FILES["2026-04"]).read_text(encoding="utf-8")
+    assert cut(real_sdl, "2026-04") == ours_04
+    assert '"""' not in ours_04
