@@ -92,11 +92,11 @@ def validate(
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def template(out: Path) -> None:
-    """Write an input template: the columns, dropdowns, an example row and a sheet explaining each column.
+    """Write an input template: .xlsx with dropdowns and a sheet explaining each column, or .csv.
 
     \b
     Example:
-      bulkcancel template cancellations.xlsx
+      bulkcancel template cancellations.xlsx   # or cancellations.csv
     """
     from pipeline.validate.template import write_template
 

@@ -18,7 +18,6 @@ from pipeline.currencies import CODES, decimals
 from pipeline.models import Action, RefundMode
 from pipeline.validate import columns as C
 from pipeline.validate import parse
-from pipeline.validate.exports import ORDER_ID
 from pipeline.validate.input_table import EXTRA, SOURCE, InputTable
 from pipeline.validate.parse import Bad
 from pipeline.validate.rows import Defaults, Problem, Validation
@@ -60,6 +59,7 @@ class _Checker:
         self.sources = table.frame[SOURCE].to_numpy() if SOURCE in table.frame else None
         self.bad = np.zeros(self.size, dtype=bool)
         self.found: list[tuple[int, int, Problem]] = []
+        self.cells: set[tuple[int, str]] = set()
         self.distinct_orders = 0
 
     def texts(self, column: str) -> np.ndarray:
@@ -89,6 +89,9 @@ class _Checker:
         return mask
 
     def add(self, position: int, column: str, value: str, message: str, kind: str) -> None:
+        if (position, column) in self.cells:
+            return  # one problem per cell: the first says what is wrong with it
+        self.cells.add((position, column))
         source = str(self.sources[position]) if self.sources is not None else ""
         problem = Problem(int(self.row_numbers[position]), column, value, message, kind, source)
         self.found.append((position, _ORDER_OF_COLUMNS.get(column, 0), problem))
@@ -111,7 +114,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     if table.problems:
         check.bad[:] = True
     warnings = list(table.warnings)
-    if C.ORDER not in table.frame:
+    if C.ORDER not in table.frame and C.ORDER_ID not in table.frame:
         names = ", ".join(C.aliases(C.ORDER)[:4])
         check.refuse_file(C.ORDER, f"the required column is missing (name it {names}...)", "missing_column")
     if C.REFUND_MODE not in table.frame:
@@ -127,11 +130,9 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     orders = _check_orders(check)
     has_mode_column = C.REFUND_MODE in table.frame
     mode = _Column(check.texts(C.REFUND_MODE), lambda t: _mode(t, defaults, has_mode_column))
-    action = _Column(
-        check.texts(C.ACTION), lambda t: parse.parse_word(t, C.ACTION_WORDS, _ACTIONS) or Action.CANCEL
-    )
-    amount = _Column(check.texts(C.AMOUNT), lambda t: parse.parse_amount(t, table.decimal_comma))
+    action = _Column(check.texts(C.ACTION), lambda t: parse.parse_word(t, C.ACTION_WORDS, _ACTIONS))
     currency = _Column(check.texts(C.CURRENCY), _currency)
+    amount = _amounts(check, currency, table.decimal_comma)
     lines = _Column(check.texts(C.LINES), parse.parse_lines)
     shipping = _Column(check.texts(C.SHIPPING), lambda t: parse.parse_shipping(t, table.decimal_comma))
     restock = _Column(check.texts(C.RESTOCK), lambda t: _yes_no(t, defaults.restock))
@@ -139,7 +140,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     reason = _Column(
         check.texts(C.REASON), lambda t: parse.parse_word(t, C.REASON_WORDS, _REASONS) or defaults.reason
     )
-    note = _Column(check.texts(C.NOTE), C.clean_cell)
+    note = _Column(check.texts(C.NOTE), C.clean_note)
     for column, parsed in (
         (C.REFUND_MODE, mode),
         (C.ACTION, action),
@@ -155,6 +156,10 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
 
     has_amount = amount.where(lambda v: v is not None and not isinstance(v, Bad))
     has_lines = lines.where(lambda v: bool(v) and not isinstance(v, Bad))
+    # A refused amount or lines cell was still given: its row gets one problem, not "needs an amount" too.
+    gave_amount = amount.where(lambda v: v is not None)
+    gave_lines = lines.where(lambda v: bool(v))
+    _check_written_currency(check, amount, currency)
     is_none = mode.where(lambda v: v is RefundMode.NONE)
     explicit_shipping = shipping.where(lambda v: v is True or isinstance(v, Decimal))
     check.refuse(is_none & has_amount, C.AMOUNT, "not_allowed", "is not allowed with refund mode none")
@@ -169,7 +174,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
         "with refund mode none neither cancels nor refunds anything",
     )
     check.refuse(
-        mode.where(lambda v: v == C.PARTIAL) & ~has_amount & ~has_lines,
+        mode.where(lambda v: v == C.PARTIAL) & ~gave_amount & ~gave_lines,
         C.REFUND_MODE,
         "partial_without_amount",
         "needs an amount or lines to refund",
@@ -198,19 +203,29 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
 
     ok = ~check.bad
     modes = mode.take(lambda v: RefundMode.ORIGINAL if v == C.PARTIAL else v)[ok]
-    actions = action.take()[ok]
+    # SPEC §6: an amount or lines without an action refunds and leaves the order open.
+    blank_action = action.where(lambda v: v is None)
+    default_action = np.full(check.size, Action.CANCEL, dtype=object)
+    default_action[has_amount | has_lines] = Action.REFUND_ONLY
+    actions = np.where(blank_action, default_action, action.take())[ok]
+    written = amount.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
+    stated = currency.take()
+    row_currency = np.where(pd.isna(stated), written, stated)
+    order_texts = check.texts(C.ORDER)
+    id_texts = check.texts(C.ORDER_ID)
+    shown = np.where(order_texts == "", id_texts, order_texts)
     ship = shipping.take()
     full_refund = ~is_none & ~has_amount & ~has_lines
     columns = (
         check.row_numbers[ok],
-        check.texts(C.ORDER)[ok],
+        shown[ok],
         orders[0][ok],
         orders[1][ok],
         orders[2][ok],
         modes,
         actions,
-        amount.take()[ok],
-        currency.take()[ok],
+        amount.take(lambda v: v.amount if isinstance(v, parse.Money) else None)[ok],
+        row_currency[ok],
         lines.take()[ok],
         np.where(pd.isna(ship), full_refund, ship)[ok],
         restock.take()[ok],
@@ -219,6 +234,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
         note.take()[ok],
         check.sources[ok] if check.sources is not None else np.full(int(ok.sum()), "", dtype=object),
         orders[3][ok],
+        amount.take(lambda v: v.text if isinstance(v, parse.Money) and v.currency else "")[ok],
     )
     valid = int(ok.sum())
     return Validation(
@@ -256,7 +272,7 @@ def _check_orders(check: _Checker) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         else:
             names[position], keys[position], gids[position] = parsed
     expected = np.full(check.size, "", dtype=object)
-    if ORDER_ID in check.frame:
+    if C.ORDER_ID in check.frame:
         _resolve_ids(check, texts, names, keys, gids, expected)
     known = np.flatnonzero(~pd.isna(keys))
     codes, uniques = pd.factorize(keys[known])
@@ -283,28 +299,58 @@ def _resolve_ids(
     expected: np.ndarray,
 ) -> None:
     """Rows whose file gives an order Id are looked up by it (a few thousand orders: a plain loop)."""
-    for position, text in enumerate(check.texts(ORDER_ID)):
+    has_order_column = C.ORDER in check.frame
+    for position, text in enumerate(check.texts(C.ORDER_ID)):
         if not text:
+            if not has_order_column:
+                check.add(
+                    position, C.ORDER_ID, "", "is empty (give the order's id or number)", "missing_value"
+                )
             continue
         parsed = parse.parse_order_id(str(text))
         if isinstance(parsed, Bad):
-            check.add(position, "Id", str(text), parsed.message, parsed.kind)
+            check.add(position, C.ORDER_ID, str(text), parsed.message, parsed.kind)
             continue
         if names[position] is None:
             # A name our order rule refuses (spaces…) is still Shopify's: the Id says which order it is.
             check.found = [f for f in check.found if not (f[0] == position and f[2].column == C.ORDER)]
+            check.cells.discard((position, C.ORDER))
             check.bad[position] = any(found[0] in (position, -1) for found in check.found)
             names[position] = parse.clean_order_text(str(texts[position]))
         gids[position] = keys[position] = parsed
         expected[position] = names[position]
 
 
+def _amounts(check: _Checker, currency: _Column, decimal_comma: bool) -> _Column:
+    """The amount column, parsed together with the row's currency (it shapes the hint for `1,234`)."""
+    texts = check.texts(C.AMOUNT)
+    if C.CURRENCY not in check.frame:
+        return _Column(texts, lambda text: parse.parse_money(text, decimal_comma))
+    codes = currency.take(lambda v: v if isinstance(v, str) else "")
+
+    def parse_pair(key: str) -> object:
+        text, _, code = key.rpartition("\x1f")  # codes never hold it; a cell might
+        return parse.parse_money(text, decimal_comma, code or None)
+
+    return _Column(texts + "\x1f" + codes, parse_pair)  # not "\0": numpy strips it from a str scalar
+
+
+def _check_written_currency(check: _Checker, amount: _Column, currency: _Column) -> None:
+    """An amount written with a sign or code (`£3.20`) must agree with the row's currency column."""
+    written = amount.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
+    stated = currency.take(lambda v: v if isinstance(v, str) else None)
+    differs = ~pd.isna(written) & ~pd.isna(stated) & (written != stated)
+    message = "is in {} but the currency column says {}"
+    check.refuse(differs, C.AMOUNT, "currency_mismatch", lambda p: message.format(written[p], stated[p]))
+
+
 def _check_decimals(check: _Checker, amount: _Column, currency: _Column, has_amount: np.ndarray) -> None:
-    places = amount.take(
-        lambda v: parse.decimal_places(v) if v is not None and not isinstance(v, Bad) else 0, int
-    )
+    places = amount.take(lambda v: parse.decimal_places(v.amount) if isinstance(v, parse.Money) else 0, int)
     codes = currency.take(lambda v: v if isinstance(v, str) else None)
-    allowed = currency.take(lambda v: decimals(v) if isinstance(v, str) else decimals(None), int)
+    written = amount.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
+    codes = np.where(pd.isna(codes), written, codes)
+    keys, uniques = pd.factorize(codes)  # a missing code is -1: the last entry, decimals(None)
+    allowed = np.array([*(decimals(code) for code in uniques), decimals(None)], dtype=int)[keys]
 
     def message(position: int) -> str:
         limit, code = int(allowed[position]), codes[position]

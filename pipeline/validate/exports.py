@@ -26,7 +26,7 @@ from pipeline.validate.spreadsheet import column_letter
 SHOPIFY_EXPORT = "shopify_orders_export"
 MATRIXIFY = "matrixify_orders"
 
-ORDER_ID = "_order_id"  # the file's order Id (`Id`, Matrixify `ID`), as written
+ORDER_ID = C.ORDER_ID  # the file's order Id (`Id`, Matrixify `ID`), as written
 SKU = "_sku"
 QUANTITY = "_quantity"
 LINE_TYPE = "_line_type"  # Matrixify `Line: Type`: only "Line Item" rows are line items
@@ -166,7 +166,7 @@ def group_orders(table: InputTable) -> InputTable:
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     groups = np.split(order, bounds) if size else []
     numbers = frame.index.to_numpy()
-    refund_columns = [c for c in C.COLUMNS if c in frame and c != C.ORDER]
+    refund_columns = [c for c in C.COLUMNS if c in frame and c not in (C.ORDER, C.ORDER_ID)]
     texts = {c: frame[c].to_numpy() for c in refund_columns}
     if C.REFUND_MODE in texts and table.kind == MATRIXIFY:
         texts[C.REFUND_MODE] = np.array([_cancel_refund(t) for t in texts[C.REFUND_MODE]], dtype=object)

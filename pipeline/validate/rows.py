@@ -28,6 +28,7 @@ class OrderRow:
     `order_name` is the cleaned name (`1001.0` → `1001`), `order_key` the exact-match key of SPEC §6
     (case-folded, no leading `#`), `order_gid` set when the cell is a `gid://shopify/Order/…`.
     `shipping` is True/False or an amount; blank means True for a full refund, False otherwise.
+    `currency` is the currency column's code, else the one written with the amount (`£3.20` → GBP).
     """
 
     row: int
@@ -47,6 +48,7 @@ class OrderRow:
     note: str
     source: str = ""
     expected_name: str = ""  # the file's Name for a row looked up by Id: Shopify's name must match
+    amount_text: str = ""  # the amount as written when it carries a currency (`£3.20`): shown in the plan
 
     @property
     def is_partial(self) -> bool:
