@@ -8,6 +8,7 @@ common shape (`#1001`) is recognised for the whole column at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -68,8 +69,16 @@ class _Checker:
             return texts
         return np.full(self.size, "", dtype=object)
 
+    def order_text(self, position: int) -> str:
+        """The row's order as written, else its order id: what the error file shows beside the problem."""
+        for column in (C.ORDER, C.ORDER_ID):
+            if column in self.frame and (text := str(self.frame[column].iat[position])):
+                return text
+        return ""
+
     def refuse_file(self, column: str, message: str, kind: str) -> None:
-        self.found.append((-1, 0, Problem(self.table.header_row, column, "", message, kind)))
+        header = self.table.headers.get(column, "")
+        self.found.append((-1, 0, Problem(self.table.header_row, column, "", message, kind, header=header)))
         self.bad[:] = True
 
     def refuse(self, mask: np.ndarray, column: str, kind: str, message: str | Callable[[int], str]) -> None:
@@ -93,7 +102,11 @@ class _Checker:
             return  # one problem per cell: the first says what is wrong with it
         self.cells.add((position, column))
         source = str(self.sources[position]) if self.sources is not None else ""
-        problem = Problem(int(self.row_numbers[position]), column, value, message, kind, source)
+        order = self.order_text(position)
+        header = self.table.headers.get(column, "")
+        problem = Problem(
+            int(self.row_numbers[position]), column, value, message, kind, source, order, header
+        )
         self.found.append((position, _ORDER_OF_COLUMNS.get(column, 0), problem))
         self.bad[position] = True
 
@@ -110,7 +123,10 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     """Check every row of `table` against SPEC §5; never raises for bad cells, returns them as problems."""
     defaults = defaults or Defaults()
     check = _Checker(table)
-    check.found.extend((-1, 0, problem) for problem in table.problems)
+    check.found.extend(
+        (-1, 0, replace(problem, header=problem.header or table.headers.get(problem.column, "")))
+        for problem in table.problems
+    )
     if table.problems:
         check.bad[:] = True
     warnings = list(table.warnings)

@@ -66,6 +66,8 @@ class Problem:
     problem: str
     kind: str
     source: str = ""
+    order: str = ""  # the row's order as written (its id when it names none)
+    header: str = ""  # the user's own header of `column` ("Montant" for amount)
 
     def __str__(self) -> str:
         where = f"{self.source} row {self.row}" if self.source else f"row {self.row}"
@@ -85,6 +87,8 @@ class Problem:
             "value": self.value,
             "problem": self.problem,
             "kind": self.kind,
+            "header": self.header,
+            "order": self.order,
         }
         if self.source:
             record["file"] = self.source

@@ -273,6 +273,8 @@ def test_summary_is_the_json_document_of_the_spec() -> None:
                 "value": "?",
                 "kind": "unknown_value",
                 "problem": "is not a refund mode (original, store_credit, gift_card, none or partial)",
+                "header": "",
+                "order": "#2",
             }
         ],
         "warnings": [],
