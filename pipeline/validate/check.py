@@ -133,10 +133,24 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     if C.ORDER not in table.frame and C.ORDER_ID not in table.frame:
         names = ", ".join(C.aliases(C.ORDER)[:4])
         check.refuse_file(C.ORDER, f"the required column is missing (name it {names}...)", "missing_column")
+    whole_export = bool(table.kind) and not table.only_sku
     if C.REFUND_MODE not in table.frame:
-        if defaults.default_mode is None:
+        if defaults.default_mode is None and whole_export:
+            check.refuse_file(
+                C.REFUND_MODE,
+                "the export has no refund_mode column: give --only-sku SKU to act on some lines, or "
+                "--default-mode to cancel every order in it and refund it that way",
+                "missing_column",
+            )
+        elif defaults.default_mode is None:
             check.refuse_file(
                 C.REFUND_MODE, "the column is missing and no --default-mode was given", "missing_column"
+            )
+        elif whole_export and C.ACTION not in table.frame:
+            default = defaults.default_mode
+            refund = "without a refund" if default is RefundMode.NONE else f"with a full refund to {default}"
+            warnings.append(
+                f"no --only-sku: every order in the export is cancelled {refund} (--default-mode)"
             )
         else:
             warnings.append(f"no refund_mode column: every row uses --default-mode {defaults.default_mode}")

@@ -293,10 +293,16 @@ def only_sku(table: InputTable, wanted: Iterable[str]) -> InputTable:
     frame[C.RESTOCK] = restock
     mask = np.array(keep, dtype=bool)
     left_out = int((~mask).sum())
+    if left_out and left_out == len(mask):
+        plural = "s" if len(skus) > 1 else ""
+        raise InputError(
+            f"{table.source}: no line has SKU{plural} {', '.join(sorted(wanted))} (in {len(mask)} orders): "
+            "check the SKU as the export's Lineitem sku column writes it"
+        )
     warnings = list(table.warnings)
     if left_out:
         plural = "s have" if left_out != 1 else " has"
         warnings.append(
             f"{left_out} order{plural} no line with SKU {', '.join(sorted(wanted))}: left out (--only-sku)"
         )
-    return dataclasses.replace(table, frame=frame[mask], warnings=warnings, left_out=left_out)
+    return dataclasses.replace(table, frame=frame[mask], warnings=warnings, left_out=left_out, only_sku=True)

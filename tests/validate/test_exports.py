@@ -144,7 +144,9 @@ WITH_MODE = {
     "orders_export_disagreeing_refund_columns.csv",
     "matrixify_cancel_orders.xlsx",
 }
-NO_MODE = "no refund_mode column: every row uses --default-mode original"
+NO_MODE = (
+    "no --only-sku: every order in the export is cancelled with a full refund to original (--default-mode)"
+)
 
 
 def read(name: str, defaults: Defaults = ORIGINAL):

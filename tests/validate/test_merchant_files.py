@@ -149,3 +149,39 @@ def test_notes_keep_every_character_but_control_characters(tmp_path: Path) -> No
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     result = validate(tmp_path, f'order,refund_mode,note\n#1001,original,"{family} ok\tbye"\n')
     assert [r.note for r in result.rows] == [f"{family} ok bye"]
+
+
+def export(tmp_path: Path) -> Path:
+    from tests.data.make_exports import HEADER_79, Line, Spec, export_csv, export_rows
+
+    specs = [
+        Spec("#1001", "6100000001001", [Line("BC-07M", 1), Line("BC-11L", 2)]),
+        Spec("#1002", "6100000001002", [Line("BC-07M", 1)]),
+    ]
+    path = tmp_path / "orders_export_1.csv"
+    path.write_bytes(export_csv(export_rows(specs, HEADER_79)))
+    return path
+
+
+def test_only_sku_with_a_sku_no_line_has_says_so(tmp_path: Path) -> None:
+    from pipeline.errors import InputError
+    from pipeline.validate.exports import only_sku
+
+    with pytest.raises(InputError, match=r"orders_export_1.csv: no line has SKU BC-99 \(in 2 orders\)"):
+        only_sku(read_input([export(tmp_path)]), ["BC-99"])
+
+
+def test_a_whole_export_needs_a_default_mode_and_says_what_every_order_gets(tmp_path: Path) -> None:
+    from pipeline.models import RefundMode
+
+    table = read_input([export(tmp_path)])
+    refused = validate_table(table, Defaults())
+    assert [p.problem for p in refused.problems] == [
+        "the export has no refund_mode column: give --only-sku SKU to act on some lines, or "
+        "--default-mode to cancel every order in it and refund it that way"
+    ]
+    told = validate_table(table, Defaults(default_mode=RefundMode.STORE_CREDIT))
+    assert told.ok and told.warnings == [
+        "no --only-sku: every order in the export is cancelled with a full refund to store_credit "
+        "(--default-mode)"
+    ]
