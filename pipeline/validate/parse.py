@@ -88,7 +88,11 @@ def parse_order_id(text: str) -> str | Bad:
     if gid:
         cell = gid[1]
     if not _ID.fullmatch(cell):
-        return Bad("not_an_id", "is not an order Id (digits only, as in the export)")
+        return Bad(
+            "not_an_id",
+            "is not a Shopify order id (digits such as 6100000002079, or its gid); an order number such as "
+            "#1001 goes in the order column",
+        )
     return f"gid://shopify/Order/{int(cell)}"
 
 

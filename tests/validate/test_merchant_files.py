@@ -185,3 +185,11 @@ def test_a_whole_export_needs_a_default_mode_and_says_what_every_order_gets(tmp_
         "no --only-sku: every order in the export is cancelled with a full refund to store_credit "
         "(--default-mode)"
     ]
+
+
+def test_an_order_number_in_the_order_id_column_says_where_it_goes(tmp_path: Path) -> None:
+    result = validate(tmp_path, "order id,refund_mode\n#1001,original\n")
+    assert [str(p) for p in result.problems] == [
+        'row 2, order_id: "#1001" is not a Shopify order id (digits such as 6100000002079, or its gid); '
+        "an order number such as #1001 goes in the order column"
+    ]
