@@ -8,7 +8,6 @@ common shape (`#1001`) is recognised for the whole column at once.
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -99,9 +98,14 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     # A refused amount or lines cell was still given: its row gets one problem, not "needs an amount" too.
     gave_amount = amount.where(lambda v: v is not None)
     gave_lines = lines.where(lambda v: bool(v))
-    _check_written_currency(check, amount, currency)
+    stated = currency.take(lambda v: v if isinstance(v, str) else None)
+    written = _written(amount)
+    _check_written_currency(check, C.AMOUNT, written, stated, "the currency column")
+    ship_written = _written(shipping)
+    expected = np.where(pd.isna(stated), written, stated)
+    _check_written_currency(check, C.SHIPPING, ship_written, expected, "the row's amount or currency")
     is_none = mode.where(lambda v: v is RefundMode.NONE)
-    explicit_shipping = shipping.where(lambda v: v is True or isinstance(v, Decimal))
+    explicit_shipping = shipping.where(lambda v: v is True or isinstance(v, parse.Money))
     check.refuse(is_none & has_amount, C.AMOUNT, "not_allowed", "is not allowed with refund mode none")
     check.refuse(is_none & has_lines, C.LINES, "not_allowed", "is not allowed with refund mode none")
     check.refuse(
@@ -148,13 +152,11 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     default_action = np.full(check.size, Action.CANCEL, dtype=object)
     default_action[has_amount | has_lines] = Action.REFUND_ONLY
     actions = np.where(blank_action, default_action, action.take())[ok]
-    written = amount.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
-    stated = currency.take()
-    row_currency = np.where(pd.isna(stated), written, stated)
+    row_currency = np.where(pd.isna(expected), ship_written, expected)
     order_texts = check.texts(C.ORDER)
     id_texts = check.texts(C.ORDER_ID)
     shown = np.where(order_texts == "", id_texts, order_texts)
-    ship = shipping.take()
+    ship = shipping.take(lambda v: v.amount if isinstance(v, parse.Money) else v)
     full_refund = ~is_none & ~has_amount & ~has_lines
     columns = (
         check.row_numbers[ok],
@@ -203,13 +205,20 @@ def _amounts(check: Checker, currency: Column, decimal_comma: bool) -> Column:
     return Column(texts + "\x1f" + codes, parse_pair)  # not "\0": numpy strips it from a str scalar
 
 
-def _check_written_currency(check: Checker, amount: Column, currency: Column) -> None:
-    """An amount written with a sign or code (`£3.20`) must agree with the row's currency column."""
-    written = amount.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
-    stated = currency.take(lambda v: v if isinstance(v, str) else None)
-    differs = ~pd.isna(written) & ~pd.isna(stated) & (written != stated)
-    message = "is in {} but the currency column says {}"
-    check.refuse(differs, C.AMOUNT, "currency_mismatch", lambda p: message.format(written[p], stated[p]))
+def _written(parsed: Column) -> np.ndarray:
+    """The currency written with each row's money (`£3.20` → GBP), None where none was."""
+    return parsed.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
+
+
+def _check_written_currency(
+    check: Checker, column: str, written: np.ndarray, expected: np.ndarray, source: str
+) -> None:
+    """Money written with a sign or code (`£3.20`) must agree with the row's other currency."""
+    differs = ~pd.isna(written) & ~pd.isna(expected) & (written != expected)
+    message = "is in {} but {} says {}"
+    check.refuse(
+        differs, column, "currency_mismatch", lambda p: message.format(written[p], source, expected[p])
+    )
 
 
 def _check_decimals(check: Checker, amount: Column, currency: Column, has_amount: np.ndarray) -> None:

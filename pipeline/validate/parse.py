@@ -276,12 +276,12 @@ def parse_word(text: str, words: dict[str, object], expected: str) -> object | B
     return value
 
 
-def parse_shipping(text: str, decimal_comma: bool) -> bool | Decimal | Bad | None:
-    """yes/no, or an amount of shipping to refund; None when blank (the default applies)."""
+def parse_shipping(text: str, decimal_comma: bool) -> bool | Money | Bad | None:
+    """yes/no, or an amount of shipping to refund (with its written currency); None when blank."""
     word = parse_word(text, C.YES_NO_WORDS, "yes or no")
     if not isinstance(word, Bad):
         return word  # type: ignore[return-value]
-    amount = parse_amount(text, decimal_comma)
+    amount = parse_money(text, decimal_comma)
     if isinstance(amount, Bad):
         if amount.kind == "not_positive" and not C.clean_cell(text).startswith("-"):
             return False  # a shipping amount of 0 means: do not refund shipping

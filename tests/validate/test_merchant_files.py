@@ -193,3 +193,18 @@ def test_an_order_number_in_the_order_id_column_says_where_it_goes(tmp_path: Pat
         'row 2, order_id: "#1001" is not a Shopify order id (digits such as 6100000002079, or its gid); '
         "an order number such as #1001 goes in the order column"
     ]
+
+
+def test_a_shipping_amount_in_another_currency_is_refused(tmp_path: Path) -> None:
+    result = validate(
+        tmp_path,
+        "order,refund_mode,amount,shipping\n#1001,partial,12 €,£4.90\n#1002,partial,12 €,4.90 €\n"
+        "#1003,original,,£4.90\n",
+    )
+    assert [str(p) for p in result.problems] == [
+        'row 2, shipping: "£4.90" is in GBP but the row\'s amount or currency says EUR'
+    ]
+    assert [(r.shipping, r.currency) for r in result.rows] == [
+        (Decimal("4.90"), "EUR"),
+        (Decimal("4.90"), "GBP"),
+    ]
