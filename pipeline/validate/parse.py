@@ -112,12 +112,18 @@ _NUMBER_CHARS = re.compile(r"[+-]?[0-9][0-9.,]*")
 _DIGITS = re.compile(r"[0-9]+")
 MAX_INTEGER_DIGITS = 12
 
-#: Currency signs merchants type; a bare `$` is read as USD (write `CA$`, `A$` or the code for others).
+#: Currency signs merchants type; a bare `$` is the currency column's dollar, else USD (`CA$` says which).
 SIGNS = {
     "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₺": "TRY", "zł": "PLN", "kr": "SEK",
     "$": "USD", "us$": "USD", "ca$": "CAD", "c$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD",
     "hk$": "HKD", "s$": "SGD", "r$": "BRL", "mx$": "MXN", "chf": "CHF", "fr.": "CHF",
 }  # fmt: skip
+
+
+#: Currencies written with a bare `$`.
+DOLLARS = frozenset(
+    {"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "TWD", "ARS", "CLP", "COP", "BSD", "JMD"}
+)
 
 
 class Money(NamedTuple):
@@ -143,7 +149,10 @@ def parse_money(text: str, decimal_comma: bool, currency: str | None = None) -> 
     before, after = cell[:start].strip(), cell[end:].strip()
     if before and after:
         return Bad("not_a_number", "is not a number")
-    written = _currency_of(before or after) if before or after else None
+    word = before or after
+    if word == "$" and currency in DOLLARS:
+        word = currency
+    written = _currency_of(word) if word else None
     if isinstance(written, Bad):
         return written
     amount = _number(cell[start:end], decimal_comma, written or currency)

@@ -208,3 +208,13 @@ def test_a_shipping_amount_in_another_currency_is_refused(tmp_path: Path) -> Non
         (Decimal("4.90"), "EUR"),
         (Decimal("4.90"), "GBP"),
     ]
+
+
+def test_a_bare_dollar_sign_is_the_currency_columns_dollar(tmp_path: Path) -> None:
+    result = validate(
+        tmp_path, "order,refund_mode,amount,currency\n#1001,partial,$5,CAD\n#1002,partial,$5,EUR\n"
+    )
+    assert [str(p) for p in result.problems] == [
+        'row 3, amount: "$5" is in USD but the currency column says EUR'
+    ]
+    assert [r.currency for r in result.rows] == ["CAD"]
