@@ -60,6 +60,11 @@ input_options = option_group(
     ),
     json_option("summary"),
     click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="Go on with the valid rows; the invalid ones are listed with their problems in the error file.",
+    ),
+    click.option(
         "--only-sku",
         multiple=True,
         metavar="SKU",

@@ -55,8 +55,9 @@ def run(then_execute: bool, **options: Any) -> None:
 
 def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
     """validate → look up → decide → plan files; prints the summary; returns the run directory."""
-    from pipeline.plan.planner import plan_input
+    from pipeline.plan.planner import new_run_dir, plan_input
     from pipeline.plan.summary import summary_json, summary_lines
+    from pipeline.validate.report import ERRORS_CSV, count, timestamped_stem
 
     out, as_json, only_sku = options["out"], options["as_json"], options["only_sku"]
     table, result = read_and_validate(
@@ -68,11 +69,23 @@ def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
         options["reason"],
         only_sku,
     )
-    report_invalid(table, result, out, as_json)
+    skip = options["skip_invalid"]
+    if result.problems and not (skip and result.valid):
+        # Refused: no run directory, the error files go beside the runs under a name of their own.
+        report_invalid(table, result, out, as_json, skip_invalid=skip, stem=timestamped_stem(out))
+    # With --skip-invalid, the rows left out are listed in the run directory, beside what was planned.
+    run_dir = new_run_dir(out, Path(table.source).stem)
+    report_invalid(table, result, run_dir, as_json, skip_invalid=skip, json_summary=False)
     rows = result.rows
     with click.progressbar(length=len(rows), label="looking up orders", file=sys.stderr) as bar:
         the_plan, run_dir = plan_input(
-            table, rows, settings, out, include_test=options["include_test"], progress=bar.update
+            table,
+            rows,
+            settings,
+            out,
+            include_test=options["include_test"],
+            progress=bar.update,
+            run_dir=run_dir,
         )
     if as_json:
         click.echo(json.dumps(summary_json(the_plan, run_dir), ensure_ascii=False, indent=2))
@@ -80,7 +93,10 @@ def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
     for line in summary_lines(the_plan):
         click.echo(line)
     if only_sku:
-        click.echo(f"--only-sku: {table.left_out} orders without those SKUs left out")
+        click.echo(f"--only-sku: {count(table.left_out, 'order')} without those SKUs left out")
+    if result.problems:
+        left_out = count(result.invalid, "invalid order")
+        click.echo(f"--skip-invalid: {left_out} left out, listed in {run_dir / ERRORS_CSV}")
     click.echo(f"plan written: {run_dir}/plan.xlsx (review it), plan.json, plan.csv, plan.html")
     click.echo(str(run_dir))
     return run_dir

@@ -40,19 +40,39 @@ def read_and_validate(
     return table, validate_table(table, Defaults(mode, restock, notify, Reason(reason)))
 
 
-def report_invalid(table: InputTable, result: Validation, out: Path, as_json: bool) -> None:
-    """Prints the validation summary and problems; exits 2 when there are any."""
+def report_invalid(
+    table: InputTable,
+    result: Validation,
+    errors_dir: Path,
+    as_json: bool,
+    *,
+    skip_invalid: bool = False,
+    stem: str | None = None,
+    json_summary: bool = True,
+) -> None:
+    """Prints the validation summary and problems and writes the error files into `errors_dir`; exits 2
+    when there are problems, unless `skip_invalid` and some orders are valid (SPEC §3 --skip-invalid).
+    `json_summary` False: the caller prints its own JSON unless the input is refused."""
     from pipeline.validate import report
 
-    written = report.write_error_files(result.problems, out) if result.problems else None
-    if as_json and result.problems:
+    problems = result.problems
+    written = report.write_error_files(problems, errors_dir, stem or report.ERRORS_STEM) if problems else None
+    refused = bool(problems) and not (skip_invalid and result.valid)
+    if as_json and (json_summary or refused):
         click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=2))
     elif not as_json:
-        for line in report.summary_lines(result, table.source) + report.problem_lines(result.problems):
-            click.echo(line, err=bool(result.problems))
+        for line in report.summary_lines(result, table.source) + report.problem_lines(problems):
+            click.echo(line, err=bool(problems))
         if written:
-            click.echo(f"{len(result.problems)} problems written to {written[0]} and {written[1]}", err=True)
-    if result.problems:
+            click.echo(
+                f"{report.count(len(problems), 'problem')} written to {written[0]} and {written[1]}", err=True
+            )
+        if problems and not refused:
+            left_out = report.count(result.invalid, "invalid order")
+            click.echo(f"--skip-invalid: {left_out} left out, {result.valid} valid going on", err=True)
+        elif problems and skip_invalid:
+            click.echo("--skip-invalid: no valid order to go on with", err=True)
+    if refused:
         # SystemExit, not ctx.exit: `main()` runs click with standalone_mode=False.
         sys.exit(2)
 
@@ -64,7 +84,7 @@ def report_invalid(table: InputTable, result: Validation, out: Path, as_json: bo
     type=click.Path(path_type=Path),
     default=Path("reports"),
     show_default=True,
-    help="Where validation_errors.csv and .xlsx go when there are errors.",
+    help="Where validation_errors-<time>.csv and .xlsx go when there are errors.",
 )
 def validate(
     inputs: tuple[Path, ...],
@@ -75,6 +95,7 @@ def validate(
     reason: str,
     out: Path,
     as_json: bool,
+    skip_invalid: bool,
     only_sku: tuple[str, ...],
 ) -> None:
     """Check an input file offline: every problem with its row and column; exit 2 if any.
@@ -83,20 +104,20 @@ def validate(
     Example:
       bulkcancel validate inputs/annulations_rupture.csv --notify
     """
+    from pipeline.validate.report import timestamped_stem
+
     table, result = read_and_validate(inputs, sheet, default_mode, restock, notify, reason, only_sku)
-    if as_json and not result.problems:
-        click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=2))
-    report_invalid(table, result, out, as_json)
+    report_invalid(table, result, out, as_json, skip_invalid=skip_invalid, stem=timestamped_stem(out))
 
 
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def template(out: Path) -> None:
-    """Write an input template: the columns, dropdowns, an example row and a sheet explaining each column.
+    """Write an input template: .xlsx with dropdowns and a sheet explaining each column, or .csv.
 
     \b
     Example:
-      bulkcancel template cancellations.xlsx
+      bulkcancel template cancellations.xlsx   # or cancellations.csv
     """
     from pipeline.validate.template import write_template
 

@@ -38,7 +38,8 @@ def _early(row: OrderRow, facts: OrderFacts, include_test: bool) -> tuple[Decisi
         return (
             Decision.BLOCKED,
             ReasonCode.CURRENCY_MISMATCH,
-            f"the row says {row.currency} but the order is in {currency} — fix the currency or the amount",
+            f"the row says {row.amount_text or row.currency} but the order is in {currency}"
+            " — fix the currency or the amount",
         )
     for label, value in (("amount", row.amount), ("shipping", row.shipping)):
         if isinstance(value, Decimal) and value != in_currency(value, currency):

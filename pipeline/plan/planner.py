@@ -98,9 +98,11 @@ def plan_input(
     include_test: bool = False,
     transport: httpx.BaseTransport | None = None,
     progress: LookupProgress | None = None,
+    run_dir: Path | None = None,
 ) -> tuple[Plan, Path]:
-    """Plans validated rows against the shop and writes the five plan files into a new run directory."""
-    run_dir = new_run_dir(out_root, Path(table.source).stem)
+    """Plans validated rows against the shop and writes the five plan files into `run_dir` (default: a new
+    run directory under `out_root`)."""
+    run_dir = run_dir or new_run_dir(out_root, Path(table.source).stem)
     with ShopifyClient(settings, transport) as client:
         plan = make_plan(
             rows,

@@ -7,9 +7,7 @@ common shape (`#1001`) is recognised for the whole column at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from decimal import Decimal
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,128 +16,70 @@ from pipeline.currencies import CODES, decimals
 from pipeline.models import Action, RefundMode
 from pipeline.validate import columns as C
 from pipeline.validate import parse
-from pipeline.validate.exports import ORDER_ID
-from pipeline.validate.input_table import EXTRA, SOURCE, InputTable
+from pipeline.validate.cells import Checker, Column
+from pipeline.validate.input_table import EXTRA, InputTable
+from pipeline.validate.orders import check_orders
 from pipeline.validate.parse import Bad
-from pipeline.validate.rows import Defaults, Problem, Validation
+from pipeline.validate.rows import Defaults, Validation
 
 MAX_NOTE = 255
-_ORDER_OF_COLUMNS = {name: i for i, name in enumerate(("", *C.COLUMNS))}
 _MODES = "a refund mode (original, store_credit, gift_card, none or partial)"
 _ACTIONS = "an action (cancel or refund_only)"
 _REASONS = "a reason (customer, inventory, fraud, declined, staff or other)"
 
 
-class _Column:
-    """One column parsed per distinct text: `results[codes[i]]` is row i's value or `Bad`."""
-
-    def __init__(self, texts: np.ndarray, parse: Callable[[str], Any]) -> None:
-        self.codes, uniques = pd.factorize(texts)
-        self.results = [parse(text) for text in uniques]
-
-    def take(self, convert: Callable[[Any], Any] = lambda value: value, dtype: Any = object) -> np.ndarray:
-        """`convert(value)` for every row, as a numpy array."""
-        values = np.empty(len(self.results), dtype=dtype)
-        for i, result in enumerate(self.results):
-            values[i] = convert(result)
-        return values[self.codes] if len(self.codes) else values[:0]
-
-    def where(self, predicate: Callable[[Any], bool]) -> np.ndarray:
-        """Rows whose value satisfies `predicate`, as a boolean mask."""
-        return self.take(lambda value: bool(predicate(value)), dtype=bool)
-
-
-class _Checker:
-    """Collects problems per row position while the columns are checked."""
-
-    def __init__(self, table: InputTable) -> None:
-        self.table = table
-        self.frame = table.frame
-        self.size = len(table.frame)
-        self.row_numbers = table.frame.index.to_numpy()
-        self.sources = table.frame[SOURCE].to_numpy() if SOURCE in table.frame else None
-        self.bad = np.zeros(self.size, dtype=bool)
-        self.found: list[tuple[int, int, Problem]] = []
-        self.distinct_orders = 0
-
-    def texts(self, column: str) -> np.ndarray:
-        if column in self.frame:
-            texts: np.ndarray = self.frame[column].to_numpy(dtype=object)
-            return texts
-        return np.full(self.size, "", dtype=object)
-
-    def refuse_file(self, column: str, message: str, kind: str) -> None:
-        self.found.append((-1, 0, Problem(self.table.header_row, column, "", message, kind)))
-        self.bad[:] = True
-
-    def refuse(self, mask: np.ndarray, column: str, kind: str, message: str | Callable[[int], str]) -> None:
-        """One problem per row in `mask`; `message` may depend on the row position."""
-        texts = self.texts(column if column else EXTRA)
-        for position in np.flatnonzero(mask):
-            text = message if isinstance(message, str) else message(int(position))
-            self.add(int(position), column, str(texts[position]), text, kind)
-
-    def refuse_bad(self, column: str, parsed: _Column) -> np.ndarray:
-        """A problem for every row whose parse gave `Bad`; returns the mask of those rows."""
-        mask = parsed.where(lambda value: isinstance(value, Bad))
-        texts = self.texts(column)
-        for position in np.flatnonzero(mask):
-            bad = parsed.results[parsed.codes[position]]
-            self.add(int(position), column, str(texts[position]), bad.message, bad.kind)
-        return mask
-
-    def add(self, position: int, column: str, value: str, message: str, kind: str) -> None:
-        source = str(self.sources[position]) if self.sources is not None else ""
-        problem = Problem(int(self.row_numbers[position]), column, value, message, kind, source)
-        self.found.append((position, _ORDER_OF_COLUMNS.get(column, 0), problem))
-        self.bad[position] = True
-
-    def where(self, position: int) -> str:
-        row = f"row {self.row_numbers[position]}"
-        return f"{self.sources[position]} {row}" if self.sources is not None else row
-
-    def problems(self) -> list[Problem]:
-        self.found.sort(key=_position_and_column)
-        return [problem for _, _, problem in self.found]
-
-
 def validate_table(table: InputTable, defaults: Defaults | None = None) -> Validation:
     """Check every row of `table` against SPEC §5; never raises for bad cells, returns them as problems."""
     defaults = defaults or Defaults()
-    check = _Checker(table)
-    check.found.extend((-1, 0, problem) for problem in table.problems)
+    check = Checker(table)
+    check.found.extend(
+        (-1, 0, replace(problem, header=problem.header or table.headers.get(problem.column, "")))
+        for problem in table.problems
+    )
     if table.problems:
         check.bad[:] = True
     warnings = list(table.warnings)
-    if C.ORDER not in table.frame:
+    if C.ORDER not in table.frame and C.ORDER_ID not in table.frame:
         names = ", ".join(C.aliases(C.ORDER)[:4])
         check.refuse_file(C.ORDER, f"the required column is missing (name it {names}...)", "missing_column")
+    whole_export = bool(table.kind) and not table.only_sku
     if C.REFUND_MODE not in table.frame:
-        if defaults.default_mode is None:
+        if defaults.default_mode is None and whole_export:
+            check.refuse_file(
+                C.REFUND_MODE,
+                "the export has no refund_mode column: give --only-sku SKU to act on some lines, or "
+                "--default-mode to cancel every order in it and refund it that way",
+                "missing_column",
+            )
+        elif defaults.default_mode is None:
             check.refuse_file(
                 C.REFUND_MODE, "the column is missing and no --default-mode was given", "missing_column"
+            )
+        elif whole_export and C.ACTION not in table.frame:
+            default = defaults.default_mode
+            refund = "without a refund" if default is RefundMode.NONE else f"with a full refund to {default}"
+            warnings.append(
+                f"no --only-sku: every order in the export is cancelled {refund} (--default-mode)"
             )
         else:
             warnings.append(f"no refund_mode column: every row uses --default-mode {defaults.default_mode}")
     if not check.size:
         check.refuse_file("", "the file has no data rows", "no_rows")
 
-    orders = _check_orders(check)
+    orders = check_orders(check)
     has_mode_column = C.REFUND_MODE in table.frame
-    mode = _Column(check.texts(C.REFUND_MODE), lambda t: _mode(t, defaults, has_mode_column))
-    action = _Column(
-        check.texts(C.ACTION), lambda t: parse.parse_word(t, C.ACTION_WORDS, _ACTIONS) or Action.CANCEL
-    )
-    amount = _Column(check.texts(C.AMOUNT), lambda t: parse.parse_amount(t, table.decimal_comma))
-    currency = _Column(check.texts(C.CURRENCY), _currency)
-    lines = _Column(check.texts(C.LINES), parse.parse_lines)
-    shipping = _Column(check.texts(C.SHIPPING), lambda t: parse.parse_shipping(t, table.decimal_comma))
-    restock = _Column(check.texts(C.RESTOCK), lambda t: _yes_no(t, defaults.restock))
-    notify = _Column(check.texts(C.NOTIFY), lambda t: _yes_no(t, defaults.notify))
-    reason = _Column(
+    mode = Column(check.texts(C.REFUND_MODE), lambda t: _mode(t, defaults, has_mode_column))
+    action = Column(check.texts(C.ACTION), lambda t: parse.parse_word(t, C.ACTION_WORDS, _ACTIONS))
+    currency = Column(check.texts(C.CURRENCY), _currency)
+    amount = _amounts(check, currency, table.decimal_comma)
+    lines = Column(check.texts(C.LINES), parse.parse_lines)
+    shipping = Column(check.texts(C.SHIPPING), lambda t: parse.parse_shipping(t, table.decimal_comma))
+    restock = Column(check.texts(C.RESTOCK), lambda t: _yes_no(t, defaults.restock))
+    notify = Column(check.texts(C.NOTIFY), lambda t: _yes_no(t, defaults.notify))
+    reason = Column(
         check.texts(C.REASON), lambda t: parse.parse_word(t, C.REASON_WORDS, _REASONS) or defaults.reason
     )
-    note = _Column(check.texts(C.NOTE), C.clean_cell)
+    note = Column(check.texts(C.NOTE), C.clean_note)
     for column, parsed in (
         (C.REFUND_MODE, mode),
         (C.ACTION, action),
@@ -155,8 +95,17 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
 
     has_amount = amount.where(lambda v: v is not None and not isinstance(v, Bad))
     has_lines = lines.where(lambda v: bool(v) and not isinstance(v, Bad))
+    # A refused amount or lines cell was still given: its row gets one problem, not "needs an amount" too.
+    gave_amount = amount.where(lambda v: v is not None)
+    gave_lines = lines.where(lambda v: bool(v))
+    stated = currency.take(lambda v: v if isinstance(v, str) else None)
+    written = _written(amount)
+    _check_written_currency(check, C.AMOUNT, written, stated, "the currency column")
+    ship_written = _written(shipping)
+    expected = np.where(pd.isna(stated), written, stated)
+    _check_written_currency(check, C.SHIPPING, ship_written, expected, "the row's amount or currency")
     is_none = mode.where(lambda v: v is RefundMode.NONE)
-    explicit_shipping = shipping.where(lambda v: v is True or isinstance(v, Decimal))
+    explicit_shipping = shipping.where(lambda v: v is True or isinstance(v, parse.Money))
     check.refuse(is_none & has_amount, C.AMOUNT, "not_allowed", "is not allowed with refund mode none")
     check.refuse(is_none & has_lines, C.LINES, "not_allowed", "is not allowed with refund mode none")
     check.refuse(
@@ -169,7 +118,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
         "with refund mode none neither cancels nor refunds anything",
     )
     check.refuse(
-        mode.where(lambda v: v == C.PARTIAL) & ~has_amount & ~has_lines,
+        mode.where(lambda v: v == C.PARTIAL) & ~gave_amount & ~gave_lines,
         C.REFUND_MODE,
         "partial_without_amount",
         "needs an amount or lines to refund",
@@ -198,19 +147,27 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
 
     ok = ~check.bad
     modes = mode.take(lambda v: RefundMode.ORIGINAL if v == C.PARTIAL else v)[ok]
-    actions = action.take()[ok]
-    ship = shipping.take()
+    # SPEC §6: an amount or lines without an action refunds and leaves the order open.
+    blank_action = action.where(lambda v: v is None)
+    default_action = np.full(check.size, Action.CANCEL, dtype=object)
+    default_action[has_amount | has_lines] = Action.REFUND_ONLY
+    actions = np.where(blank_action, default_action, action.take())[ok]
+    row_currency = np.where(pd.isna(expected), ship_written, expected)
+    order_texts = check.texts(C.ORDER)
+    id_texts = check.texts(C.ORDER_ID)
+    shown = np.where(order_texts == "", id_texts, order_texts)
+    ship = shipping.take(lambda v: v.amount if isinstance(v, parse.Money) else v)
     full_refund = ~is_none & ~has_amount & ~has_lines
     columns = (
         check.row_numbers[ok],
-        check.texts(C.ORDER)[ok],
+        shown[ok],
         orders[0][ok],
         orders[1][ok],
         orders[2][ok],
         modes,
         actions,
-        amount.take()[ok],
-        currency.take()[ok],
+        amount.take(lambda v: v.amount if isinstance(v, parse.Money) else None)[ok],
+        row_currency[ok],
         lines.take()[ok],
         np.where(pd.isna(ship), full_refund, ship)[ok],
         restock.take()[ok],
@@ -219,6 +176,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
         note.take()[ok],
         check.sources[ok] if check.sources is not None else np.full(int(ok.sum()), "", dtype=object),
         orders[3][ok],
+        amount.take(lambda v: v.text if isinstance(v, parse.Money) and v.currency else "")[ok],
     )
     valid = int(ok.sum())
     return Validation(
@@ -233,78 +191,43 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     )
 
 
-def _check_orders(check: _Checker) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Order names, match keys, gids and expected names per row (None where refused); duplicates name
-    every row. An export's `Id` resolves the order; its Name is then the name Shopify must give back."""
-    texts = check.texts(C.ORDER)
-    # Fast path for the usual `#1001` / `1001`: plain str methods over the column, no regex.
-    stripped = [text[1:] if text[:1] == "#" else text for text in texts]
-    simple = (
-        np.fromiter(map(str.isdigit, stripped), dtype=bool, count=check.size)
-        & np.fromiter(map(str.isascii, stripped), dtype=bool, count=check.size)
-        & (np.fromiter(map(len, stripped), dtype=np.int64, count=check.size) <= parse.MAX_ORDER_DIGITS)
-    )
-    names = texts.copy()
-    keys = np.array(stripped, dtype=object) if check.size else np.empty(0, dtype=object)
-    gids = np.full(check.size, None, dtype=object)
-    for position in np.flatnonzero(~simple):
-        parsed = parse.parse_order(texts[position])
-        if isinstance(parsed, Bad):
-            names[position] = keys[position] = None
-            if C.ORDER in check.frame:
-                check.add(int(position), C.ORDER, texts[position], parsed.message, parsed.kind)
-        else:
-            names[position], keys[position], gids[position] = parsed
-    expected = np.full(check.size, "", dtype=object)
-    if ORDER_ID in check.frame:
-        _resolve_ids(check, texts, names, keys, gids, expected)
-    known = np.flatnonzero(~pd.isna(keys))
-    codes, uniques = pd.factorize(keys[known])
-    check.distinct_orders = len(uniques) + check.size - len(known)
-    repeated = (
-        np.bincount(codes, minlength=len(uniques))[codes] > 1 if len(codes) else np.zeros(0, dtype=bool)
-    )
-    duplicated = known[repeated]
-    for _, group in pd.Series(duplicated).groupby(codes[repeated], sort=False):
-        positions = group.tolist()
-        for position in positions:
-            others = [check.where(other) for other in positions if other != position]
-            listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-            check.add(position, C.ORDER, texts[position], f"is the same order as {listed}", "duplicate_order")
-    return names, keys, gids, expected
+def _amounts(check: Checker, currency: Column, decimal_comma: bool) -> Column:
+    """The amount column, parsed together with the row's currency (it shapes the hint for `1,234`)."""
+    texts = check.texts(C.AMOUNT)
+    if C.CURRENCY not in check.frame:
+        return Column(texts, lambda text: parse.parse_money(text, decimal_comma))
+    codes = currency.take(lambda v: v if isinstance(v, str) else "")
+
+    def parse_pair(key: str) -> object:
+        text, _, code = key.rpartition("\x1f")  # codes never hold it; a cell might
+        return parse.parse_money(text, decimal_comma, code or None)
+
+    return Column(texts + "\x1f" + codes, parse_pair)  # not "\0": numpy strips it from a str scalar
 
 
-def _resolve_ids(
-    check: _Checker,
-    texts: np.ndarray,
-    names: np.ndarray,
-    keys: np.ndarray,
-    gids: np.ndarray,
-    expected: np.ndarray,
+def _written(parsed: Column) -> np.ndarray:
+    """The currency written with each row's money (`£3.20` → GBP), None where none was."""
+    return parsed.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
+
+
+def _check_written_currency(
+    check: Checker, column: str, written: np.ndarray, expected: np.ndarray, source: str
 ) -> None:
-    """Rows whose file gives an order Id are looked up by it (a few thousand orders: a plain loop)."""
-    for position, text in enumerate(check.texts(ORDER_ID)):
-        if not text:
-            continue
-        parsed = parse.parse_order_id(str(text))
-        if isinstance(parsed, Bad):
-            check.add(position, "Id", str(text), parsed.message, parsed.kind)
-            continue
-        if names[position] is None:
-            # A name our order rule refuses (spaces…) is still Shopify's: the Id says which order it is.
-            check.found = [f for f in check.found if not (f[0] == position and f[2].column == C.ORDER)]
-            check.bad[position] = any(found[0] in (position, -1) for found in check.found)
-            names[position] = parse.clean_order_text(str(texts[position]))
-        gids[position] = keys[position] = parsed
-        expected[position] = names[position]
-
-
-def _check_decimals(check: _Checker, amount: _Column, currency: _Column, has_amount: np.ndarray) -> None:
-    places = amount.take(
-        lambda v: parse.decimal_places(v) if v is not None and not isinstance(v, Bad) else 0, int
+    """Money written with a sign or code (`£3.20`) must agree with the row's other currency."""
+    differs = ~pd.isna(written) & ~pd.isna(expected) & (written != expected)
+    message = "is in {} but {} says {}"
+    check.refuse(
+        differs, column, "currency_mismatch", lambda p: message.format(written[p], source, expected[p])
     )
+
+
+def _check_decimals(check: Checker, amount: Column, currency: Column, has_amount: np.ndarray) -> None:
+    places = amount.take(lambda v: parse.decimal_places(v.amount) if isinstance(v, parse.Money) else 0, int)
     codes = currency.take(lambda v: v if isinstance(v, str) else None)
-    allowed = currency.take(lambda v: decimals(v) if isinstance(v, str) else decimals(None), int)
+    written = amount.take(lambda v: v.currency if isinstance(v, parse.Money) else None)
+    codes = np.where(pd.isna(codes), written, codes)
+    keys, uniques = pd.factorize(codes)  # a missing code is -1: the last entry, decimals(None)
+    allowed = np.array([*(decimals(code) for code in uniques), decimals(None)], dtype=int)[keys]
 
     def message(position: int) -> str:
         limit, code = int(allowed[position]), codes[position]
@@ -339,10 +262,6 @@ def _currency(text: str) -> str | Bad | None:
 def _yes_no(text: str, default: bool) -> object:
     value = parse.parse_word(text, C.YES_NO_WORDS, "yes or no")
     return default if value is None else value
-
-
-def _position_and_column(item: tuple[int, int, Problem]) -> tuple[int, int]:
-    return item[0], item[1]
 
 
 def _counts(values: np.ndarray) -> dict[str, int]:

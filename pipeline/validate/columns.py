@@ -8,6 +8,7 @@ import unicodedata
 from pipeline.models import Action, Reason, RefundMode
 
 ORDER = "order"
+ORDER_ID = "order_id"
 REFUND_MODE = "refund_mode"
 ACTION = "action"
 AMOUNT = "amount"
@@ -20,14 +21,26 @@ REASON = "reason"
 NOTE = "note"
 
 #: Canonical columns in the order the template and reports show them.
-COLUMNS = (ORDER, REFUND_MODE, ACTION, AMOUNT, CURRENCY, LINES, SHIPPING, RESTOCK, NOTIFY, REASON, NOTE)
+COLUMNS = (
+    ORDER,
+    ORDER_ID,
+    REFUND_MODE,
+    ACTION,
+    AMOUNT,
+    CURRENCY,
+    LINES,
+    SHIPPING,
+    RESTOCK,
+    NOTIFY,
+    REASON,
+    NOTE,
+)
 
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     ORDER: (
         "order",
         "order number",
         "order name",
-        "order id",
         "order no",
         "order #",
         "name",
@@ -39,6 +52,7 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "numéro commande",
         "n° de la commande",
     ),
+    ORDER_ID: ("order id", "id", "shopify id", "legacy id", "shopify order id", "id commande"),
     REFUND_MODE: (
         "refund mode",
         "refund",
@@ -58,7 +72,16 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     RESTOCK: ("restock", "réapprovisionner", "remise en stock", "remettre en stock"),
     NOTIFY: ("notify", "notify customer", "notifier", "prévenir le client", "notifier le client"),
     REASON: ("reason", "cancel reason", "motif", "raison", "motif d'annulation"),
-    NOTE: ("note", "staff note", "commentaire", "note interne"),
+    NOTE: (
+        "note",
+        "notes",
+        "staff note",
+        "comment",
+        "comments",
+        "commentaire",
+        "commentaires",
+        "note interne",
+    ),
 }
 
 
@@ -166,6 +189,14 @@ def clean_cell(text: str) -> str:
     if not text.isascii():
         text = _SPACES.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFC", text)))
     return text.strip()
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean_note(text: str) -> str:
+    """A note keeps every character (the ZWJ inside 👨‍👩‍👧 too) but control characters; NFC, trimmed."""
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 #: The note of the template's example row; a file that still holds it is refused (it names a real order).

@@ -26,7 +26,7 @@ from pipeline.validate.spreadsheet import column_letter
 SHOPIFY_EXPORT = "shopify_orders_export"
 MATRIXIFY = "matrixify_orders"
 
-ORDER_ID = "_order_id"  # the file's order Id (`Id`, Matrixify `ID`), as written
+ORDER_ID = C.ORDER_ID  # the file's order Id (`Id`, Matrixify `ID`), as written
 SKU = "_sku"
 QUANTITY = "_quantity"
 LINE_TYPE = "_line_type"  # Matrixify `Line: Type`: only "Line Item" rows are line items
@@ -166,7 +166,7 @@ def group_orders(table: InputTable) -> InputTable:
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     groups = np.split(order, bounds) if size else []
     numbers = frame.index.to_numpy()
-    refund_columns = [c for c in C.COLUMNS if c in frame and c != C.ORDER]
+    refund_columns = [c for c in C.COLUMNS if c in frame and c not in (C.ORDER, C.ORDER_ID)]
     texts = {c: frame[c].to_numpy() for c in refund_columns}
     if C.REFUND_MODE in texts and table.kind == MATRIXIFY:
         texts[C.REFUND_MODE] = np.array([_cancel_refund(t) for t in texts[C.REFUND_MODE]], dtype=object)
@@ -293,10 +293,16 @@ def only_sku(table: InputTable, wanted: Iterable[str]) -> InputTable:
     frame[C.RESTOCK] = restock
     mask = np.array(keep, dtype=bool)
     left_out = int((~mask).sum())
+    if left_out and left_out == len(mask):
+        plural = "s" if len(skus) > 1 else ""
+        raise InputError(
+            f"{table.source}: no line has SKU{plural} {', '.join(sorted(wanted))} (in {len(mask)} orders): "
+            "check the SKU as the export's Lineitem sku column writes it"
+        )
     warnings = list(table.warnings)
     if left_out:
         plural = "s have" if left_out != 1 else " has"
         warnings.append(
             f"{left_out} order{plural} no line with SKU {', '.join(sorted(wanted))}: left out (--only-sku)"
         )
-    return dataclasses.replace(table, frame=frame[mask], warnings=warnings, left_out=left_out)
+    return dataclasses.replace(table, frame=frame[mask], warnings=warnings, left_out=left_out, only_sku=True)

@@ -30,3 +30,4 @@ class InputTable:
     header: tuple[str, ...] = ()
     line_rows: int = 0  # rows read when several rows make one order (exports), else 0
     left_out: int = 0  # orders left out by --only-sku
+    only_sku: bool = False  # an export narrowed to some SKUs' lines (else: every order of it, as a whole)

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from pipeline.currencies import CODES, decimals
 from pipeline.validate import columns as C
 
 
@@ -87,7 +88,11 @@ def parse_order_id(text: str) -> str | Bad:
     if gid:
         cell = gid[1]
     if not _ID.fullmatch(cell):
-        return Bad("not_an_id", "is not an order Id (digits only, as in the export)")
+        return Bad(
+            "not_an_id",
+            "is not a Shopify order id (digits such as 6100000002079, or its gid); an order number such as "
+            "#1001 goes in the order column",
+        )
     return f"gid://shopify/Order/{int(cell)}"
 
 
@@ -102,23 +107,84 @@ def name_key(name: str) -> str:
     return C.clean_cell(name).strip().removeprefix("#").casefold()
 
 
-_STRIP = str.maketrans("", "", "€$£¥ '\u00a0\u202f\u2007")
+_STRIP = str.maketrans("", "", " '\u00a0\u202f\u2007")
 _NUMBER_CHARS = re.compile(r"[+-]?[0-9][0-9.,]*")
 _DIGITS = re.compile(r"[0-9]+")
 MAX_INTEGER_DIGITS = 12
 
+#: Currency signs merchants type; a bare `$` is the currency column's dollar, else USD (`CA$` says which).
+SIGNS = {
+    "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₺": "TRY", "zł": "PLN", "kr": "SEK",
+    "$": "USD", "us$": "USD", "ca$": "CAD", "c$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD",
+    "hk$": "HKD", "s$": "SGD", "r$": "BRL", "mx$": "MXN", "chf": "CHF", "fr.": "CHF",
+}  # fmt: skip
 
-def parse_amount(text: str, decimal_comma: bool) -> Decimal | Bad | None:
-    """Money text → Decimal (> 0); None when blank. `12,50` is decimal; `1,234` only when `decimal_comma`."""
+
+#: Currencies written with a bare `$`.
+DOLLARS = frozenset(
+    {"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "TWD", "ARS", "CLP", "COP", "BSD", "JMD"}
+)
+
+
+class Money(NamedTuple):
+    """An amount cell: the amount and the currency written with it (a sign or an ISO code), if any."""
+
+    amount: Decimal
+    currency: str | None
+    text: str
+
+
+def parse_money(text: str, decimal_comma: bool, currency: str | None = None) -> Money | Bad | None:
+    """`12,50`, `£3.20`, `3,20 €`, `USD 5`, `5 EUR` → amount and written currency; None when blank.
+    `currency` (the row's currency column) only shapes the hint for an ambiguous number."""
     cell = C.clean_cell(text)
     if not cell:
         return None
+    digits = [i for i, ch in enumerate(cell) if ch.isascii() and ch.isdigit()]
+    if not digits:
+        return Bad("not_a_number", "is not a number")
+    start, end = digits[0], digits[-1] + 1
+    if start and cell[start - 1] in "+-":
+        start -= 1
+    before, after = cell[:start].strip(), cell[end:].strip()
+    if before and after:
+        return Bad("not_a_number", "is not a number")
+    word = before or after
+    if word == "$" and currency in DOLLARS:
+        word = currency
+    written = _currency_of(word) if word else None
+    if isinstance(written, Bad):
+        return written
+    amount = _number(cell[start:end], decimal_comma, written or currency)
+    if isinstance(amount, Bad):
+        return amount
+    return Money(amount, written, cell)
+
+
+def _currency_of(word: str) -> str | Bad:
+    """The ISO code a sign or code names (`€`, `eur`, `CA$`)."""
+    code = SIGNS.get(word.casefold(), word.upper())
+    if code in CODES:
+        return code
+    if len(word) == 3 and word.isalpha():
+        return Bad("unknown_currency", f"has {word}, which is not a currency code (write EUR, USD… or €, £)")
+    return Bad("not_a_number", "is not a number")
+
+
+def parse_amount(text: str, decimal_comma: bool) -> Decimal | Bad | None:
+    """Money text → Decimal (> 0), any written currency dropped; None when blank."""
+    money = parse_money(text, decimal_comma)
+    return money.amount if isinstance(money, Money) else money
+
+
+def _number(cell: str, decimal_comma: bool, currency: str | None = None) -> Decimal | Bad:
+    """`12,50` is decimal; `1,234` only when `decimal_comma`; more than 0."""
     compact = cell.translate(_STRIP)
     if not _NUMBER_CHARS.fullmatch(compact):
         return Bad("not_a_number", "is not a number")
     sign = compact[0] if compact[0] in "+-" else ""
     body = compact[len(sign) :]
-    plain = _plain_number(body, decimal_comma)
+    plain = _plain_number(body, decimal_comma, currency)
     if isinstance(plain, Bad):
         return plain
     integer = plain.partition(".")[0]
@@ -133,7 +199,7 @@ def parse_amount(text: str, decimal_comma: bool) -> Decimal | Bad | None:
     return amount
 
 
-def _plain_number(body: str, decimal_comma: bool) -> str | Bad:
+def _plain_number(body: str, decimal_comma: bool, currency: str | None) -> str | Bad:
     """`1.234,50` / `1,234.50` / `12,5` → `1234.50` / `1234.50` / `12.5`; Bad when malformed or ambiguous."""
     dots, commas = body.count("."), body.count(",")
     if not dots and not commas:
@@ -158,8 +224,18 @@ def _plain_number(body: str, decimal_comma: bool) -> str | Bad:
     dot_is_decimal = sep == "." and not decimal_comma
     if len(fraction) == 3 and not comma_is_decimal and not dot_is_decimal and len(whole) <= 3:
         # `1,234` in a comma file or `1.234` in a semicolon file: thousands or decimals, nobody knows.
-        return Bad("ambiguous_number", f"is ambiguous: write {whole}{fraction} or {whole}.{fraction}")
+        return Bad("ambiguous_number", _ambiguous(whole, fraction, currency))
     return f"{whole}.{fraction}"
+
+
+def _ambiguous(whole: str, fraction: str, currency: str | None) -> str:
+    """The hint for `1,234`: only readings that are valid amounts in the currency."""
+    thousands = f"{whole}{fraction}"
+    if decimals(currency) >= len(fraction):
+        return f"is ambiguous: write {thousands} or {whole}.{fraction}"
+    places = decimals(currency)
+    unit = f"decimal{'s' * (places != 1)}"
+    return f"is ambiguous: write {thousands} ({currency} amounts have at most {places} {unit})"
 
 
 def _grouped(whole: str, sep: str) -> bool:
@@ -209,12 +285,12 @@ def parse_word(text: str, words: dict[str, object], expected: str) -> object | B
     return value
 
 
-def parse_shipping(text: str, decimal_comma: bool) -> bool | Decimal | Bad | None:
-    """yes/no, or an amount of shipping to refund; None when blank (the default applies)."""
+def parse_shipping(text: str, decimal_comma: bool) -> bool | Money | Bad | None:
+    """yes/no, or an amount of shipping to refund (with its written currency); None when blank."""
     word = parse_word(text, C.YES_NO_WORDS, "yes or no")
     if not isinstance(word, Bad):
         return word  # type: ignore[return-value]
-    amount = parse_amount(text, decimal_comma)
+    amount = parse_money(text, decimal_comma)
     if isinstance(amount, Bad):
         if amount.kind == "not_positive" and not C.clean_cell(text).startswith("-"):
             return False  # a shipping amount of 0 means: do not refund shipping

@@ -214,7 +214,7 @@ def _find_header(grid: pd.DataFrame, candidates: np.ndarray) -> int:
     best, best_hits = int(candidates[0]), 0
     for pos in candidates:
         found = {C.match_header(str(cell)) for cell in grid.iloc[pos] if cell != ""}
-        if C.ORDER in found:
+        if found & {C.ORDER, C.ORDER_ID}:
             return int(pos)
         hits = len(found - {None})
         if hits > best_hits:

@@ -1,8 +1,13 @@
-"""What `bulkcancel validate` shows and writes: the console summary and validation_errors.csv/.xlsx."""
+"""What `bulkcancel validate` shows and writes: the console summary and validation_errors.csv/.xlsx.
+
+The files go into the run directory (plan, run) or, for `validate`, into `--out` under a timestamped
+name, so that a second validate never overwrites the first one's list.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -12,8 +17,9 @@ from openpyxl.styles import Font
 
 from pipeline.validate.rows import Problem, Validation
 
-ERRORS_CSV = "validation_errors.csv"
-ERRORS_XLSX = "validation_errors.xlsx"
+ERRORS_STEM = "validation_errors"
+ERRORS_CSV = f"{ERRORS_STEM}.csv"
+ERRORS_XLSX = f"{ERRORS_STEM}.xlsx"
 #: Past this many, the console points at the files instead of printing every problem.
 MAX_PRINTED = 1000
 _XLSX_MAX_CELL = 32_767
@@ -36,6 +42,11 @@ def summary_lines(validation: Validation, source: str) -> list[str]:
     return lines
 
 
+def count(number: int, noun: str) -> str:
+    """`1 problem`, `2 problems`."""
+    return _count(number, noun)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -44,42 +55,56 @@ def problem_lines(problems: list[Problem]) -> list[str]:
     """One line per problem, `row 14, amount: "12,5O" is not a number`, capped at MAX_PRINTED."""
     lines = [str(problem) for problem in problems[:MAX_PRINTED]]
     if len(problems) > MAX_PRINTED:
-        lines.append(f"... and {len(problems) - MAX_PRINTED} more problems (all of them are in the files)")
+        more = _count(len(problems) - MAX_PRINTED, "more problem")
+        lines.append(f"... and {more} (all of them are in the files)")
     return lines
 
 
-def write_error_files(problems: list[Problem], out_dir: Path) -> tuple[Path, Path]:
-    """Write validation_errors.csv (exact texts, for tools) and .xlsx (formula-safe, for people)."""
+def timestamped_stem(out_dir: Path, now: dt.datetime | None = None) -> str:
+    """`validation_errors-YYYYMMDD-HHMMSS` (UTC), with `-2`, `-3`… when that name is taken in `out_dir`."""
+    stem = f"{ERRORS_STEM}-{(now or dt.datetime.now(dt.UTC)).strftime('%Y%m%d-%H%M%S')}"
+    candidate, n = stem, 1
+    while (out_dir / f"{candidate}.csv").exists() or (out_dir / f"{candidate}.xlsx").exists():
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
+
+
+def write_error_files(problems: list[Problem], out_dir: Path, stem: str = ERRORS_STEM) -> tuple[Path, Path]:
+    """Write `<stem>.csv` (exact texts, for tools) and `.xlsx` (formula-safe, for people): the SPEC's
+    `row,column,value,problem`, then the user's own header and the row's order as written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    header = ["row", "column", "value", "problem"]
+    header = ["row", "column", "value", "problem", "header", "order"]
     with_file = any(problem.source for problem in problems)
     if with_file:
         header.append("file")
-    csv_path = out_dir / ERRORS_CSV
+    csv_path = out_dir / f"{stem}.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for problem in problems:
-            record = [problem.row, problem.column, problem.value, problem.problem]
-            writer.writerow([*record, problem.source] if with_file else record)
-    xlsx_path = out_dir / ERRORS_XLSX
+            writer.writerow(_record(problem, with_file))
+    xlsx_path = out_dir / f"{stem}.xlsx"
     _write_xlsx(problems, header, with_file, xlsx_path)
     return csv_path, xlsx_path
+
+
+def _record(problem: Problem, with_file: bool) -> list[object]:
+    record: list[object] = [problem.row, problem.column, problem.value, problem.problem]
+    record += [problem.header, problem.order]
+    return [*record, problem.source] if with_file else record
 
 
 def _write_xlsx(problems: list[Problem], header: list[str], with_file: bool, path: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Errors")
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDE", (8, 14, 30, 70, 24), strict=True):
+    for letter, width in zip("ABCDEFG", (8, 14, 30, 70, 18, 18, 24), strict=True):
         sheet.column_dimensions[letter].width = width
     bold = Font(bold=True)
     sheet.append([_cell(sheet, name, bold) for name in header])
     for problem in problems[:_XLSX_MAX_ROWS]:
-        values = [problem.row, problem.column, problem.value, problem.problem]
-        if with_file:
-            values.append(problem.source)
-        sheet.append([_cell(sheet, value) for value in values])
+        sheet.append([_cell(sheet, value) for value in _record(problem, with_file)])
     workbook.save(path)
 
 

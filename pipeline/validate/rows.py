@@ -28,6 +28,7 @@ class OrderRow:
     `order_name` is the cleaned name (`1001.0` → `1001`), `order_key` the exact-match key of SPEC §6
     (case-folded, no leading `#`), `order_gid` set when the cell is a `gid://shopify/Order/…`.
     `shipping` is True/False or an amount; blank means True for a full refund, False otherwise.
+    `currency` is the currency column's code, else the one written with the amount (`£3.20` → GBP).
     """
 
     row: int
@@ -47,6 +48,7 @@ class OrderRow:
     note: str
     source: str = ""
     expected_name: str = ""  # the file's Name for a row looked up by Id: Shopify's name must match
+    amount_text: str = ""  # the amount as written when it carries a currency (`£3.20`): shown in the plan
 
     @property
     def is_partial(self) -> bool:
@@ -64,6 +66,8 @@ class Problem:
     problem: str
     kind: str
     source: str = ""
+    order: str = ""  # the row's order as written (its id when it names none)
+    header: str = ""  # the user's own header of `column` ("Montant" for amount)
 
     def __str__(self) -> str:
         where = f"{self.source} row {self.row}" if self.source else f"row {self.row}"
@@ -83,6 +87,8 @@ class Problem:
             "value": self.value,
             "problem": self.problem,
             "kind": self.kind,
+            "header": self.header,
+            "order": self.order,
         }
         if self.source:
             record["file"] = self.source

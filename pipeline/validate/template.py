@@ -1,7 +1,9 @@
-"""`bulkcancel template OUT.xlsx`: a file to fill in, with dropdowns and a sheet explaining each column."""
+"""`bulkcancel template OUT.xlsx|OUT.csv`: a file to fill in, with dropdowns and a sheet explaining each
+column (xlsx), or the header and the example row (csv)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -14,6 +16,9 @@ from pipeline.validate import columns as C
 
 #: Rows that get the dropdowns; enough for a big stock-out, small enough to keep the file light.
 TEMPLATE_ROWS = 5000
+
+#: The Orders sheet's columns: `order_id` is for files that have Shopify's ids (the help sheet says so).
+TEMPLATE_COLUMNS = tuple(column for column in C.COLUMNS if column != C.ORDER_ID)
 
 _CHOICES = {
     C.REFUND_MODE: "original,store_credit,gift_card,none,partial",
@@ -37,14 +42,27 @@ _EXAMPLE = {
     C.NOTE: C.TEMPLATE_EXAMPLE_NOTE,
 }
 _HELP = {
-    C.ORDER: ("yes", "#1001, 1001, EU-1001 or gid://shopify/Order/123", ""),
+    C.ORDER: ("yes, unless order_id", "#1001, 1001, EU-1001 or gid://shopify/Order/123", ""),
+    C.ORDER_ID: (
+        "no",
+        "Shopify's order id (6100000002079) or its gid; with order too, both must name the same order",
+        "",
+    ),
     C.REFUND_MODE: (
         "yes, unless --default-mode",
         "original, store_credit, gift_card, none; partial = original with an amount or lines",
         "",
     ),
-    C.ACTION: ("no", "cancel, or refund_only to refund and leave the order open", "cancel"),
-    C.AMOUNT: ("no", "money in the order's currency, more than 0 (12.50 or 12,50)", "full refundable amount"),
+    C.ACTION: (
+        "no",
+        "cancel, or refund_only to refund and leave the order open",
+        "refund_only with an amount or lines, else cancel",
+    ),
+    C.AMOUNT: (
+        "no",
+        "money in the order's currency, more than 0 (12.50, 12,50, £3.20, 5 EUR)",
+        "full refundable amount",
+    ),
     C.CURRENCY: ("no", "ISO code such as EUR; must be the order's currency", ""),
     C.LINES: ("no", "SKU:qty;SKU:qty, refund (and restock) only these units", ""),
     C.SHIPPING: ("no", "yes/no, or a shipping amount to refund", "yes for a full refund, no otherwise"),
@@ -56,12 +74,38 @@ _HELP = {
 
 
 def write_template(path: Path) -> Path:
-    """Write the template workbook to `path` and return it; `InputError` when it cannot be written."""
+    """Write the template (`.xlsx` or `.csv`) to `path` and return it; `InputError` for another ending or
+    when it cannot be written."""
+    suffix = path.suffix.casefold()
+    if suffix not in (".xlsx", ".csv"):
+        raise InputError(
+            f"{path.name}: a template is written as .xlsx or .csv (for example cancellations.xlsx)"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            _write_csv(path)
+        else:
+            _workbook().save(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the template ({exc.strerror})") from None
+    return path
+
+
+def _write_csv(path: Path) -> None:
+    # utf-8-sig: Excel opens it with the accents intact; the reader takes the BOM off.
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TEMPLATE_COLUMNS)
+        writer.writerow(["" if _EXAMPLE[column] is None else _EXAMPLE[column] for column in TEMPLATE_COLUMNS])
+
+
+def _workbook() -> Workbook:
     workbook = Workbook()
     orders = workbook.active
     orders.title = "Orders"
     header_fill = PatternFill("solid", fgColor="DDEBF7")
-    for position, column in enumerate(C.COLUMNS, start=1):
+    for position, column in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = orders.cell(row=1, column=position, value=column)
         cell.font, cell.fill = Font(bold=True), header_fill
         example = orders.cell(row=2, column=position, value=_EXAMPLE[column])
@@ -80,12 +124,7 @@ def write_template(path: Path) -> Path:
             orders.add_data_validation(rule)
     orders.freeze_panes = "A2"
     _write_help(workbook.create_sheet("Columns"))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        workbook.save(path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the template ({exc.strerror})") from None
-    return path
+    return workbook
 
 
 def _write_help(sheet: Worksheet) -> None:

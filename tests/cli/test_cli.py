@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -133,3 +134,21 @@ def test_run_plans_executes_and_reconciles_in_one_command(shop, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "actions: done" in result.stdout and "rows: matched" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_plan_skip_invalid_plans_the_valid_rows_and_lists_the_others_in_the_run_directory(shop, tmp_path):
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("Commande,Mode\n#1001,original\n#1002,sometimes\n", encoding="utf-8")
+    refused = bulkcancel("plan", str(mixed), "--shop", shop.url, "--out", str(tmp_path / "a"))
+    assert refused.returncode == 2
+    assert [p.name[:18] for p in (tmp_path / "a").iterdir()] == ["validation_errors-"] * 2
+    result = bulkcancel(
+        "plan", str(mixed), "--skip-invalid", "--shop", shop.url, "--out", str(tmp_path / "b")
+    )
+    assert result.returncode == 0, result.stderr
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    assert "--skip-invalid: 1 invalid order left out" in result.stdout
+    errors = (run_dir / "validation_errors.csv").read_text(encoding="utf-8").splitlines()
+    assert errors[1].startswith("3,refund_mode,sometimes,") and errors[1].endswith(",Mode,#1002")
+    plan = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
+    assert [row["order"] for row in plan["rows"]] == ["#1001"]

@@ -149,7 +149,14 @@ def test_yes_no_words_in_english_and_french(text: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("oui", True), ("non", False), ("4,90", Decimal("4.90")), ("0", False), ("", None)]
+    ("text", "expected"),
+    [
+        ("oui", True),
+        ("non", False),
+        ("4,90", parse.Money(Decimal("4.90"), None, "4,90")),
+        ("0", False),
+        ("", None),
+    ],
 )
 def test_shipping_is_yes_no_or_an_amount(text: str, expected: object) -> None:
     assert parse.parse_shipping(text, True) == expected
@@ -273,6 +280,8 @@ def test_summary_is_the_json_document_of_the_spec() -> None:
                 "value": "?",
                 "kind": "unknown_value",
                 "problem": "is not a refund mode (original, store_credit, gift_card, none or partial)",
+                "header": "",
+                "order": "#2",
             }
         ],
         "warnings": [],

@@ -51,7 +51,7 @@ EXPECTED: dict[str, tuple[str, int, int, list[tuple[int, str, str]], list[str], 
         SHOPIFY_EXPORT,
         6,
         3,
-        [(5, "Id", "scientific_notation")],
+        [(5, "order_id", "scientific_notation")],
         [],
         [2, 4],
         ["#1001", "#1002"],
@@ -144,7 +144,9 @@ WITH_MODE = {
     "orders_export_disagreeing_refund_columns.csv",
     "matrixify_cancel_orders.xlsx",
 }
-NO_MODE = "no refund_mode column: every row uses --default-mode original"
+NO_MODE = (
+    "no --only-sku: every order in the export is cancelled with a full refund to original (--default-mode)"
+)
 
 
 def read(name: str, defaults: Defaults = ORIGINAL):
@@ -207,8 +209,8 @@ def test_apostrophes_invisible_characters_and_nfd_are_cleaned():
 def test_scientific_ids_are_refused_with_the_hint():
     _, result = read("orders_export_excel_resave_semicolon.csv")
     assert str(result.problems[0]) == (
-        'row 5, Id: "5,60123E+12" is in scientific notation: Excel turned it into a number and kept only '
-        "15 significant digits: format the column as text and export the file again"
+        'row 5, order_id: "5,60123E+12" is in scientific notation: Excel turned it into a number and kept '
+        "only 15 significant digits: format the column as text and export the file again"
     )
 
 
