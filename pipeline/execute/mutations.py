@@ -52,14 +52,7 @@ def variables(order_id: str, step: Step) -> tuple[str, dict[str, Any]]:
                 for t in step.transactions
             ]
         if step.refund_lines:
-            refund["refundLineItems"] = [
-                {
-                    "lineItemId": line.line_item_id,
-                    "quantity": line.quantity,
-                    "restockType": str(line.restock_type),
-                }
-                for line in step.refund_lines
-            ]
+            refund["refundLineItems"] = [line.as_input() for line in step.refund_lines]
         if step.shipping_amount is not None:  # "0.00" was sent as well: it is a value, not "none"
             refund["shipping"] = {"amount": str(step.shipping_amount)}
         return "RefundCreate", {"input": refund, "idempotencyKey": step.idempotency_key}

@@ -15,7 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.plan.facts import Fingerprint, OrderFacts, RefundMoney
-from pipeline.plan.quote import QuotedLine, RefundQuote, SuggestedTransaction, suggested_refund_arguments
+from pipeline.plan.quote import (
+    Place,
+    QuotedLine,
+    RefundQuote,
+    SuggestedTransaction,
+    suggested_refund_arguments,
+)
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_with_retry
 from pipeline.validate.parse import name_key
@@ -92,6 +98,47 @@ def order_facts(node: dict[str, Any]) -> OrderFacts:
         refunds=_refunds(node),
         total_received=_amount(node["totalReceivedSet"]) if "totalReceivedSet" in node else None,
     )
+
+
+def _place(location: dict[str, Any] | None) -> Place | None:
+    return (location["id"], location["name"]) if location else None
+
+
+def quoted_lines(order: dict[str, Any], primary: dict[str, Any] | None) -> tuple[QuotedLine, ...]:
+    """The order's line items with their unfulfilled units and restock locations (OrderForRefund).
+
+    Unfulfilled units restock (CANCEL) at the line's assigned location, else the primary one; fulfilled
+    units (RETURN) at the location of a fulfillment there, else of the first fulfillment with one.
+    """
+    remaining: dict[str, int] = {}
+    assigned: dict[str, Place] = {}
+    for fulfillment_order in (order.get("fulfillmentOrders") or {}).get("nodes") or ():
+        place = _place((fulfillment_order.get("assignedLocation") or {}).get("location"))
+        for item in fulfillment_order["lineItems"]["nodes"]:
+            line_id = item["lineItem"]["id"]
+            remaining[line_id] = remaining.get(line_id, 0) + int(item["remainingQuantity"])
+            if place is not None and (line_id not in assigned or item["remainingQuantity"]):
+                assigned[line_id] = place
+    shipped_from = [p for f in order.get("fulfillments") or () if (p := _place(f.get("location")))]
+    lines = []
+    for n in order["lineItems"]["nodes"]:
+        cancel_at = assigned.get(n["id"]) or _place(primary)
+        return_at = (
+            cancel_at if cancel_at in shipped_from else (shipped_from[0] if shipped_from else cancel_at)
+        )
+        unfulfilled = remaining.get(n["id"], int(n.get("unfulfilledQuantity") or 0))
+        lines.append(
+            QuotedLine(
+                n["id"],
+                n.get("sku") or "",
+                int(n["quantity"]),
+                int(n["refundableQuantity"]),
+                unfulfilled,
+                cancel_at,
+                return_at,
+            )
+        )
+    return tuple(lines)
 
 
 class Lookup:
@@ -190,8 +237,5 @@ class Lookup:
     def _line_items(self, order_id: str) -> tuple[QuotedLine, ...]:
         variables = {"id": order_id, "withLineItems": True, "withSuggestedRefund": False,
                      "lineItemsFirst": LINE_ITEMS_PER_PAGE}  # fmt: skip
-        items = self._read("OrderForRefund", variables)["order"]["lineItems"]
-        return tuple(
-            QuotedLine(n["id"], n.get("sku") or "", int(n["quantity"]), int(n["refundableQuantity"]))
-            for n in items["nodes"]
-        )
+        data = self._read("OrderForRefund", variables)
+        return quoted_lines(data["order"], data.get("primaryLocation"))

@@ -27,14 +27,25 @@ class SuggestedTransaction:
     maximum_refundable: Decimal
 
 
+#: A location as (gid, name).
+Place = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class QuotedLine:
-    """A line item of the order with how many units can still be refunded."""
+    """A line item of the order with how many units can still be refunded, and where they restock.
+
+    `unfulfilled` is what its fulfillment orders still hold (None: not read, every unit counts as
+    unfulfilled); `cancel_at` restocks those (CANCEL), `return_at` the fulfilled ones (RETURN).
+    """
 
     line_item_id: str
     sku: str
     quantity: int
     refundable_quantity: int
+    unfulfilled: int | None = None
+    cancel_at: Place | None = None
+    return_at: Place | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +86,6 @@ def without_pending(quote: RefundQuote, refundable: Decimal, pending: Mapping[st
 
 def match_lines(row: OrderRow, lines: tuple[QuotedLine, ...]) -> tuple[RefundLine, ...] | str:
     """The row's `SKU:qty` as refund line items (a SKU on several lines fills them in order), or why not."""
-    restock = RestockType.CANCEL if row.restock else RestockType.NO_RESTOCK
     left = {line.line_item_id: line.refundable_quantity for line in lines}
     chosen: dict[str, int] = {}
     for sku, quantity in row.lines:
@@ -91,7 +101,24 @@ def match_lines(row: OrderRow, lines: tuple[QuotedLine, ...]) -> tuple[RefundLin
                 left[line.line_item_id] -= take
                 chosen[line.line_item_id] = chosen.get(line.line_item_id, 0) + take
                 quantity -= take
-    return tuple(RefundLine(line_id, quantity, restock) for line_id, quantity in chosen.items())
+    by_id = {line.line_item_id: line for line in lines}
+    if not row.restock:
+        return tuple(RefundLine(line_id, units, RestockType.NO_RESTOCK) for line_id, units in chosen.items())
+    return tuple(part for line_id, units in chosen.items() for part in restocked(by_id[line_id], units))
+
+
+def restocked(line: QuotedLine, units: int) -> tuple[RefundLine, ...]:
+    """`units` of the line restocked: CANCEL for those never fulfilled, RETURN for the others, each at
+    its location (RefundLineItemRestockType 2026-07; the REST refund reference requires the location)."""
+    unfulfilled = units if line.unfulfilled is None else min(units, line.unfulfilled)
+    parts = []
+    for restock, count, place in (
+        (RestockType.CANCEL, unfulfilled, line.cancel_at),
+        (RestockType.RETURN, units - unfulfilled, line.return_at or line.cancel_at),
+    ):
+        if count > 0:
+            parts.append(RefundLine(line.line_item_id, count, restock, *(place or (None, None))))
+    return tuple(parts)
 
 
 def suggested_refund_arguments(row: OrderRow, lines: tuple[QuotedLine, ...] = ()) -> dict[str, object]:
@@ -100,12 +127,7 @@ def suggested_refund_arguments(row: OrderRow, lines: tuple[QuotedLine, ...] = ()
     if row.lines:
         matched = match_lines(row, lines)
         arguments["refundLineItems"] = [
-            {
-                "lineItemId": line.line_item_id,
-                "quantity": line.quantity,
-                "restockType": str(line.restock_type),
-            }
-            for line in (matched if isinstance(matched, tuple) else ())
+            line.as_input() for line in (matched if isinstance(matched, tuple) else ())
         ]
     if isinstance(row.shipping, Decimal):
         arguments["shippingAmount"] = str(row.shipping)

@@ -34,8 +34,9 @@ class CancelRefund(enum.StrEnum):
 
 
 class RestockType(enum.StrEnum):
-    """Shopify's `RefundLineItemRestockType` for units that were never fulfilled."""
+    """Shopify's `RefundLineItemRestockType`: RETURN restocks fulfilled units, CANCEL unfulfilled ones."""
 
+    RETURN = "RETURN"
     CANCEL = "CANCEL"
     NO_RESTOCK = "NO_RESTOCK"
 
@@ -51,11 +52,28 @@ class RefundTransaction:
 
 @dataclass(frozen=True, slots=True)
 class RefundLine:
-    """One `RefundLineItemInput`."""
+    """One `RefundLineItemInput`; a restocking line names the location its units go back to."""
 
     line_item_id: str
     quantity: int
     restock_type: RestockType
+    location_id: str | None = None
+    location_name: str | None = None
+
+    @property
+    def restocks(self) -> bool:
+        return self.restock_type is not RestockType.NO_RESTOCK
+
+    def as_input(self) -> dict[str, object]:
+        """The `RefundLineItemInput`: a restocking line carries its location, NO_RESTOCK none."""
+        item: dict[str, object] = {
+            "lineItemId": self.line_item_id,
+            "quantity": self.quantity,
+            "restockType": str(self.restock_type),
+        }
+        if self.restocks and self.location_id:
+            item["locationId"] = self.location_id
+        return item
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +122,15 @@ class Step:
     @property
     def restocked_by_lines(self) -> int:
         """Units this step's refund lines put back in stock."""
-        return sum(line.quantity for line in self.refund_lines if line.restock_type is RestockType.CANCEL)
+        return sum(line.quantity for line in self.refund_lines if line.restocks)
+
+    def restocked_at(self) -> dict[str, int]:
+        """Units this step's refund lines restock, per location name (its id when the name is unknown)."""
+        places: dict[str, int] = {}
+        for line in (line for line in self.refund_lines if line.restocks):
+            place = line.location_name or line.location_id or "?"
+            places[place] = places.get(place, 0) + line.quantity
+        return places
 
     def to_json(self) -> dict[str, object]:
         """The STEP record of plan.json (SPEC §14); amounts are strings."""
@@ -135,6 +161,8 @@ class Step:
                         "line_item_id": line.line_item_id,
                         "quantity": line.quantity,
                         "restock_type": str(line.restock_type),
+                        "location_id": line.location_id,
+                        "location_name": line.location_name,
                     }
                     for line in self.refund_lines
                 ],
@@ -174,7 +202,14 @@ class Step:
                     for t in record["transactions"]
                 ),
                 refund_lines=tuple(
-                    RefundLine(line["line_item_id"], int(line["quantity"]), RestockType(line["restock_type"]))
+                    # Plans written before restock locations have no location keys: they load as None.
+                    RefundLine(
+                        line["line_item_id"],
+                        int(line["quantity"]),
+                        RestockType(line["restock_type"]),
+                        line.get("location_id"),
+                        line.get("location_name"),
+                    )
                     for line in record["refund_lines"]
                 ),
                 shipping_amount=_amount(record["shipping_amount"]),

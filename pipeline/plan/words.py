@@ -75,7 +75,11 @@ def step_words(step: Step) -> str:
             return "cancel (no refund)"
         return f"cancel and refund {amount} {METHODS[step.method].how}"
     if step.kind is StepKind.REFUND:
-        return f"refund {amount} {METHODS[step.method].how if step.method else ''}".strip()
+        words = f"refund {amount} {METHODS[step.method].how if step.method else ''}".strip()
+        places = step.restocked_at()
+        if places:
+            words += ", restock " + ", ".join(f"{units} at {place}" for place, units in places.items())
+        return words
     if step.kind is StepKind.GIFT_CARD:
         return f"gift card of {amount}"
     return "tag"
