@@ -65,6 +65,7 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         cancel_reason=order.get("cancelReason"),
         refunds_since_plan=len(check.new_refunds()),
         restocked_units=check.restocked,
+        restocked_at=check.restock_words(),
         gift_card=check.gift_card,
         gift_card_value=check.gift_card_value,
         tagged=check.tagged,

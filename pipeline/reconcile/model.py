@@ -100,6 +100,7 @@ class ReconciledRow:
     cancel_reason: str | None = None
     refunds_since_plan: int = 0
     restocked_units: int = 0
+    restocked_at: str | None = None  # units per location, as the shop's refund line items say
     gift_card: str | None = None
     gift_card_value: Decimal = ZERO  # part of `refunded`; a gift card is no refund transaction
     tagged: bool | None = None

@@ -42,6 +42,8 @@ class OrderCheck:
         self.transactions: list[RefundTransaction] = []
         self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
         self.restocked = 0
+        self.restocked_at: dict[str, int] = {}  # units restocked per location name, read from the shop
+        self._restock_noted = False
         self.gift_card: str | None = None
         self.tagged: bool | None = None
         self._amount_noted = False
@@ -84,6 +86,7 @@ class OrderCheck:
             else:
                 self._refund(order, refund, None, "not planned")
         self._money(order)
+        self._restock_planned(cancel is not None and cancel_refunds > 0)
         if cancel is not None:
             self._cancel(order, cancel)
         elif order.get("cancelledAt") and (_when(order["cancelledAt"]) or self.since) >= self.since:
@@ -143,17 +146,46 @@ class OrderCheck:
         )
         restocked = sum(units for kind, units in observed.items() if kind in RESTOCKING)
         self.restocked += restocked
+        for line in refund["refundLineItems"]["nodes"]:
+            if line["restockType"] in RESTOCKING:
+                place = (line.get("location") or {}).get("name") or "an unnamed location"
+                self.restocked_at[place] = self.restocked_at.get(place, 0) + int(line["quantity"])
         if step is None:
             return
         if step.kind is StepKind.REFUND:
             planned = _units_by_type((str(line.restock_type), line.quantity) for line in step.refund_lines)
             if planned != observed:
                 self.differences.append(f"refund lines {_units(observed)}, planned {_units(planned)}")
+                self._restock_noted = True
         elif step.kind is StepKind.CANCEL:
             if step.restock and observed and restocked == 0:
                 self.differences.append("the cancel did not restock, restock was planned")
+                self._restock_noted = True
             if not step.restock and restocked:
                 self.differences.append(f"the cancel restocked {restocked} units, no restock was planned")
+
+    def _restock_planned(self, cancel_refunded: bool) -> None:
+        """A planned restock that the shop's refund line items do not show (SPEC §8: read, never assumed).
+
+        A cancel that refunds nothing leaves no refund to read its restock from, so only a refunding
+        cancel's restock and refund lines that restock are checked.
+        """
+        planned = sum(
+            line.quantity
+            for step in self.action.steps
+            if step.kind is StepKind.REFUND
+            for line in step.refund_lines
+            if line.restocks
+        )
+        cancel = self.action.cancel
+        wanted = planned > 0 or (cancel is not None and cancel.restock and cancel_refunded)
+        if wanted and self.restocked == 0 and not self._restock_noted and self._all_done():
+            units = f" ({planned} units)" if planned else ""
+            self.differences.append(f"restock was planned{units}, nothing was restocked")
+
+    def restock_words(self) -> str | None:
+        """Where the units went back, e.g. "2 at Warehouse Berlin, 1 at Store Hamburg"."""
+        return ", ".join(f"{units} at {place}" for place, units in self.restocked_at.items()) or None
 
     def _money(self, order: Mapping[str, Any]) -> None:
         """This run's money against the plan, and Shopify's order totals against its transactions."""

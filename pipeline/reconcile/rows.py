@@ -38,6 +38,7 @@ def order_row(row: ReconciledRow, note: str = "") -> dict[str, Any]:
         "cancel_reason": row.cancel_reason,
         "refunds_since_plan": row.refunds_since_plan if executed else None,
         "restocked_units": row.restocked_units if executed else None,
+        "restocked_at": row.restocked_at,
         "gift_card": row.gift_card,
         "tagged": _yes(row.tagged),
         "notify": _yes(row.notify) if executed else None,

@@ -8,6 +8,7 @@ from pipeline.execute.executor import execute_run
 from pipeline.plan.files import load_plan
 from pipeline.plan.planner import plan_input
 from pipeline.plan.steps import RestockType, StepKind
+from pipeline.reconcile.reconciler import reconcile_run
 from pipeline.simulator.store import Fulfillment, Order
 from pipeline.simulator.transport import SimulatorTransport
 from pipeline.validate.check import validate_table
@@ -73,6 +74,11 @@ def test_fulfilled_units_return_at_the_fulfillment_and_unfulfilled_cancel_at_the
     )
     written = [(x.restock_type, x.quantity, x.location_id, x.restocked) for x in order.refunds[-1].line_items]
     assert written == [("CANCEL", item.quantity - 1, HAMBURG, True), ("RETURN", 1, 7001, True)]
+    # Reconcile reads what was restocked, and where, from the shop's refund line items.
+    (row,) = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim)).reconciliation.rows
+    assert row.status == "matched", row.detail
+    where = f"{item.quantity - 1} at Store Hamburg, 1 at Warehouse Berlin"
+    assert (row.restocked_units, row.restocked_at) == (item.quantity, where)
 
 
 def test_an_unfulfilled_line_cancels_at_its_assigned_location(tmp_path):

@@ -114,6 +114,27 @@ def test_restock_is_compared_by_units_and_type():
     assert row.status == "mismatch" and "restocked 2 units" in row.detail
 
 
+def test_restocked_units_and_locations_are_read_from_the_refund_lines():
+    p = plan(cancel_step(method=None), refund_step("20.00", lines=[(2, "CANCEL"), (1, "RETURN")]))
+    ours = refund(7, tx(8, "20.00"), lines=[(2, "CANCEL"), (1, "RETURN")])
+    places = ["Store Hamburg", "Warehouse Berlin"]
+    for line, place in zip(ours["refundLineItems"]["nodes"], places, strict=True):
+        line["location"] = {"name": place}
+    _, row = one(p, journal(p, s1={"refund_id": ours["id"]}), order(ours))
+    assert row.status == "matched", row.detail
+    assert (row.restocked_units, row.restocked_at) == (3, "2 at Store Hamburg, 1 at Warehouse Berlin")
+
+
+def test_a_planned_restock_with_nothing_restocked_is_a_mismatch():
+    p = plan(cancel_step(restock=True))
+    _, row = one(p, journal(p), order(refund(7, tx(8, "50.00"))))
+    assert row.status == "mismatch" and "restock was planned, nothing was restocked" in row.detail
+    assert row.restocked_units == 0 and row.restocked_at is None
+    p = plan(cancel_step(method=None), refund_step("20.00", lines=[(2, "CANCEL")]))
+    _, row = one(p, journal(p, s1={"refund_id": "gid://shopify/Refund/99"}), order())
+    assert "restock was planned (2 units), nothing was restocked" in row.detail
+
+
 def test_gift_cards_are_read_back_by_the_journal_id():
     p = plan(cancel_step(method=None), gift_step("30.00"))
     card_id = "gid://shopify/GiftCard/77"

@@ -11,5 +11,6 @@ def test_a_small_bucket_gets_calls_sized_to_fit(tmp_path):
     sim.bucket = type(sim.bucket)(150, 5000)
     result = reconciled(sim, run_dir)
     assert result.all_matched and result.orders_read > 40
-    # Only the calls too big for the bucket were refused (they cannot run at any pace), then split.
-    assert 0 < sim.stats.throttled <= 4
+    # Only the calls too big for the bucket were refused (they cannot run at any pace), then split
+    # (one halving more since refund lines also read their restock location).
+    assert 0 < sim.stats.throttled <= 5
