@@ -72,7 +72,13 @@ def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
     rows = result.rows
     with click.progressbar(length=len(rows), label="looking up orders", file=sys.stderr) as bar:
         the_plan, run_dir = plan_input(
-            table, rows, settings, out, include_test=options["include_test"], progress=bar.update
+            table,
+            rows,
+            settings,
+            out,
+            include_test=options["include_test"],
+            allow_repeat=options["allow_repeat"],
+            progress=bar.update,
         )
     if as_json:
         click.echo(json.dumps(summary_json(the_plan, run_dir), ensure_ascii=False, indent=2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from pipeline.execute.claim import Claimer
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.execute.runner import Outcome, Status, StepRunner
@@ -31,6 +32,7 @@ class Executor:
         stop: threading.Event,
         concurrency: int = 8,
         planned_at: dt.datetime | None = None,
+        plan_sha256: str = "",
     ) -> None:
         self.concurrency = max(1, concurrency)
         self.runner = runner
@@ -38,6 +40,7 @@ class Executor:
         self.plan_actions = plan_actions
         self.stop = stop
         self.planned_at = planned_at or dt.datetime.now(dt.UTC)
+        self.claimer = Claimer(runner.client, journal.run_id, plan_sha256)
 
     def run_action(self, pending: PendingAction) -> None:
         action = self.plan_actions[pending.action_key]
@@ -79,6 +82,8 @@ class Executor:
         """Carries one step to done; False when the action cannot go on now (failed or undecided)."""
         step = action.steps[journaled.index]
         key = action.action_key
+        if step.kind is StepKind.CLAIM:
+            return self._claim(action, journaled)
         if journaled.needs_verification:
             outcome = self.runner.verify(order_id, step, key, journaled.job_id)
             if outcome.status is not Status.NOT_APPLIED:
@@ -99,6 +104,27 @@ class Executor:
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND or journaled.state == "sent":
                 journaled = self.journal.mark_verified_not_applied(journaled)
+            if self.stop.is_set():
+                return False
+        return False
+
+    def _claim(self, action: PlannedAction, journaled: JournalStep) -> bool:
+        """The claim step: written once; a lost answer or a refusal is settled by reading the claim."""
+        step = action.steps[journaled.index]
+        if journaled.needs_verification:
+            outcome = self.claimer.verify(action, step)
+            if outcome.status is not Status.NOT_APPLIED:
+                return self._record(journaled, outcome)
+            journaled = self.journal.mark_verified_not_applied(journaled)
+        for _ in range(MAX_SENDS):
+            journaled = self.journal.mark_sent(journaled)
+            outcome = self.claimer.send(action, step)
+            if outcome.status is Status.UNKNOWN:
+                journaled = self.journal.mark_unknown(journaled, outcome.message)
+                outcome = self.claimer.verify(action, step)
+            if outcome.status is not Status.NOT_APPLIED:
+                return self._record(journaled, outcome)
+            journaled = self.journal.mark_verified_not_applied(journaled)
             if self.stop.is_set():
                 return False
         return False

@@ -78,6 +78,8 @@ def step_words(step: Step) -> str:
         return f"refund {amount} {METHODS[step.method].how if step.method else ''}".strip()
     if step.kind is StepKind.GIFT_CARD:
         return f"gift card of {amount}"
+    if step.kind is StepKind.CLAIM:
+        return "claim"
     return "tag"
 
 
