@@ -46,6 +46,7 @@ class Executor:
         action = self.plan_actions[pending.action_key]
         started = pending.state != "pending" or any(s.state != "pending" for s in pending.steps)
         done = {s.index for s in pending.steps if s.state == "done"}
+        read_just_now = False  # the order was read right before the claim that was just written
         for journaled in pending.steps:
             if journaled.state == "done":
                 continue
@@ -54,13 +55,13 @@ class Executor:
             step = action.steps[journaled.index]
             # Re-read right before money moves (a resume too): another hand may have got there first.
             # A step sent before is settled by its own verification instead (its note says it is ours).
+            # The read before a fresh claim serves the first money step too: the claim write is all
+            # that came between, and from it on no other run acts on this order.
             fresh = journaled.state == "pending" and journaled.attempts == 0
-            if (
-                fresh
-                and (not started or step.kind is not StepKind.TAG)
-                and self._drifted(action, started, done)
-            ):
+            check = fresh and (not started or step.kind is not StepKind.TAG) and not read_just_now
+            if check and self._drifted(action, started, done):
                 return
+            read_just_now = check and step.kind is StepKind.CLAIM
             started = True
             if not self._run_step(pending.order_id, action, journaled):
                 return

@@ -14,6 +14,7 @@ from pipeline.execute.executor import execute_run
 from pipeline.execute.release import release_run
 from pipeline.plan.model import Decision, ReasonCode
 from pipeline.plan.summary import summary_lines
+from pipeline.reconcile.reconciler import reconcile_run
 from pipeline.simulator.transport import SimulatorTransport
 from tests.execute.claims_runs import MODES, plain_orders, plan_file, write_modes
 from tests.harness import assert_ledger_matches_plan, settings, simulator
@@ -70,6 +71,10 @@ def test_allow_repeat_repeats_and_the_plan_says_so(tmp_path):
                for line in summary_lines(repeat))  # fmt: skip
     assert execute(repeat_dir, sim).all_done
     assert_ledger_matches_plan(repeat, entries(sim, after=seen))
+    # Reconciling the first run names the run that moved money on its orders since.
+    rows = reconcile_run(first_dir, settings(), transport=SimulatorTransport(sim)).reconciliation.rows
+    named = {r.row for r in rows if f"the order is claimed by run {repeat.run_id}" in r.detail}
+    assert named == {r.row for r in executed}
 
 
 def _stop_after_claim(sim, victim_id: str, stop: threading.Event):

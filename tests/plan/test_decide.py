@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from pipeline.models import Action, Reason, RefundMode
+from pipeline.plan.claims import Claim
 from pipeline.plan.decide import block_same_order, decide, needs_lines, needs_quote
 from pipeline.plan.facts import OrderFacts, RefundMoney
 from pipeline.plan.keys import action_key, staff_note
@@ -522,3 +523,48 @@ def test_staff_note_keeps_the_key_and_cuts_the_note_to_255():
     assert staff_note("  out of stock ", key) == f"out of stock [{key}]"
     cancel = plan_one(make_row(note="y" * 255)).action.steps[1]
     assert len(cancel.staff_note) <= 255 and key in cancel.staff_note
+
+
+def _claim(run_id: str = "20261130-0713-x", released: bool = False) -> Claim:
+    steps = ({"kind": "claim"}, {"kind": "cancel", "amount": None}, {"kind": "refund", "amount": "10.00",
+             "currency": "EUR", "method": "original"}, {"kind": "tag"})  # fmt: skip
+    return Claim(run_id, f"bc-{run_id}-555", steps, "d1", released)
+
+
+def test_a_claim_of_a_run_that_did_not_finish_blocks_the_row():
+    planned = plan_one(make_row(), make_facts(claim=_claim()))
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.CLAIMED)
+    assert planned.message == (
+        "held by run 20261130-0713-x, which has not finished: resume it with bulkcancel execute, "
+        "or bulkcancel release 20261130-0713-x"
+    )
+
+
+def test_a_claim_of_a_finished_run_is_already_done_naming_the_run_and_what_it_did():
+    facts = make_facts(claim=_claim(), tags=("bulkcancel", "bulkcancel-20261130-0713-x"))
+    planned = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(10)), facts)
+    assert (planned.decision, planned.reason) == (Decision.SKIP, ReasonCode.ALREADY_DONE)
+    assert planned.message.startswith(
+        "already done by run 20261130-0713-x: cancel, refund 10.00 EUR original"
+    )
+    repeat = decide(make_row(action=Action.REFUND_ONLY, amount=D(10)), [facts], make_quote(), run_id=RUN,
+                    allow_repeat=True)  # fmt: skip
+    assert repeat.decision is Decision.EXECUTE and repeat.action is not None
+    assert repeat.message.startswith(
+        "repeats what run 20261130-0713-x did (cancel, refund 10.00 EUR original)"
+    )
+    assert repeat.action.steps[0].compare_digest == "d1"  # replaces exactly that claim
+
+
+def test_a_released_claim_holds_nothing_and_is_replaced_by_its_digest():
+    planned = plan_one(make_row(), make_facts(claim=_claim(released=True)))
+    assert planned.decision is Decision.EXECUTE and planned.action is not None
+    assert planned.action.steps[0].compare_digest == "d1"
+
+
+def test_a_cancel_is_ours_only_by_the_key_in_its_staff_note():
+    claim = _claim(released=True)
+    ours = make_facts(cancelled_at="2026-11-02T08:00:00Z", claim=claim, cancel_note=f"x [{claim.action_key}]")
+    staff = make_facts(cancelled_at="2026-11-02T08:00:00Z", claim=claim, cancel_note="by hand")
+    assert "by run 20261130-0713-x" in plan_one(make_row(mode=RefundMode.NONE), ours).message
+    assert "by run" not in plan_one(make_row(mode=RefundMode.NONE), staff).message

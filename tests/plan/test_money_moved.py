@@ -119,6 +119,12 @@ def test_a_stray_tag_on_an_order_staff_cancelled_is_not_already_done(shop):
     assert (planned[2].decision, planned[2].reason) == (Decision.BLOCKED, ReasonCode.ALREADY_CANCELLED)
     assert f"{left} {order.presentment_currency} still refundable" in planned[2].message
     assert "refund_only" in planned[2].message
+    # As the message says: refund_only refunds what is left (no claim is on the order, only the tag).
+    refund_only = plan_rows(client, [row(2, order.name, action=Action.REFUND_ONLY)])[2]
+    assert refund_only.decision is Decision.EXECUTE, refund_only.message
+    claim, money, _ = refund_only.action.steps
+    assert claim.kind is StepKind.CLAIM and claim.compare_digest is None
+    assert money.kind is StepKind.REFUND and money.amount == left
 
 
 def test_one_order_by_name_and_by_id_blocks_both_rows(shop):
