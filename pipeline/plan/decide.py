@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from pipeline.models import Action, RefundMode
 from pipeline.money import in_currency
+from pipeline.plan.earlier import cancelled_by_run, held_or_done, repeats
 from pipeline.plan.facts import OrderFacts
-from pipeline.plan.keys import action_key, carries_key
+from pipeline.plan.keys import action_key
 from pipeline.plan.model import Decision, PlannedAction, PlannedRow, ReasonCode
 from pipeline.plan.quote import RefundQuote, refund_plan, without_pending
 from pipeline.plan.steps import RefundPlan, build_steps
@@ -50,7 +51,7 @@ def _early(
                 ReasonCode.CURRENCY_MISMATCH,
                 f"{label} {value} has more decimals than {currency} allows",
             )
-    claimed = _claimed(facts, allow_repeat)
+    claimed = held_or_done(facts, allow_repeat)
     if claimed is not None:
         return claimed
     if row.action is Action.CANCEL and facts.cancelled_at:
@@ -76,45 +77,6 @@ def _early(
             ReasonCode.FULFILLED,
             f"{status}: Shopify cannot cancel it — use action refund_only (or cancel the fulfillment first)",
         )
-    return None
-
-
-def _claimed(facts: OrderFacts, allow_repeat: bool) -> tuple[Decision, ReasonCode, str] | None:
-    """SPEC §7a: an order held by a run that has not finished is blocked; one a run finished is done,
-    unless `--allow-repeat`. A released claim holds nothing."""
-    claim = facts.claim
-    if claim is None or claim.released:
-        return None
-    if not claim.finished(facts.tags):
-        return (
-            Decision.BLOCKED,
-            ReasonCode.CLAIMED,
-            f"held by run {claim.run_id}, which has not finished: resume it with bulkcancel execute, "
-            f"or bulkcancel release {claim.run_id}",
-        )
-    if allow_repeat:
-        return None
-    return (
-        Decision.SKIP,
-        ReasonCode.ALREADY_DONE,
-        f"already done by run {claim.run_id}: {claim.did()} — --allow-repeat to do it again",
-    )
-
-
-def repeats(facts: OrderFacts) -> str | None:
-    """The run whose finished claim this row's action repeats (`--allow-repeat`), if any."""
-    claim = facts.claim
-    return claim.run_id if claim is not None and not claim.released and claim.finished(facts.tags) else None
-
-
-def cancelled_by_run(facts: OrderFacts) -> str | None:
-    """The run of this tool that cancelled the order: its claim's action key is in the cancel's note.
-
-    A tag of this tool proves nothing (a goodwill refund leaves one too); only the key does.
-    """
-    claim = facts.claim
-    if claim is not None and claim.action_key and carries_key(facts.cancel_note, claim.action_key):
-        return claim.run_id
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.plan.decide import repeats
+from pipeline.plan.earlier import repeats
 from pipeline.plan.model import Decision, Plan
 from pipeline.plan.words import by_method, counted
 

@@ -3,6 +3,7 @@ written once per order by `execute`, proven on the simulator's ledger."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -10,13 +11,15 @@ import httpx
 import pytest
 
 from pipeline.errors import RefusedError
+from pipeline.execute.claim import claim_input
 from pipeline.execute.executor import execute_run
 from pipeline.execute.release import release_run
 from pipeline.plan.model import Decision, ReasonCode
 from pipeline.plan.summary import summary_lines
 from pipeline.reconcile.reconciler import reconcile_run
+from pipeline.shopify.client import load_document
 from pipeline.simulator.transport import SimulatorTransport
-from tests.execute.claims_runs import MODES, plain_orders, plan_file, write_modes
+from tests.execute.claims_runs import MODES, outcomes, plain_orders, plan_file, write_modes
 from tests.harness import assert_ledger_matches_plan, settings, simulator
 
 FAST = {"cancel_wait": 0.3, "poll": 0.01}
@@ -147,3 +150,59 @@ def test_release_frees_the_orders_of_a_stopped_run(tmp_path):
     assert len(cancels) == 1
     with pytest.raises(RefusedError, match="was released"):
         execute(first_dir, sim)
+
+
+class _Hook(httpx.BaseTransport):
+    """The simulator's transport; `before(name, body)` may act first, or lose the answer (True)."""
+
+    def __init__(self, sim, before) -> None:
+        self.inner = SimulatorTransport(sim)
+        self.before = before
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read().decode()
+        if self.before(body, request):
+            self.inner.handle_request(request)  # applied, but the answer is lost
+            raise httpx.ReadTimeout("answer lost")
+        return self.inner.handle_request(request)
+
+
+def test_a_lost_claim_answer_is_settled_by_reading_the_claim(tmp_path):
+    sim = simulator(orders=150, seed=16)
+    source = write_modes(tmp_path / "modes.csv", plain_orders(sim, 4))
+    plan, run_dir = plan_file(source, tmp_path / "runs", sim=sim)
+    lost: list[str] = []
+
+    def lose_each_claim_once(body: str, _request) -> bool:
+        if "mutation ClaimSet" in body:
+            lost.append(body)
+            return len(lost) % 2 == 1
+        return False
+
+    assert execute(run_dir, sim, transport=_Hook(sim, lose_each_claim_once)).all_done
+    assert len(lost) == 4  # one send each: the read after the lost answer found our claim
+    assert_ledger_matches_plan(plan, entries(sim))
+
+
+def test_a_claim_written_by_another_run_after_our_read_makes_the_action_drifted(tmp_path):
+    sim = simulator(orders=150, seed=17)
+    source = write_modes(tmp_path / "modes.csv", plain_orders(sim, 2))
+    plan, run_dir = plan_file(source, tmp_path / "runs", sim=sim)
+    victim = plan.actions()[0]
+    other = json.dumps({"run_id": "20261130-0713-x", "action_key": "bc-20261130-0713-x-1", "steps": []})
+
+    def claim_first(body: str, request: httpx.Request) -> bool:
+        if "mutation ClaimSet" in body and victim.order_id in body:
+            theirs = {"metafields": [claim_input(victim.order_id, other, None)]}
+            query = load_document("ClaimSet").text
+            forged = httpx.Request("POST", request.url, headers=request.headers,
+                                   json={"query": query, "variables": theirs})  # fmt: skip
+            SimulatorTransport(sim).handle_request(forged)  # theirs lands between our read and our write
+        return False
+
+    result = execute(run_dir, sim, transport=_Hook(sim, claim_first))
+    assert result.counts["drifted"] == 1 and result.counts["done"] == 1
+    ours = [e for e in entries(sim) if e["order_id"] == victim.order_id]
+    assert [e["kind"] for e in ours] == ["claim"]  # theirs; nothing of ours
+    detail = outcomes(run_dir)[victim.order_id][1]
+    assert detail == "claimed by run 20261130-0713-x"
