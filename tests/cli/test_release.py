@@ -34,8 +34,14 @@ def test_release_asks_refuses_without_a_yes_and_frees_the_unfinished_orders(tmp_
                     raise httpx.ReadTimeout("answer lost")  # and never applied
                 return inner.handle_request(request)
 
-        execute_run(run_dir, settings(server.url), transport=StopAtTheVictimsCancel(), stop=stop, concurrency=1,
-                    runner_options={"cancel_wait": 0.3, "poll": 0.01})  # fmt: skip
+        execute_run(
+            run_dir,
+            settings(server.url),
+            transport=StopAtTheVictimsCancel(),
+            stop=stop,
+            concurrency=1,
+            runner_options={"cancel_wait": 0.3, "poll": 0.01},
+        )
 
         refused = bulkcancel("release", plan.run_id, "--out", str(root), "--shop", server.url, stdin="n\n")
         assert refused.returncode == 3, refused.stderr
