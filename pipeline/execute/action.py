@@ -97,7 +97,8 @@ class Executor:
             if outcome.status is Status.ACCEPTED:
                 # Journaled before the wait: from here on this cancel is waited for, never sent again.
                 journaled = self.journal.mark_job_started(journaled, outcome.ids["job_id"])
-                return self._record(journaled, self.runner.await_cancel(order_id, key, journaled.job_id))
+                settled = self.runner.await_cancel(order_id, key, journaled.job_id, just_sent=True)
+                return self._record(journaled, settled)
             if outcome.status is Status.UNKNOWN:
                 journaled = self.journal.mark_unknown(journaled, outcome.message)
                 outcome = self._settle(order_id, step, key, outcome)
