@@ -59,9 +59,12 @@ def planned_steps(plan: Plan) -> list[tuple[PlannedAction, Step]]:
 
 
 def assert_ledger_matches_plan(plan: Plan, ledger: list[dict[str, Any]]) -> None:
-    """Every planned step happened exactly once, nothing else happened, and the money is exact."""
+    """Every planned step happened exactly once (one claim per action), nothing else happened, and the
+    money is exact."""
     applied = [e for e in ledger if not e["replayed"]]
     steps = planned_steps(plan)
+    claims = Counter(e["order_id"] for e in applied if e["kind"] == "claim")
+    assert claims == Counter(a.order_id for a, s in steps if s.kind is StepKind.CLAIM), "claims differ"
     cancels = Counter(e["order_id"] for e in applied if e["kind"] == "cancel")
     assert cancels == Counter(a.order_id for a, s in steps if s.kind is StepKind.CANCEL), "cancels differ"
     tags = Counter(e["order_id"] for e in applied if e["kind"] == "tag")

@@ -10,6 +10,7 @@ from pipeline import __version__
 from pipeline.cli.execute import execute
 from pipeline.cli.plan import plan, run
 from pipeline.cli.reconcile import reconcile
+from pipeline.cli.release import release
 from pipeline.cli.simulator import SIMULATOR, demo, simulator_group
 from pipeline.cli.validate import template, validate
 from pipeline.errors import PipelineError
@@ -38,7 +39,7 @@ def cli() -> None:
     """
 
 
-for _command in (validate, plan, execute, run, demo, reconcile, template):
+for _command in (validate, plan, execute, run, demo, reconcile, release, template):
     cli.add_command(_command)
 
 

@@ -95,6 +95,11 @@ plan_options = option_group(
     connection_options,
     click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default)."),
     click.option(
+        "--allow-repeat",
+        is_flag=True,
+        help="Plan orders that an earlier run already finished (their claim says what it did) again.",
+    ),
+    click.option(
         "--out",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("reports"),

@@ -84,6 +84,7 @@ def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
             settings,
             out,
             include_test=options["include_test"],
+            allow_repeat=options["allow_repeat"],
             progress=bar.update,
             run_dir=run_dir,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from pipeline.execute.claim import Claimer
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.execute.runner import Outcome, Status, StepRunner
@@ -31,6 +32,7 @@ class Executor:
         stop: threading.Event,
         concurrency: int = 8,
         planned_at: dt.datetime | None = None,
+        plan_sha256: str = "",
     ) -> None:
         self.concurrency = max(1, concurrency)
         self.runner = runner
@@ -38,11 +40,13 @@ class Executor:
         self.plan_actions = plan_actions
         self.stop = stop
         self.planned_at = planned_at or dt.datetime.now(dt.UTC)
+        self.claimer = Claimer(runner.client, journal.run_id, plan_sha256)
 
     def run_action(self, pending: PendingAction) -> None:
         action = self.plan_actions[pending.action_key]
         started = pending.state != "pending" or any(s.state != "pending" for s in pending.steps)
         done = {s.index for s in pending.steps if s.state == "done"}
+        read_just_now = False  # the order was read right before the claim that was just written
         for journaled in pending.steps:
             if journaled.state == "done":
                 continue
@@ -51,13 +55,13 @@ class Executor:
             step = action.steps[journaled.index]
             # Re-read right before money moves (a resume too): another hand may have got there first.
             # A step sent before is settled by its own verification instead (its note says it is ours).
+            # The read before a fresh claim serves the first money step too: the claim write is all
+            # that came between, and from it on no other run acts on this order.
             fresh = journaled.state == "pending" and journaled.attempts == 0
-            if (
-                fresh
-                and (not started or step.kind is not StepKind.TAG)
-                and self._drifted(action, started, done)
-            ):
+            check = fresh and (not started or step.kind is not StepKind.TAG) and not read_just_now
+            if check and self._drifted(action, started, done):
                 return
+            read_just_now = check and step.kind is StepKind.CLAIM
             started = True
             if not self._run_step(pending.order_id, action, journaled):
                 return
@@ -79,6 +83,8 @@ class Executor:
         """Carries one step to done; False when the action cannot go on now (failed or undecided)."""
         step = action.steps[journaled.index]
         key = action.action_key
+        if step.kind is StepKind.CLAIM:
+            return self._claim(action, journaled)
         if journaled.needs_verification:
             outcome = self.runner.verify(order_id, step, key, journaled.job_id)
             if outcome.status is not Status.NOT_APPLIED:
@@ -91,7 +97,8 @@ class Executor:
             if outcome.status is Status.ACCEPTED:
                 # Journaled before the wait: from here on this cancel is waited for, never sent again.
                 journaled = self.journal.mark_job_started(journaled, outcome.ids["job_id"])
-                return self._record(journaled, self.runner.await_cancel(order_id, key, journaled.job_id))
+                settled = self.runner.await_cancel(order_id, key, journaled.job_id, just_sent=True)
+                return self._record(journaled, settled)
             if outcome.status is Status.UNKNOWN:
                 journaled = self.journal.mark_unknown(journaled, outcome.message)
                 outcome = self._settle(order_id, step, key, outcome)
@@ -99,6 +106,27 @@ class Executor:
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND or journaled.state == "sent":
                 journaled = self.journal.mark_verified_not_applied(journaled)
+            if self.stop.is_set():
+                return False
+        return False
+
+    def _claim(self, action: PlannedAction, journaled: JournalStep) -> bool:
+        """The claim step: written once; a lost answer or a refusal is settled by reading the claim."""
+        step = action.steps[journaled.index]
+        if journaled.needs_verification:
+            outcome = self.claimer.verify(action, step)
+            if outcome.status is not Status.NOT_APPLIED:
+                return self._record(journaled, outcome)
+            journaled = self.journal.mark_verified_not_applied(journaled)
+        for _ in range(MAX_SENDS):
+            journaled = self.journal.mark_sent(journaled)
+            outcome = self.claimer.send(action, step)
+            if outcome.status is Status.UNKNOWN:
+                journaled = self.journal.mark_unknown(journaled, outcome.message)
+                outcome = self.claimer.verify(action, step)
+            if outcome.status is not Status.NOT_APPLIED:
+                return self._record(journaled, outcome)
+            journaled = self.journal.mark_verified_not_applied(journaled)
             if self.stop.is_set():
                 return False
         return False

@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.execute.ours import carries_key
+from pipeline.plan.claims import parse_claim
 from pipeline.plan.facts import Fingerprint
 from pipeline.plan.model import PlannedAction
+from pipeline.plan.steps import StepKind
 
 # A refund still on its way back (PENDING) is money the customer gets: it counts as refunded.
 LIVE = frozenset({"SUCCESS", "PENDING"})
@@ -35,6 +37,15 @@ def refunded_by(refund: Mapping[str, Any]) -> Decimal:
     return total
 
 
+def _held_by_another_run(action: PlannedAction, order: Mapping[str, Any]) -> str | None:
+    """Another run's claim on the order, unless it is the one this action's claim replaces (SPEC §7a)."""
+    claim = parse_claim(order.get("claim"))
+    if claim is None or claim.action_key == action.action_key:
+        return None
+    replaced = next((s.compare_digest for s in action.steps if s.kind is StepKind.CLAIM), None)
+    return None if replaced is not None and replaced == claim.digest else f"claimed by run {claim.run_id}"
+
+
 def drift(
     action: PlannedAction,
     order: Mapping[str, Any] | None,
@@ -50,6 +61,9 @@ def drift(
     """
     if order is None:
         return "the order no longer exists"
+    held = _held_by_another_run(action, order)
+    if held:
+        return held
     if not started:
         changed = action.fingerprint.changes(Fingerprint.of_order(order))
         if changed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -57,14 +58,18 @@ class ExecutionResult:
         return not self.interrupted and all(n == 0 for s, n in self.counts.items() if s != "done")
 
 
+#: The file `release` leaves in a run directory: its claims are gone, so it must never resume.
+RELEASED = "released"
+
+
 @contextmanager
-def _run_lock(run_dir: Path) -> Iterator[None]:
-    """One execute per run directory at a time (a second would race the first on the same steps)."""
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """One execute (or release) per run directory at a time: a second would race the first."""
     with open(run_dir / ".execute.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RefusedError(f"another execute is running on {run_dir}") from None
+            raise RefusedError(f"another execute or release is running on {run_dir}") from None
         yield
 
 
@@ -84,6 +89,10 @@ def execute_run(
 ) -> ExecutionResult:
     """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped."""
     plan = load_plan(run_dir)
+    if (run_dir / RELEASED).exists():
+        raise RefusedError(
+            f"run {plan.run_id} was released (its claims removed): it cannot be resumed — plan the file again"
+        )
     approval.check(
         plan,
         shop=settings.shop,
@@ -96,7 +105,7 @@ def execute_run(
     # Every invocation is confirmed (or --yes), a resumed one too: a refusal must never count as approval.
     if not confirm(plan):
         raise RefusedError("not confirmed: nothing was executed")
-    with _run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
+    with run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
         journal.seed(plan.actions())  # refuses one order twice, and a plan edited since the run began
         plan_actions = {action.action_key: action for action in plan.actions()}
         work = journal.pending_work()
@@ -104,7 +113,10 @@ def execute_run(
         already = total - len(work)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            executor = Executor(runner, journal, plan_actions, stop, concurrency, moment(plan.created_at))
+            sha = hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()
+            executor = Executor(
+                runner, journal, plan_actions, stop, concurrency, moment(plan.created_at), sha
+            )
             _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
         write_execution_csv(run_dir, plan, journal)
         counts = journal.summary()["actions"]

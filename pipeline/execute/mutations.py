@@ -60,4 +60,5 @@ def variables(order_id: str, step: Step) -> tuple[str, dict[str, Any]]:
         return "GiftCardCreate", {
             "input": {"initialAmount": _money(step), "customerId": step.customer_id, "note": step.note}
         }
+    assert step.kind is StepKind.TAG, "a claim is written by claim.py: its value is made at execution"
     return "TagsAdd", {"id": order_id, "tags": list(step.tags)}

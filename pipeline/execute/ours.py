@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.plan.keys import carries_key
 
-def carries_key(note: str | None, action_key: str) -> bool:
-    """True when `note` carries `action_key` as a whole token (`[key]`), or is exactly the key."""
-    text = (note or "").strip()
-    return f"[{action_key}]" in text or text == action_key
+__all__ = ["cancelled_by_us", "carries_key"]
 
 
 def cancelled_by_us(order: Mapping[str, Any], action_key: str, *, we_sent_it: bool) -> bool:

@@ -130,15 +130,20 @@ class StepRunner:
             )
         return Outcome(Status.DONE)
 
-    def await_cancel(self, order_id: str, action_key: str, job_id: str | None) -> Outcome:
+    def await_cancel(
+        self, order_id: str, action_key: str, job_id: str | None, *, just_sent: bool = False
+    ) -> Outcome:
         """Waits up to `cancel_wait` for a cancel: by its job when the answer gave one, else by the order.
 
         DONE when the order is cancelled by us, DRIFTED when by someone else, FAILED when our job
         finished without cancelling it; UNKNOWN (job still running) or NOT_APPLIED (no job, not
-        cancelled) when time is up.
+        cancelled) when time is up. `just_sent`: the job was answered a moment ago and cannot be done
+        yet, so the first poll waits one interval (a poll costs points).
         """
         ids = {"job_id": job_id} if job_id else {}
         deadline = self.clock() + self.cancel_wait
+        if just_sent:
+            self.sleep(self.poll)
         while True:
             if job_id:
                 data = self._read("CancelJob", {"jobId": job_id, "orderId": order_id})

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from pipeline.models import Action, RefundMode
 from pipeline.money import in_currency
+from pipeline.plan.earlier import cancelled_by_run, held_or_done, repeats
 from pipeline.plan.facts import OrderFacts
 from pipeline.plan.keys import action_key
 from pipeline.plan.model import Decision, PlannedAction, PlannedRow, ReasonCode
@@ -29,8 +30,11 @@ FULFILLED = frozenset({"FULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "PENDI
 NOTHING_LEFT = frozenset({"REFUNDED", "VOIDED"})
 
 
-def _early(row: OrderRow, facts: OrderFacts, include_test: bool) -> tuple[Decision, ReasonCode, str] | None:
-    """SPEC §6's rows that need no quote: test order, currency, already done or cancelled, fulfilled."""
+def _early(
+    row: OrderRow, facts: OrderFacts, include_test: bool, allow_repeat: bool = False
+) -> tuple[Decision, ReasonCode, str] | None:
+    """SPEC §6's rows that need no quote: test order, currency, claimed, already done or cancelled,
+    fulfilled."""
     currency = facts.presentment_currency
     if facts.test and not include_test:
         return Decision.BLOCKED, ReasonCode.TEST_ORDER, "test order — run with --include-test to include it"
@@ -48,13 +52,17 @@ def _early(row: OrderRow, facts: OrderFacts, include_test: bool) -> tuple[Decisi
                 ReasonCode.CURRENCY_MISMATCH,
                 f"{label} {value} has more decimals than {currency} allows",
             )
+    claimed = held_or_done(facts, allow_repeat)
+    if claimed is not None:
+        return claimed
     if row.action is Action.CANCEL and facts.cancelled_at:
         when = facts.cancelled_at[:10]
         if _nothing_left_to_do(row, facts):
+            by = cancelled_by_run(facts)
             return (
                 Decision.SKIP,
                 ReasonCode.ALREADY_DONE,
-                f"already cancelled on {when} as asked — nothing to do",
+                f"already cancelled{f' by run {by}' if by else ''} on {when} as asked — nothing to do",
             )
         left = in_currency(facts.refundable, currency)
         return (
@@ -77,9 +85,8 @@ def _nothing_left_to_do(row: OrderRow, facts: OrderFacts) -> bool:
     """A cancel row on a cancelled order is already true only when nothing it asks is still to do: it
     asks no refund, or nothing is left to refund (pending refunds count as refunded).
 
-    Who cancelled is not asked here: a tag of this tool proves nothing (a goodwill refund leaves one
-    too). This is the one place to also require our action key in `cancellation.staffNote` (or in
-    the order's claim, SPEC §7a) once the lookup reads them.
+    Whose cancel it was does not change that (`cancelled_by_run` names ours, by the action key in
+    `cancellation.staffNote`): a cancel with money left is never "done", whoever made it.
     """
     if row.mode is RefundMode.NONE:
         return True
@@ -97,9 +104,11 @@ def _full_cancel(row: OrderRow, facts: OrderFacts) -> bool:
     )
 
 
-def needs_quote(row: OrderRow, facts: OrderFacts, *, include_test: bool = False) -> bool:
+def needs_quote(
+    row: OrderRow, facts: OrderFacts, *, include_test: bool = False, allow_repeat: bool = False
+) -> bool:
     """Whether the lookup must read `suggestedRefund` for this row: every refund but a full cancel's."""
-    if row.mode is RefundMode.NONE or _early(row, facts, include_test) is not None:
+    if row.mode is RefundMode.NONE or _early(row, facts, include_test, allow_repeat) is not None:
         return False
     return not _full_cancel(row, facts)
 
@@ -120,6 +129,7 @@ def decide(
     *,
     run_id: str,
     include_test: bool = False,
+    allow_repeat: bool = False,
 ) -> PlannedRow:
     """Apply SPEC §6's decision table (first row that applies) and build the steps of an executable row.
 
@@ -142,12 +152,12 @@ def decide(
             row, ReasonCode.AMBIGUOUS, f"{len(matches)} orders match: {ids} — write the order id instead"
         )
     facts = matches[0]
-    early = _early(row, facts, include_test)
+    early = _early(row, facts, include_test, allow_repeat)
     if early is not None:
         return PlannedRow(row.row, row.order, *early, facts=facts)
     currency = facts.presentment_currency
     refund: RefundPlan | None = None
-    if needs_quote(row, facts, include_test=include_test):
+    if needs_quote(row, facts, include_test=include_test, allow_repeat=allow_repeat):
         if quote is None:  # the caller broke `needs_quote`'s contract: a bug, not a shop's state
             raise AssertionError(f"row {row.row}: a refund quote is needed to plan {facts.name}")
         quote = without_pending(quote, facts.refundable, facts.pending_refunds())
@@ -175,9 +185,15 @@ def decide(
         customer_id=facts.customer_id,
         full_cancel=full_cancel,
         refund=refund,
+        claim_digest=facts.claim.digest if facts.claim is not None else None,
     )
     action = PlannedAction(facts.id, facts.name, key, facts.fingerprint(), steps)
-    return PlannedRow(row.row, row.order, Decision.EXECUTE, None, describe(steps), action, facts)
+    message = describe(steps)
+    earlier = repeats(facts)
+    if earlier is not None:
+        assert facts.claim is not None
+        message = f"repeats what run {earlier} did ({facts.claim.did()}): {message}"
+    return PlannedRow(row.row, row.order, Decision.EXECUTE, None, message, action, facts)
 
 
 #: Table rows above "same order": a row they block names no order it could share with another row.

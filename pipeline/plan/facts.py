@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from pipeline.plan.claims import Claim
+
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
@@ -83,6 +85,7 @@ class OrderFacts:
     back, the amount of a full cancel that needs no quote; `units` (`currentSubtotalLineItemsQuantity`)
     is what a restocking cancel puts back. `refunds` are the order's refunds' transactions, pending
     ones included; `total_received` (`totalReceivedSet`) is None where it was not read.
+    `claim` is the order's claim (SPEC §7a), released ones included.
     """
 
     id: str
@@ -103,6 +106,8 @@ class OrderFacts:
     units: int = 0
     refunds: tuple[tuple[RefundMoney, ...], ...] = ()
     total_received: Decimal | None = None
+    cancel_note: str | None = None  # `cancellation.staffNote`: ours carry an action key
+    claim: Claim | None = None  # the order's claim (SPEC §7a), if a run holds or held it
 
     @property
     def refunded_before(self) -> bool:

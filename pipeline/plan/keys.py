@@ -55,3 +55,9 @@ def note_without_key(note: str, key: str) -> str:
 def run_tags(run_id: str) -> tuple[str, str]:
     """The tags every action ends with."""
     return (TOOL_TAG, f"{TOOL_TAG}-{run_id}")
+
+
+def carries_key(note: str | None, action_key: str) -> bool:
+    """True when `note` carries `action_key` as a whole token (`[key]`), or is exactly the key."""
+    text = (note or "").strip()
+    return f"[{action_key}]" in text or text == action_key

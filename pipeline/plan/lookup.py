@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
+from pipeline.plan.claims import parse_claim
 from pipeline.plan.facts import Fingerprint, OrderFacts, RefundMoney
 from pipeline.plan.quote import (
     Place,
@@ -97,6 +98,8 @@ def order_facts(node: dict[str, Any]) -> OrderFacts:
         units=int(node.get("currentSubtotalLineItemsQuantity") or 0),
         refunds=_refunds(node),
         total_received=_amount(node["totalReceivedSet"]) if "totalReceivedSet" in node else None,
+        cancel_note=(node.get("cancellation") or {}).get("staffNote"),
+        claim=parse_claim(node.get("claim")),
     )
 
 

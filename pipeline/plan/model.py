@@ -41,6 +41,7 @@ class ReasonCode(enum.StrEnum):
     NO_CUSTOMER = "no_customer"
     NAME_MISMATCH = "name_mismatch"  # the file's Id names another order than the file's Name (SPEC §5a)
     SAME_ORDER = "same_order"  # two rows of the file resolve to one order (SPEC §6)
+    CLAIMED = "claimed"  # another run holds the order and has not finished it (SPEC §7a)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ def make_plan(
     input_name: str,
     input_sha256: str,
     include_test: bool = False,
+    allow_repeat: bool = False,
     shop_url: str = "",
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Plan:
@@ -59,7 +60,8 @@ def make_plan(
     wanted = [
         (row, found[0])
         for row in rows
-        if len(found := matches[row.row]) == 1 and needs_quote(row, found[0], include_test=include_test)
+        if len(found := matches[row.row]) == 1
+        and needs_quote(row, found[0], include_test=include_test, allow_repeat=allow_repeat)
     ]
     quotes: dict[int, RefundQuote] = {}
 
@@ -72,7 +74,14 @@ def make_plan(
             quotes[number] = quote
     planned = block_same_order(
         [
-            decide(row, matches[row.row], quotes.get(row.row), run_id=run_id, include_test=include_test)
+            decide(
+                row,
+                matches[row.row],
+                quotes.get(row.row),
+                run_id=run_id,
+                include_test=include_test,
+                allow_repeat=allow_repeat,
+            )
             for row in rows
         ]
     )
@@ -96,6 +105,7 @@ def plan_input(
     out_root: Path,
     *,
     include_test: bool = False,
+    allow_repeat: bool = False,
     transport: httpx.BaseTransport | None = None,
     progress: LookupProgress | None = None,
     run_dir: Path | None = None,
@@ -113,6 +123,7 @@ def plan_input(
             input_name=table.source,
             input_sha256=table.sha256,
             include_test=include_test,
+            allow_repeat=allow_repeat,
             shop_url=settings.shop_url,
         )
     write_plan_files(plan, run_dir)

@@ -17,8 +17,9 @@ from pipeline.validate.rows import OrderRow
 
 
 class StepKind(enum.StrEnum):
-    """One Shopify mutation: orderCancel, refundCreate, giftCardCreate, tagsAdd."""
+    """One Shopify mutation: metafieldsSet (the claim), orderCancel, refundCreate, giftCardCreate, tagsAdd."""
 
+    CLAIM = "claim"
     CANCEL = "cancel"
     REFUND = "refund"
     GIFT_CARD = "gift_card"
@@ -106,6 +107,8 @@ class Step:
     customer_id: str | None = None
     # tag
     tags: tuple[str, ...] = ()
+    # claim: the digest of an earlier claim it replaces (compare-and-set), None to create it only if absent
+    compare_digest: str | None = None
 
     @property
     def money_moved(self) -> tuple[str, str, Decimal] | None:
@@ -171,6 +174,8 @@ class Step:
             )
         elif self.kind is StepKind.GIFT_CARD:
             record.update(notify=self.notify, customer_id=self.customer_id, note=self.note)
+        elif self.kind is StepKind.CLAIM:
+            record.update(compare_digest=self.compare_digest)
         else:
             record.update(tags=list(self.tags))
         return record
@@ -186,7 +191,7 @@ class Step:
             "currency": record["currency"],
             "idempotency_key": record["idempotency_key"],
         }
-        if kind is not StepKind.TAG:
+        if kind not in (StepKind.TAG, StepKind.CLAIM):
             fields["notify"] = bool(record["notify"])
         if kind is StepKind.CANCEL:
             fields.update(
@@ -217,6 +222,8 @@ class Step:
             )
         elif kind is StepKind.GIFT_CARD:
             fields.update(customer_id=record["customer_id"], note=record["note"])
+        elif kind is StepKind.CLAIM:
+            fields["compare_digest"] = record["compare_digest"]
         else:
             fields["tags"] = tuple(record["tags"])
         return cls(**fields)
@@ -249,8 +256,12 @@ def build_steps(
     customer_id: str | None,
     full_cancel: Decimal | None,
     refund: RefundPlan | None,
+    claim_digest: str | None = None,
 ) -> tuple[Step, ...]:
-    """The steps of SPEC §6's table, in order, ending with the tag step.
+    """The steps of SPEC §6's table, in order: the claim first, the tag step last.
+
+    `claim_digest` is the digest of an earlier run's claim this action replaces (`--allow-repeat`, or
+    a released claim); None claims the order only if no claim is on it.
 
     `full_cancel` is set (to the order's net payment) when `orderCancel` itself refunds everything;
     otherwise the cancel refunds nothing and `refund`, when it moves money, is a step of its own, so
@@ -261,6 +272,7 @@ def build_steps(
     def add(kind: StepKind, **fields: Any) -> None:
         steps.append(Step(kind=kind, idempotency_key=idempotency_key(key, len(steps)), **fields))
 
+    add(StepKind.CLAIM, method=None, amount=None, currency=None, compare_digest=claim_digest)
     if row.action is Action.CANCEL:
         refunds = full_cancel is not None
         add(

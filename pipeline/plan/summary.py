@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.plan.model import Plan
+from pipeline.plan.earlier import repeats
+from pipeline.plan.model import Decision, Plan
 from pipeline.plan.words import by_method, counted
 
 
@@ -21,9 +22,21 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
     for (currency, method), amount in plan.totals_by_currency_and_method().items():
         lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
+    repeated = repeated_orders(plan)
+    if repeated:
+        lines.append(f"  repeats what earlier runs did (--allow-repeat): {repeated} orders")
     lines.append(f"  customers notified by Shopify: {plan.customers_notified()}")
     lines.append(f"  units to restock: {plan.units_to_restock()}")
     return lines
+
+
+def repeated_orders(plan: Plan) -> int:
+    """Executable rows whose order an earlier run already finished (planned with --allow-repeat)."""
+    return sum(
+        1
+        for row in plan.rows
+        if row.decision is Decision.EXECUTE and row.facts is not None and repeats(row.facts)
+    )
 
 
 def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
@@ -39,4 +52,5 @@ def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
         ],
         "customers_notified": plan.customers_notified(),
         "units_to_restock": plan.units_to_restock(),
+        "repeats": repeated_orders(plan),
     }

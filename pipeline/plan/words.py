@@ -82,6 +82,8 @@ def step_words(step: Step) -> str:
         return words
     if step.kind is StepKind.GIFT_CARD:
         return f"gift card of {amount}"
+    if step.kind is StepKind.CLAIM:
+        return "claim"
     return "tag"
 
 

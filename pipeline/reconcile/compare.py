@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pipeline.plan.claims import parse_claim
 from pipeline.plan.model import Decision, Plan, PlannedAction, PlannedRow
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
@@ -43,6 +44,9 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
     order = check.order or {}
     planned, method, currency = action.money() or (None, None, None)
     status, detail = _status(check)
+    holder = _other_run(action, check.order)
+    if holder and f"claimed by run {holder}" not in detail:
+        detail = f"{detail}; the order is claimed by run {holder}"
     customer = order.get("customer") or {}
     email = order.get("email") or ((customer.get("defaultEmailAddress") or {}).get("emailAddress"))
     return ReconciledRow(
@@ -74,6 +78,12 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         customer_email=email,
         differences=tuple(check.differences + check.extra),
     )
+
+
+def _other_run(action: PlannedAction, order: Mapping[str, Any] | None) -> str | None:
+    """The run whose claim is on the order when it is not this action's (SPEC §7a), else None."""
+    claim = parse_claim((order or {}).get("claim"))
+    return claim.run_id if claim is not None and claim.action_key != action.action_key else None
 
 
 def _status(check: OrderCheck) -> tuple[str, str]:

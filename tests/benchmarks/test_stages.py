@@ -25,11 +25,12 @@ def test_figures_have_the_bench_shape(suite: str) -> None:
     else:
         figures = bench_stages.bench_execute(orders=20, rate=5000.0, bucket=2000.0, concurrency=4)
     assert figures and all(set(f) == KEYS for f in figures)
-    by_name = {f["name"].split(": ", 1)[1]: f for f in figures}
+    # The stage's own figures: the execute suite ends with reconcile's, which share some names.
+    by_name = {f["name"].split(": ", 1)[1]: f for f in figures if f["name"].startswith(suite)}
     assert by_name["THROTTLED to user"]["value"] == 0
     if suite == "plan":
         assert by_name["rows executable"]["value"] == 20
         assert 0 < by_name["points per order"]["value"] <= 12
     else:
         assert by_name["orders not done"]["value"] == 0
-        assert 0 < by_name["points per order"]["value"] <= 30
+        assert 0 < by_name["points per order"]["value"] <= 35, by_name["points per order"]

@@ -120,7 +120,18 @@ def test_a_wrong_token_stops_with_one_line(shop, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_run_plans_executes_and_reconciles_in_one_command(shop, tmp_path):
+@pytest.fixture
+def fresh_shop():
+    sim = simulator(orders=500, seed=7, cancel_delay=0.01)
+    server = SimulatorServer(sim, port=0)
+    server.start_background()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_run_plans_executes_and_reconciles_in_one_command(fresh_shop, tmp_path):
+    shop = fresh_shop
     result = bulkcancel(
         "run",
         str(INPUTS / "annulations_rupture.csv"),
@@ -134,6 +145,12 @@ def test_run_plans_executes_and_reconciles_in_one_command(shop, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "actions: done" in result.stdout and "rows: matched" in result.stdout
     assert "Traceback" not in result.stderr
+    # The same file run again: the shop's claims say every order is done, nothing is executed.
+    again = bulkcancel(
+        "plan", str(INPUTS / "annulations_rupture.csv"), "--shop", shop.url, "--out", str(tmp_path)
+    )
+    assert again.returncode == 0 and " 0 to execute" in again.stdout, again.stdout
+    assert "already_done" in again.stdout
 
 
 def test_plan_skip_invalid_plans_the_valid_rows_and_lists_the_others_in_the_run_directory(shop, tmp_path):

@@ -13,7 +13,7 @@ from pipeline.cli import cli
 
 INPUT = {"inputs", "sheet", "default_mode", "restock", "notify", "reason", "as_json", "only_sku"}
 CONNECTION = {"shop", "token_file", "api_version", "timeout"}
-PLAN = INPUT | CONNECTION | {"include_test", "out"}
+PLAN = INPUT | CONNECTION | {"include_test", "allow_repeat", "out"}
 EXECUTION = {"yes", "concurrency", "max_total", "max_age", "job_wait"}
 OUTPUT = {"as_json"}
 
@@ -23,6 +23,7 @@ EXPECTED = {
     "run": PLAN | EXECUTION | OUTPUT,
     "execute": CONNECTION | EXECUTION | OUTPUT,
     "reconcile": CONNECTION | OUTPUT,
+    "release": CONNECTION | {"yes", "out"},
 }
 
 

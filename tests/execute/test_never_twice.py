@@ -133,25 +133,30 @@ def test_the_journal_refuses_to_resend_a_step_answered_with_a_job(tmp_path):
 def test_already_cancelled_on_our_first_attempt_is_drift_and_nothing_more_is_sent(tmp_path):
     sim = simulator(orders=80, seed=7)
     run_dir = make_run(tmp_path, sim, rows=30, seed=7)
-    victim = first_action(run_dir, ("cancel", "refund", "tag"))
+    victim = first_action(run_dir, ("claim", "cancel", "refund", "tag"))
+
+    ours = Counter[str]()
 
     def another_hand(name, variables, watch):
-        if name == "OrderCancel" and variables["orderId"] == victim.order_id and watch.sent[name] == 1:
-            staff_cancel(watch, victim.order_id)  # between our drift read and our orderCancel
+        if name == "OrderCancel" and variables["orderId"] == victim.order_id:
+            ours[name] += 1
+            if ours[name] == 1:
+                staff_cancel(watch, victim.order_id)  # between our drift read and our orderCancel
         return None
 
     result = run(run_dir, Watch(sim, another_hand))
     assert result.counts["drifted"] == 1
     row = action_row(run_dir, victim.action_key)
     assert row["action_state"] == "drifted" and "cancelled by someone else" in row["action_detail"]
-    assert [e["kind"] for e in applied(sim, victim.order_id)] == ["cancel"]  # the staff's, nothing of ours
+    # Our claim, then the staff's cancel: nothing of ours moved money.
+    assert [e["kind"] for e in applied(sim, victim.order_id)] == ["claim", "cancel"]
     assert "cancelled by someone else" in (run_dir / "execution.csv").read_text(encoding="utf-8-sig")
 
 
 def test_a_lost_cancel_answer_finding_someone_elses_cancel_is_drift(tmp_path):
     sim = simulator(orders=80, seed=7)
     run_dir = make_run(tmp_path, sim, rows=30, seed=7)
-    victim = first_action(run_dir, ("cancel", "refund", "tag"))
+    victim = first_action(run_dir, ("claim", "cancel", "refund", "tag"))
 
     def lose_ours(name, variables, watch):
         if name == "OrderCancel" and variables["orderId"] == victim.order_id:
@@ -162,7 +167,7 @@ def test_a_lost_cancel_answer_finding_someone_elses_cancel_is_drift(tmp_path):
     run(run_dir, Watch(sim, lose_ours))
     row = action_row(run_dir, victim.action_key)
     assert row["action_state"] == "drifted" and "staff note is not ours" in row["action_detail"]
-    assert [e["kind"] for e in applied(sim, victim.order_id)] == ["cancel"]
+    assert [e["kind"] for e in applied(sim, victim.order_id)] == ["claim", "cancel"]
 
 
 # --- 3. a refund still in progress---
@@ -171,7 +176,7 @@ def test_a_lost_cancel_answer_finding_someone_elses_cancel_is_drift(tmp_path):
 def test_a_refund_still_in_progress_is_resent_with_its_key_and_lands_once(tmp_path, fast_retries):
     sim = simulator(orders=80, seed=7)
     run_dir = make_run(tmp_path, sim, rows=30, seed=7)
-    victim = first_action(run_dir, ("cancel", "refund", "tag"))
+    victim = first_action(run_dir, ("claim", "cancel", "refund", "tag"))
     answers = iter(["lost", "in progress"])
 
     def slow_shop(name, variables, watch):
@@ -195,7 +200,7 @@ def test_a_refund_still_in_progress_is_resent_with_its_key_and_lands_once(tmp_pa
     assert watch.sent["RefundCreate"] >= 3
     assert action_row(run_dir, victim.action_key)["action_state"] == "done"
     refunds = [e for e in applied(sim, victim.order_id) if e["kind"] == "refund"]
-    assert [e["idempotency_key"] for e in refunds] == [victim.steps[1].idempotency_key]
+    assert [e["idempotency_key"] for e in refunds] == [victim.steps[2].idempotency_key]
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
 
 
@@ -299,7 +304,7 @@ def test_a_plan_never_started_is_refused_past_max_age(tmp_path):
 def test_a_refund_by_someone_else_between_our_steps_stops_the_action_on_resume(tmp_path):
     sim = simulator(orders=80, seed=7)
     run_dir = make_run(tmp_path, sim, rows=30, seed=7)
-    victim = first_action(run_dir, ("cancel", "refund", "tag"))
+    victim = first_action(run_dir, ("claim", "cancel", "refund", "tag"))
     stop = threading.Event()
 
     def interrupt_after_our_cancel(name, variables, watch):

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from pipeline.models import Action, Reason, RefundMode
+from pipeline.plan.claims import Claim
 from pipeline.plan.decide import block_same_order, decide, needs_lines, needs_quote
 from pipeline.plan.facts import OrderFacts, RefundMoney
 from pipeline.plan.keys import action_key, staff_note
@@ -95,7 +96,9 @@ def plan_one(
 
 
 def kinds(planned) -> list[str]:
-    return [str(step.kind) for step in planned.action.steps]
+    """The steps after the claim, which every action starts with (SPEC §6)."""
+    assert planned.action.steps[0].kind is StepKind.CLAIM
+    return [str(step.kind) for step in planned.action.steps[1:]]
 
 
 # --- the decision table, first row that applies ---------------------------------------------------
@@ -323,7 +326,7 @@ def test_suggested_refund_arguments_follow_lines_and_shipping():
 @pytest.mark.parametrize("mode", [RefundMode.ORIGINAL, RefundMode.STORE_CREDIT])
 def test_full_cancel_is_one_refunding_cancel_for_the_net_payment(mode):
     planned = decide(make_row(mode=mode, notify=True), [make_facts()], None, run_id=RUN)
-    cancel, tag = planned.action.steps
+    cancel, tag = planned.action.steps[1:]
     assert cancel.kind is StepKind.CANCEL and cancel.refund_method is CancelRefund(mode.value)
     assert (cancel.method, cancel.amount, str(cancel.amount), cancel.currency) == (
         mode,
@@ -337,7 +340,7 @@ def test_full_cancel_is_one_refunding_cancel_for_the_net_payment(mode):
 
 def test_partial_cancel_refunds_nothing_at_cancel_then_exactly_the_amount():
     planned = plan_one(make_row(amount=D("20.5"), note="stock-out"))
-    cancel, refund, _ = planned.action.steps
+    cancel, refund, _ = planned.action.steps[1:]
     assert cancel.refund_method is CancelRefund.NONE and cancel.amount is None and cancel.method is None
     assert (refund.kind, refund.method, str(refund.amount), refund.currency) == (
         StepKind.REFUND,
@@ -354,7 +357,7 @@ def test_already_partly_refunded_order_is_never_refunded_in_full_by_the_cancel()
     card = replace(CARD, amount=D("40.0"), maximum_refundable=D("40.0"))
     quote = make_quote(amount=D("40.0"), maximum_refundable=D("40.0"), transactions=(card,))
     planned = plan_one(make_row(), facts, quote)
-    cancel, refund, _ = planned.action.steps
+    cancel, refund, _ = planned.action.steps[1:]
     assert cancel.refund_method is CancelRefund.NONE
     assert str(refund.amount) == "40.00" and [str(t.amount) for t in refund.transactions] == ["40.00"]
     assert refund.shipping_amount == D("5.00")
@@ -366,8 +369,8 @@ def test_full_refund_without_shipping_is_a_separate_refund():
     )
     planned = plan_one(make_row(shipping=False), quote=quote)
     assert kinds(planned) == ["cancel", "refund", "tag"]
-    assert planned.action.steps[0].refund_method is CancelRefund.NONE
-    assert str(planned.action.steps[1].amount) == "45.00" and planned.action.steps[1].shipping_amount is None
+    assert planned.action.steps[1].refund_method is CancelRefund.NONE
+    assert str(planned.action.steps[2].amount) == "45.00" and planned.action.steps[2].shipping_amount is None
 
 
 @pytest.mark.parametrize("action", [Action.CANCEL, Action.REFUND_ONLY])
@@ -377,7 +380,7 @@ def test_shipping_no_keeps_the_shipping_even_when_the_full_suggestion_includes_i
     refund = planned.action.steps[-2]
     assert refund.kind is StepKind.REFUND and str(refund.amount) == "45.00"
     assert [str(t.amount) for t in refund.transactions] == ["45.00"] and refund.shipping_amount is None
-    assert all(step.refund_method in (None, CancelRefund.NONE) for step in planned.action.steps)
+    assert all(step.refund_method in (None, CancelRefund.NONE) for step in planned.action.steps[1:])
 
 
 def test_a_pending_refund_counts_as_refunded():
@@ -400,7 +403,7 @@ def test_a_pending_refund_is_never_refunded_again_whichever_way_shopify_counts_i
         transactions=(replace(CARD, amount=most, maximum_refundable=most),),
     )
     planned = plan_one(make_row(), facts, quote)
-    cancel, refund, _ = planned.action.steps
+    cancel, refund, _ = planned.action.steps[1:]
     assert cancel.refund_method is CancelRefund.NONE
     assert str(refund.amount) == "30.00" and [str(t.amount) for t in refund.transactions] == ["30.00"]
     too_much = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(40)), facts, quote)
@@ -409,7 +412,7 @@ def test_a_pending_refund_is_never_refunded_again_whichever_way_shopify_counts_i
 
 def test_gift_card_cancel_is_a_cancel_without_refund_then_a_card_for_the_customer():
     planned = plan_one(make_row(mode=RefundMode.GIFT_CARD, notify=True))
-    cancel, card, _ = planned.action.steps
+    cancel, card, _ = planned.action.steps[1:]
     assert cancel.refund_method is CancelRefund.NONE
     assert (card.kind, card.method, str(card.amount), card.currency) == (
         StepKind.GIFT_CARD,
@@ -425,7 +428,7 @@ def test_gift_card_cancel_is_a_cancel_without_refund_then_a_card_for_the_custome
 def test_cancel_without_refund():
     planned = plan_one(make_row(mode=RefundMode.NONE))
     assert kinds(planned) == ["cancel", "tag"]
-    assert planned.action.steps[0].refund_method is CancelRefund.NONE
+    assert planned.action.steps[1].refund_method is CancelRefund.NONE
     assert planned.message == "cancel without refund"
 
 
@@ -433,10 +436,10 @@ def test_refund_only_original_store_credit_and_gift_card():
     original = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(10)))
     credit = plan_one(make_row(action=Action.REFUND_ONLY, mode=RefundMode.STORE_CREDIT, amount=D(10)))
     card = plan_one(make_row(action=Action.REFUND_ONLY, mode=RefundMode.GIFT_CARD, amount=D(10)))
-    assert kinds(original) == ["refund", "tag"] and original.action.steps[0].transactions
+    assert kinds(original) == ["refund", "tag"] and original.action.steps[1].transactions
     assert kinds(credit) == ["refund", "tag"]
     assert (
-        credit.action.steps[0].method is RefundMode.STORE_CREDIT and credit.action.steps[0].transactions == ()
+        credit.action.steps[1].method is RefundMode.STORE_CREDIT and credit.action.steps[1].transactions == ()
     )
     assert kinds(card) == ["gift_card", "tag"]
 
@@ -449,19 +452,19 @@ def test_lines_become_refund_line_items_restocked_only_when_asked():
     )
     quote = make_quote(amount=D("30.0"), lines=quoted, transactions=(replace(CARD, amount=D("30.0")),))
     restocked = plan_one(make_row(lines=(("bc-01m", 2),), restock=True), quote=quote)
-    cancel, refund, _ = restocked.action.steps
+    cancel, refund, _ = restocked.action.steps[1:]
     assert not cancel.restock  # only the lines are restocked, by the refund
     assert refund.refund_lines == (
         RefundLine("gid://shopify/LineItem/1", 1, RestockType.CANCEL),
         RefundLine("gid://shopify/LineItem/2", 1, RestockType.CANCEL),
     )
     assert str(refund.amount) == "30.00"
-    first_line_only = plan_one(make_row(lines=(("BC-01M", 1),)), quote=quote).action.steps[1]
+    first_line_only = plan_one(make_row(lines=(("BC-01M", 1),)), quote=quote).action.steps[2]
     assert first_line_only.refund_lines == (
         RefundLine("gid://shopify/LineItem/1", 1, RestockType.NO_RESTOCK),
     )
     kept = plan_one(make_row(lines=(("BC-02L", 1),)), quote=quote)
-    assert kept.action.steps[1].refund_lines == (
+    assert kept.action.steps[2].refund_lines == (
         RefundLine("gid://shopify/LineItem/3", 1, RestockType.NO_RESTOCK),
     )
 
@@ -472,7 +475,7 @@ def test_an_amount_is_spread_over_the_suggested_transactions_in_order_capped_at_
     )
     card = replace(CARD, amount=D(35), maximum_refundable=D(35))
     quote = make_quote(transactions=(gift, card))
-    refund = plan_one(make_row(amount=D("30.00")), quote=quote).action.steps[1]
+    refund = plan_one(make_row(amount=D("30.00")), quote=quote).action.steps[2]
     assert refund.transactions == (
         RefundTransaction(gift.parent_id, "gift_card", D("15.00")),
         RefundTransaction(card.parent_id, "shopify_payments", D("15.00")),
@@ -485,17 +488,17 @@ def test_an_amount_is_spread_over_the_suggested_transactions_in_order_capped_at_
 def test_multi_currency_orders_plan_in_the_presentment_currency():
     facts = make_facts(presentment_currency="USD", shop_currency="EUR", net_payment=D("54.1"))
     planned = plan_one(make_row(), facts)
-    assert (str(planned.action.steps[0].amount), planned.action.steps[0].currency) == ("54.10", "USD")
-    partial = plan_one(make_row(amount=D(12)), facts).action.steps[1]
+    assert (str(planned.action.steps[1].amount), planned.action.steps[1].currency) == ("54.10", "USD")
+    partial = plan_one(make_row(amount=D(12)), facts).action.steps[2]
     assert (str(partial.amount), partial.currency) == ("12.00", "USD")
 
 
 def test_jpy_amounts_have_no_decimals():
     facts = make_facts(presentment_currency="JPY", shop_currency="EUR", net_payment=D("5400.0"))
-    assert str(plan_one(make_row(), facts).action.steps[0].amount) == "5400"
+    assert str(plan_one(make_row(), facts).action.steps[1].amount) == "5400"
     jpy_card = replace(CARD, amount=D(5400), maximum_refundable=D(5400))
     quote = make_quote(amount=D(5400), maximum_refundable=D(5400), transactions=(jpy_card,))
-    refund = plan_one(make_row(amount=D("1200")), facts, quote).action.steps[1]
+    refund = plan_one(make_row(amount=D("1200")), facts, quote).action.steps[2]
     assert str(refund.amount) == "1200" and str(refund.transactions[0].amount) == "1200"
 
 
@@ -506,11 +509,11 @@ def test_keys_are_deterministic_per_run_and_order():
     first = plan_one(make_row(amount=D(10)))
     again = plan_one(make_row(amount=D(10)))
     other_run = plan_one(make_row(amount=D(10)), run_id="20261106-000000-stockout")
-    keys = [step.idempotency_key for step in first.action.steps]
+    keys = [step.idempotency_key for step in first.action.steps[1:]]
     assert first.action.action_key == action_key(RUN, ORDER) == f"bc-{RUN}-555"
-    assert keys == [step.idempotency_key for step in again.action.steps]
+    assert keys == [step.idempotency_key for step in again.action.steps[1:]]
     assert len(set(keys)) == len(keys) and all(uuid.UUID(key).version == 5 for key in keys)
-    assert not set(keys) & {step.idempotency_key for step in other_run.action.steps}
+    assert not set(keys) & {step.idempotency_key for step in other_run.action.steps[1:]}
 
 
 def test_staff_note_keeps_the_key_and_cuts_the_note_to_255():
@@ -518,5 +521,50 @@ def test_staff_note_keeps_the_key_and_cuts_the_note_to_255():
     note = staff_note("x" * 255, key)
     assert len(note) == 255 and note.endswith(f"[{key}]")
     assert staff_note("  out of stock ", key) == f"out of stock [{key}]"
-    cancel = plan_one(make_row(note="y" * 255)).action.steps[0]
+    cancel = plan_one(make_row(note="y" * 255)).action.steps[1]
     assert len(cancel.staff_note) <= 255 and key in cancel.staff_note
+
+
+def _claim(run_id: str = "20261130-0713-x", released: bool = False) -> Claim:
+    steps = ({"kind": "claim"}, {"kind": "cancel", "amount": None}, {"kind": "refund", "amount": "10.00",
+             "currency": "EUR", "method": "original"}, {"kind": "tag"})  # fmt: skip
+    return Claim(run_id, f"bc-{run_id}-555", steps, "d1", released)
+
+
+def test_a_claim_of_a_run_that_did_not_finish_blocks_the_row():
+    planned = plan_one(make_row(), make_facts(claim=_claim()))
+    assert (planned.decision, planned.reason) == (Decision.BLOCKED, ReasonCode.CLAIMED)
+    assert planned.message == (
+        "held by run 20261130-0713-x, which has not finished: resume it with bulkcancel execute, "
+        "or bulkcancel release 20261130-0713-x"
+    )
+
+
+def test_a_claim_of_a_finished_run_is_already_done_naming_the_run_and_what_it_did():
+    facts = make_facts(claim=_claim(), tags=("bulkcancel", "bulkcancel-20261130-0713-x"))
+    planned = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(10)), facts)
+    assert (planned.decision, planned.reason) == (Decision.SKIP, ReasonCode.ALREADY_DONE)
+    assert planned.message.startswith(
+        "already done by run 20261130-0713-x: cancel, refund 10.00 EUR original"
+    )
+    repeat = decide(make_row(action=Action.REFUND_ONLY, amount=D(10)), [facts], make_quote(), run_id=RUN,
+                    allow_repeat=True)  # fmt: skip
+    assert repeat.decision is Decision.EXECUTE and repeat.action is not None
+    assert repeat.message.startswith(
+        "repeats what run 20261130-0713-x did (cancel, refund 10.00 EUR original)"
+    )
+    assert repeat.action.steps[0].compare_digest == "d1"  # replaces exactly that claim
+
+
+def test_a_released_claim_holds_nothing_and_is_replaced_by_its_digest():
+    planned = plan_one(make_row(), make_facts(claim=_claim(released=True)))
+    assert planned.decision is Decision.EXECUTE and planned.action is not None
+    assert planned.action.steps[0].compare_digest == "d1"
+
+
+def test_a_cancel_is_ours_only_by_the_key_in_its_staff_note():
+    claim = _claim(released=True)
+    ours = make_facts(cancelled_at="2026-11-02T08:00:00Z", claim=claim, cancel_note=f"x [{claim.action_key}]")
+    staff = make_facts(cancelled_at="2026-11-02T08:00:00Z", claim=claim, cancel_note="by hand")
+    assert "by run 20261130-0713-x" in plan_one(make_row(mode=RefundMode.NONE), ours).message
+    assert "by run" not in plan_one(make_row(mode=RefundMode.NONE), staff).message

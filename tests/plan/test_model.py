@@ -78,10 +78,10 @@ def test_an_action_names_its_money_cancel_note_and_gateways():
     refund = plan_one(make_row(action=Action.REFUND_ONLY, amount=D(20), note="stock out")).action
     assert refund is not None and refund.cancel is None and not refund.cancels
     assert refund.money() == (D("20.00"), "original", "EUR") and refund.refunds_planned == D("20.00")
-    assert refund.note == "stock out" and refund.steps[0].gateways == ("shopify_payments",)
+    assert refund.note == "stock out" and refund.steps[1].gateways == ("shopify_payments",)
     assert refund.steps[-1].gateways == () and refund.steps[-1].money_moved is None
     cancel = plan_one(make_row(restock=True)).action
-    assert cancel is not None and cancel.cancel is cancel.steps[0] and cancel.note == ""
+    assert cancel is not None and cancel.cancel is cancel.steps[1] and cancel.note == ""
     card = plan_one(make_row(mode=RefundMode.GIFT_CARD, amount=D(5))).action
     assert card is not None and card.money() == (D("5.00"), "gift_card", "EUR")
     assert card.refunds_planned == 0  # a gift card is no refund
@@ -114,7 +114,15 @@ def test_to_json_has_spec_14_shape_with_amounts_as_strings():
         "fulfillment_status": "UNFULFILLED",
         "total_refunded": "0.0",
     }
-    cancel, tag = action["steps"]
+    claim, cancel, tag = action["steps"]
+    assert claim == {
+        "kind": "claim",
+        "method": None,
+        "amount": None,
+        "currency": None,
+        "idempotency_key": claim["idempotency_key"],
+        "compare_digest": None,
+    }
     assert {"kind", "method", "amount", "currency", "idempotency_key"} <= cancel.keys()
     assert (cancel["kind"], cancel["method"], cancel["amount"], cancel["currency"]) == (
         "cancel",
@@ -129,7 +137,7 @@ def test_to_json_has_spec_14_shape_with_amounts_as_strings():
         None,
         ["bulkcancel", f"bulkcancel-{RUN}"],
     )
-    refund = document["rows"][1]["action"]["steps"][1]
+    refund = document["rows"][1]["action"]["steps"][2]
     assert refund["amount"] == "10.00" and refund["method"] == "store_credit" and refund["transactions"] == []
 
 

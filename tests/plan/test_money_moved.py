@@ -87,12 +87,12 @@ def test_a_refund_pending_at_the_gateway_counts_as_refunded(shop):
         assert [t.status for t in order.transactions if t.kind == "REFUND"] == ["PENDING"]
         assert acc.financial_status(order) == "PAID"  # the status does not show it, nor totalRefunded
     planned = plan_rows(client, [row(2, full.name), row(3, rest.name, action=Action.REFUND_ONLY)])
-    cancel, money, tag = planned[2].action.steps
+    cancel, money, tag = planned[2].action.steps[1:]
     # Never a refunding orderCancel: it would give the pending 10.00 back a second time.
     assert cancel.kind is StepKind.CANCEL and cancel.refund_method is CancelRefund.NONE
     assert money.kind is StepKind.REFUND and money.amount == acc.received(full) - Decimal("10.00")
     assert sum(t.amount for t in money.transactions) == money.amount and tag.kind is StepKind.TAG
-    [money, _] = planned[3].action.steps
+    [money, _] = planned[3].action.steps[1:]
     assert money.amount == acc.received(rest) - Decimal("10.00")
 
 
@@ -100,7 +100,7 @@ def test_shipping_no_on_a_full_refund_keeps_the_shipping(shop):
     api, _, client = shop
     order = pick(api, lambda o: plain(o) and acc.shipping_total(o) > 0)
     planned = plan_rows(client, [row(2, order.name, shipping=False)])
-    cancel, money, _ = planned[2].action.steps
+    cancel, money, _ = planned[2].action.steps[1:]
     assert cancel.refund_method is CancelRefund.NONE
     assert money.amount == acc.net_payment(order) - acc.shipping_total(order)
     assert money.shipping_amount is None and sum(t.amount for t in money.transactions) == money.amount
@@ -119,6 +119,12 @@ def test_a_stray_tag_on_an_order_staff_cancelled_is_not_already_done(shop):
     assert (planned[2].decision, planned[2].reason) == (Decision.BLOCKED, ReasonCode.ALREADY_CANCELLED)
     assert f"{left} {order.presentment_currency} still refundable" in planned[2].message
     assert "refund_only" in planned[2].message
+    # As the message says: refund_only refunds what is left (no claim is on the order, only the tag).
+    refund_only = plan_rows(client, [row(2, order.name, action=Action.REFUND_ONLY)])[2]
+    assert refund_only.decision is Decision.EXECUTE, refund_only.message
+    claim, money, _ = refund_only.action.steps
+    assert claim.kind is StepKind.CLAIM and claim.compare_digest is None
+    assert money.kind is StepKind.REFUND and money.amount == left
 
 
 def test_one_order_by_name_and_by_id_blocks_both_rows(shop):

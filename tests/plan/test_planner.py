@@ -123,7 +123,7 @@ def test_every_decision_of_the_table(shop):
     }
     assert {n: (p.decision, p.reason) for n, p in planned.items()} == expected
     assert all(p.message for p in planned.values())
-    [cancel, tag] = planned[11].action.steps
+    [cancel, tag] = planned[11].action.steps[1:]
     assert cancel.kind is StepKind.CANCEL and cancel.amount == acc.net_payment(full)
     assert tag.kind is StepKind.TAG
     # Planning reads only.
@@ -163,10 +163,10 @@ def test_partly_refunded_order_is_cancelled_without_refund_then_refunded_the_res
     )
     [planned] = plan_rows(client, [row(2, order.name)]).values()
     kinds = [
-        (s.kind, s.refund_method if s.kind is StepKind.CANCEL else s.amount) for s in planned.action.steps
+        (s.kind, s.refund_method if s.kind is StepKind.CANCEL else s.amount) for s in planned.action.steps[1:]
     ]
     assert kinds[0] == (StepKind.CANCEL, "none") or str(kinds[0][1]) == "none"
-    refund = planned.action.steps[1]
+    refund = planned.action.steps[2]
     assert refund.kind is StepKind.REFUND and refund.idempotency_key
     assert refund.amount == acc.net_payment(order) > 0
 
@@ -185,7 +185,7 @@ def test_multi_currency_partial_refund_is_in_the_presentment_currency(shop):
     [planned] = plan_rows(
         client, [row(2, order.name, action=Action.REFUND_ONLY, amount=Decimal("1.00"), shipping=False)]
     ).values()
-    [refund, _tag] = planned.action.steps
+    [refund, _tag] = planned.action.steps[1:]
     assert (refund.amount, refund.currency) == (Decimal("1.00"), order.presentment_currency)
     assert sum(t.amount for t in refund.transactions) == Decimal("1.00")
 
@@ -205,7 +205,7 @@ def test_split_tender_spreads_over_the_suggested_transactions(shop):
     [planned] = plan_rows(
         client, [row(2, order.name, action=Action.REFUND_ONLY, amount=total, shipping=False)]
     ).values()
-    [refund, _tag] = planned.action.steps
+    [refund, _tag] = planned.action.steps[1:]
     assert {t.gateway for t in refund.transactions} == {"gift_card", "shopify_payments"}
     assert sum(t.amount for t in refund.transactions) == total
 
@@ -229,7 +229,7 @@ def test_lines_beyond_refundable_quantity_are_blocked_with_the_maximum(shop):
         ],
     )
     assert planned[2].reason is ReasonCode.EXCEEDS_REFUNDABLE and "999" in planned[2].message
-    refund = planned[3].action.steps[0]
+    refund = planned[3].action.steps[1]
     assert refund.kind is StepKind.REFUND and [line.quantity for line in refund.refund_lines] == [1]
 
 

@@ -339,10 +339,12 @@ def test_only_sku_on_an_export_plans_cancellations_and_line_refunds(shop, tmp_pa
     table, planned = plan_export(client, path, [sku, multi.line_items[0].sku])
     assert table.left_out == 1 and other.name not in planned
     cancel, refund = planned[single.name], planned[multi.name]
-    assert cancel.decision is Decision.EXECUTE and [s.kind for s in cancel.action.steps] == ["cancel", "tag"]
-    assert cancel.action.steps[0].amount == acc.net_payment(single)
-    assert refund.decision is Decision.EXECUTE and [s.kind for s in refund.action.steps] == ["refund", "tag"]
-    lines = refund.action.steps[0].refund_lines
+    assert cancel.decision is Decision.EXECUTE
+    assert [s.kind for s in cancel.action.steps] == ["claim", "cancel", "tag"]
+    assert cancel.action.steps[1].amount == acc.net_payment(single)
+    assert refund.decision is Decision.EXECUTE
+    assert [s.kind for s in refund.action.steps] == ["claim", "refund", "tag"]
+    lines = refund.action.steps[1].refund_lines
     assert [(line.quantity, str(line.restock_type)) for line in lines] == [
         (multi.line_items[0].quantity, "NO_RESTOCK")
     ]

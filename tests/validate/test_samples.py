@@ -51,7 +51,7 @@ def test_every_refund_mode_is_executed(planned):
     assert methods == {"original", "store_credit", "gift_card"}
     assert cancels == {"original", "store_credit", "none"}
     kinds = {str(s.kind) for r in planned if r.action for s in r.action.steps}
-    assert kinds == {"cancel", "refund", "gift_card", "tag"}
+    assert kinds == {"claim", "cancel", "refund", "gift_card", "tag"}
 
 
 def test_each_common_reason_to_block_shows_up(planned):
@@ -74,8 +74,8 @@ def test_the_stock_out_export_gives_cancellations_and_line_refunds(planned):
     rows = [r for r in planned if r.action and r.action.order_id.rsplit("/", 1)[-1] in _export_ids()]
     kinds = [tuple(str(s.kind) for s in r.action.steps) for r in rows]
     assert rows and all(r.decision is Decision.EXECUTE for r in rows)
-    assert kinds.count(("cancel", "tag")) >= 3
-    assert kinds.count(("refund", "tag")) >= 5
+    assert kinds.count(("claim", "cancel", "tag")) >= 3
+    assert kinds.count(("claim", "refund", "tag")) >= 5
     refunds = [s for r in rows for s in r.action.steps if s.kind == "refund"]
     assert all(
         s.refund_lines and all(line.restock_type == "NO_RESTOCK" for line in s.refund_lines) for s in refunds
