@@ -74,7 +74,7 @@ def drift(
     unseen = [
         (refund["id"], amount)
         for refund in order.get("refunds") or ()
-        if moment(refund["createdAt"]) >= planned_at
+        if action.fingerprint.new_since_plan(refund["id"], moment(refund["createdAt"]), planned_at)
         and not carries_key(refund.get("note"), action.action_key)
         and (amount := refunded_by(refund)) > 0
     ]

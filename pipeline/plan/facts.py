@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,44 +19,71 @@ class Fingerprint:
     financial_status: str
     fulfillment_status: str
     total_refunded: Decimal
+    # The refunds the plan saw (pending ones included); None when not read (plans made before).
+    refund_ids: tuple[str, ...] | None = None
 
     @classmethod
     def of_order(cls, node: Mapping[str, Any]) -> Fingerprint:
         """From an order as Shopify answers it (the lookup's and the drift read's `order` alike)."""
         refunded = node.get("totalRefundedSet")
+        refunds = node.get("refunds")
         return cls(
             updated_at=node["updatedAt"],
             financial_status=node.get("displayFinancialStatus") or "",
             fulfillment_status=node["displayFulfillmentStatus"],
             total_refunded=Decimal(str(refunded["presentmentMoney"]["amount"])) if refunded else Decimal(0),
+            refund_ids=None if refunds is None else tuple(sorted(str(r["id"]) for r in refunds)),
         )
 
-    def to_json(self) -> dict[str, str]:
-        return {
+    def to_json(self) -> dict[str, object]:
+        record: dict[str, object] = {
             "updated_at": self.updated_at,
             "financial_status": self.financial_status,
             "fulfillment_status": self.fulfillment_status,
             "total_refunded": str(self.total_refunded),
         }
+        if self.refund_ids is not None:
+            record["refund_ids"] = list(self.refund_ids)
+        return record
 
     @classmethod
-    def from_json(cls, record: Mapping[str, str]) -> Fingerprint:
+    def from_json(cls, record: Mapping[str, Any]) -> Fingerprint:
+        known = record.get("refund_ids")
         return cls(
             record["updated_at"],
             record["financial_status"],
             record["fulfillment_status"],
             Decimal(record["total_refunded"]),
+            None if known is None else tuple(str(i) for i in known),
         )
 
     def changes(self, now: Fingerprint) -> str | None:
         """What changed from this (the plan's) to `now`, in words, or None; amounts compare as numbers."""
-        planned, read = self.to_json(), now.to_json()
+        planned, read = self._status(), now._status()
         changed = [
             f"{key} {value} → {read[key]}"
             for key, value in planned.items()
             if (value != read[key] if key != "total_refunded" else self.total_refunded != now.total_refunded)
         ]
         return "changed since the plan: " + ", ".join(changed) if changed else None
+
+    def new_since_plan(self, refund_id: str, created_at: dt.datetime, planned_at: dt.datetime) -> bool:
+        """Whether a refund on the order was made after the plan (the one rule, for drift and reconcile).
+
+        By id when the plan saw the order's refunds: no clock decides. Otherwise by time, at Shopify's
+        whole seconds, so a refund of the plan's own second counts (a false alarm is the safe side).
+        """
+        if self.refund_ids is not None:
+            return refund_id not in self.refund_ids
+        return created_at >= planned_at.replace(microsecond=0)
+
+    def _status(self) -> dict[str, str]:
+        return {
+            "updated_at": self.updated_at,
+            "financial_status": self.financial_status,
+            "fulfillment_status": self.fulfillment_status,
+            "total_refunded": str(self.total_refunded),
+        }
 
 
 #: Refund transaction statuses that hold money back: paid out, or on its way (not FAILURE or ERROR).

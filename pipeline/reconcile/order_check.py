@@ -55,9 +55,12 @@ class OrderCheck:
     def new_refunds(self) -> list[Mapping[str, Any]]:
         """The order's refunds made at or after the plan."""
         refunds = (self.order or {}).get("refunds") or []
-        # Shopify writes `createdAt` in whole seconds: a refund of the plan's own second counts.
-        since = self.since.replace(microsecond=0)
-        return [r for r in refunds if (_when(r.get("createdAt")) or since) >= since]
+        seen = self.action.fingerprint
+        return [
+            r
+            for r in refunds
+            if seen.new_since_plan(r["id"], _when(r.get("createdAt")) or self.since, self.since)
+        ]
 
     def _done(self, kind: str) -> list[Mapping[str, Any]]:
         return [r for r in self.journal if r["kind"] == kind and r["state"] == "done"]
