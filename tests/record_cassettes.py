@@ -100,6 +100,35 @@ REFUND_UNKNOWN_ORDER = {
     "input": {"orderId": UNKNOWN_ORDER, "note": "bulkcancel cassette"},
     "idempotencyKey": "00000000-0000-4000-8000-00000000cafe",
 }
+# The simulator's answers that follow a reference page rather than a recording (its README marks
+# them "inferred"), asked in ways that change nothing on a shop: a claim on an order that does not
+# exist, a zero refund of an order that does not exist, more ids than `nodes(ids:)` takes.
+CLAIM_UNKNOWN_ORDER = {
+    "metafields": [
+        {
+            "ownerId": UNKNOWN_ORDER,
+            "namespace": "bulkcancel",
+            "key": "claim",
+            "type": "json",
+            "value": '{"run_id": "cassette"}',
+            "compareDigest": None,
+        }
+    ]
+}
+REFUND_ZERO = {
+    "input": {
+        "orderId": UNKNOWN_ORDER,
+        "note": "bulkcancel cassette",
+        "transactions": [{"orderId": UNKNOWN_ORDER, "gateway": "manual", "kind": "REFUND", "amount": "0.00"}],
+    },
+    "idempotencyKey": "00000000-0000-4000-8000-00000000beef",
+}
+TOO_MANY_IDS = {"ids": [f"gid://shopify/Order/{n}" for n in range(1, 252)]}
+INFERRED = (
+    ("ClaimSet", CLAIM_UNKNOWN_ORDER, True),
+    ("RefundCreate", REFUND_ZERO, True),
+    ("OrdersByIds", TOO_MANY_IDS, False),
+)
 
 
 def record(real: ConnectionSettings | None) -> None:
@@ -114,6 +143,9 @@ def record(real: ConnectionSettings | None) -> None:
             _call(client, "OrdersByName", {"query": 'name:"#1001" OR name:"1001"', "first": 5})
         with recorder(token).use_cassette("refund_create_user_errors.yaml"):
             _call(client, "RefundCreate", REFUND_UNKNOWN_ORDER, mutation=True)
+        with recorder(token).use_cassette("inferred_answers.yaml"):
+            for name, variables, mutation in INFERRED:
+                _call(client, name, variables, mutation=mutation)
 
     if real:
         with ShopifyClient(real) as client:

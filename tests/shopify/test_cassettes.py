@@ -1,7 +1,7 @@
 """Replays recorded Shopify answers (tests/cassettes, `make record`) through the real client.
 
 They pin the wire format the client must understand: a read, userErrors as values, a cancel job,
-THROTTLED, 401 and a 503 HTML page. No network: vcrpy answers from the cassette or fails.
+THROTTLED, 401, a 503 HTML page, and the answers the simulator infers from reference pages. No network: vcrpy answers from the cassette or fails.
 """
 
 from __future__ import annotations
@@ -11,10 +11,18 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.errors import AuthError, ServerError, ThrottledError
+from pipeline.errors import AuthError, GraphQLError, ServerError, ThrottledError
 from pipeline.settings import ConnectionSettings, Secret
 from pipeline.shopify.client import ShopifyClient
-from tests.record_cassettes import CASSETTES, HIDDEN, REFUND_UNKNOWN_ORDER, recorder
+from tests.record_cassettes import (
+    CASSETTES,
+    CLAIM_UNKNOWN_ORDER,
+    HIDDEN,
+    REFUND_UNKNOWN_ORDER,
+    REFUND_ZERO,
+    TOO_MANY_IDS,
+    recorder,
+)
 
 REPLAY_TOKEN = "shpat_replay_token_0123456789abcdef"
 
@@ -89,9 +97,21 @@ def test_503_html_page_is_a_server_error(client):
 
 def test_no_cassette_holds_an_access_token():
     texts = [p.read_text(encoding="utf-8") for p in sorted(CASSETTES.glob("*.yaml"))]
-    assert len(texts) == 6
+    assert len(texts) == 7
     for text in texts:
         assert not re.search(r"shpat_[0-9a-f]{32}", text)
         assert "c0ffee" not in text and "shpat_wrong" not in text
         headers = re.findall(r"X-Shopify-Access-Token:\n\s+- (.+)", text)
         assert headers and set(headers) == {HIDDEN}
+
+
+def test_the_inferred_answers_replay_as_the_simulator_gives_them(client):
+    """`make record` against a dev shop re-records these from Shopify; until then they pin the simulator."""
+    with replay("inferred_answers.yaml"):
+        claim = client.execute("ClaimSet", CLAIM_UNKNOWN_ORDER, mutation=True).data["metafieldsSet"]
+        zero = client.execute("RefundCreate", REFUND_ZERO, mutation=True).data["refundCreate"]
+        with pytest.raises(GraphQLError, match="250"):
+            client.execute("OrdersByIds", TOO_MANY_IDS, mutation=False)
+    assert claim["metafields"] in ([], None) and claim["userErrors"]
+    assert all(set(e) == {"field", "message", "code"} for e in claim["userErrors"])
+    assert zero["refund"] is None and zero["userErrors"]
