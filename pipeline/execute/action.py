@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from pipeline.execute.codes import CodesFile, IssuedCode
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.execute.runner import Outcome, Status, StepRunner
@@ -31,6 +32,7 @@ class Executor:
         stop: threading.Event,
         concurrency: int = 8,
         planned_at: dt.datetime | None = None,
+        codes: CodesFile | None = None,
     ) -> None:
         self.concurrency = max(1, concurrency)
         self.runner = runner
@@ -38,6 +40,7 @@ class Executor:
         self.plan_actions = plan_actions
         self.stop = stop
         self.planned_at = planned_at or dt.datetime.now(dt.UTC)
+        self.codes = codes
 
     def run_action(self, pending: PendingAction) -> None:
         action = self.plan_actions[pending.action_key]
@@ -85,9 +88,12 @@ class Executor:
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND:  # a refund is resent with its key; the journal allows it
                 journaled = self.journal.mark_verified_not_applied(journaled)
+        card = self.journal.gift_card_id(key) if step.kind is StepKind.GIFT_CARD_NOTIFY else None
         for _ in range(MAX_SENDS):
             journaled = self.journal.mark_sent(journaled)
-            outcome = self.runner.send(order_id, step, key, sent_before=journaled.attempts > 1)
+            outcome = self.runner.send(
+                order_id, step, key, sent_before=journaled.attempts > 1, gift_card_id=card
+            )
             if outcome.status is Status.ACCEPTED:
                 # Journaled before the wait: from here on this cancel is waited for, never sent again.
                 journaled = self.journal.mark_job_started(journaled, outcome.ids["job_id"])
@@ -96,12 +102,21 @@ class Executor:
                 journaled = self.journal.mark_unknown(journaled, outcome.message)
                 outcome = self._settle(order_id, step, key, outcome)
             if outcome.status is not Status.NOT_APPLIED:
+                self._keep_code(action, step, outcome)
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND or journaled.state == "sent":
                 journaled = self.journal.mark_verified_not_applied(journaled)
             if self.stop.is_set():
                 return False
         return False
+
+    def _keep_code(self, action: PlannedAction, step: Step, outcome: Outcome) -> None:
+        """Writes an unsent card's code to the codes file before the step is journaled done (so once)."""
+        if outcome.secret is None or self.codes is None or outcome.status is not Status.DONE:
+            return
+        code, email = outcome.secret
+        issued = IssuedCode(action.order_name, email, code, str(step.amount), str(step.currency))
+        self.codes.add(issued)
 
     def _record(self, journaled: JournalStep, outcome: Outcome) -> bool:
         """Journals a settled outcome; True when the action may go on to its next step."""

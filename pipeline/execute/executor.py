@@ -25,6 +25,7 @@ import httpx
 from pipeline.errors import AuthError, RefusedError, ShopifyError
 from pipeline.execute import approval
 from pipeline.execute.action import Executor
+from pipeline.execute.codes import CodesFile
 from pipeline.execute.drift import moment
 from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
@@ -104,7 +105,9 @@ def execute_run(
         already = total - len(work)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            executor = Executor(runner, journal, plan_actions, stop, concurrency, moment(plan.created_at))
+            executor = Executor(
+                runner, journal, plan_actions, stop, concurrency, moment(plan.created_at), CodesFile(run_dir)
+            )
             _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
         write_execution_csv(run_dir, plan, journal)
         counts = journal.summary()["actions"]

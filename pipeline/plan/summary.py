@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.plan.model import Plan
-from pipeline.plan.words import by_method, counted
+from pipeline.plan.words import UNSENT_GIFT_CARD, by_method, counted
 
 
 def summary_lines(plan: Plan) -> list[str]:
@@ -23,6 +23,8 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
     lines.append(f"  customers notified by Shopify: {plan.customers_notified()}")
     lines.append(f"  units to restock: {plan.units_to_restock()}")
+    if plan.unsent_gift_cards():
+        lines.append(f"  warning: {plan.unsent_gift_cards()} gift cards not sent: {UNSENT_GIFT_CARD}")
     return lines
 
 
@@ -39,4 +41,5 @@ def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
         ],
         "customers_notified": plan.customers_notified(),
         "units_to_restock": plan.units_to_restock(),
+        "gift_cards_not_sent": plan.unsent_gift_cards(),
     }

@@ -65,13 +65,15 @@ def build_plan() -> Plan:
                 facts(1007, "JPY", net_payment=D(5400)),
                 jpy_quote(5400),
             ),
-            # refund only, store credit and gift card
+            # refund only, store credit and gift card (sent to the customer)
             plan_one(
                 make_row(row=9, action=Action.REFUND_ONLY, mode=RefundMode.STORE_CREDIT, amount=D(10)),
                 facts(1008),
             ),
             plan_one(
-                make_row(row=10, action=Action.REFUND_ONLY, mode=RefundMode.GIFT_CARD, amount=D(7)),
+                make_row(
+                    row=10, action=Action.REFUND_ONLY, mode=RefundMode.GIFT_CARD, amount=D(7), notify=True
+                ),
                 facts(1009, "USD"),
             ),
             # blocked: not found, as written with a leading `+`; exceeds refundable; skipped: already done
@@ -102,7 +104,7 @@ def files(plan, tmp_path_factory):
 def test_the_plan_built_covers_every_case(plan):
     kinds = {tuple(str(step.kind) for step in row.action.steps) for row in plan.rows if row.action}
     assert kinds >= {("cancel", "tag"), ("cancel", "refund", "tag"), ("cancel", "gift_card", "tag")}
-    assert {("refund", "tag"), ("gift_card", "tag")} <= kinds
+    assert {("refund", "tag"), ("gift_card", "gift_card_notify", "tag")} <= kinds
     assert plan.counts_by_decision() == {"execute": 9, "skip": 1, "blocked": 2}
     assert {str(row.reason) for row in plan.rows if row.action is None} == {
         "not_found",
@@ -255,7 +257,11 @@ def test_actions_describe_the_steps_in_words(book):
     assert steps["#1001"] == "cancel and refund 50.00 EUR to the original payment → tag"
     assert steps["#1002"] == "cancel (no refund) → refund 20.50 EUR to the original payment → tag"
     assert steps["#1003"] == "cancel and refund 30.00 USD as store credit → tag"
-    assert steps["#1004"] == "cancel (no refund) → gift card of 5.00 EUR → tag"
+    assert (
+        steps["#1004"]
+        == "cancel (no refund) → gift card of 5.00 EUR (not sent: code in gift_card_codes.csv) → tag"
+    )
+    assert steps["#1009"] == "gift card of 7.00 USD → send the gift card to the customer → tag"
     assert steps["#1005"] == "cancel (no refund) → tag"
     assert steps["#1007"] == "refund 1,200 JPY to the original payment → tag"
     assert steps["#1008"] == "refund 10.00 EUR as store credit → tag"
