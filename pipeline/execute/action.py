@@ -18,6 +18,7 @@ from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
 from pipeline.shopify.retry import execute_with_retry
 
+LOST_CODE = "(answer lost: send the card to the customer from Shopify's admin)"
 MAX_SENDS = 5  # per step and run: sends after verified non-application (a lost answer each time)
 
 
@@ -85,6 +86,7 @@ class Executor:
         if journaled.needs_verification:
             outcome = self.runner.verify(order_id, step, key, journaled.job_id)
             if outcome.status is not Status.NOT_APPLIED:
+                self._keep_code(action, step, outcome)
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND:  # a refund is resent with its key; the journal allows it
                 journaled = self.journal.mark_verified_not_applied(journaled)
@@ -111,10 +113,15 @@ class Executor:
         return False
 
     def _keep_code(self, action: PlannedAction, step: Step, outcome: Outcome) -> None:
-        """Writes an unsent card's code to the codes file before the step is journaled done (so once)."""
-        if outcome.secret is None or self.codes is None or outcome.status is not Status.DONE:
+        """Writes an unsent card's code to the codes file before the step is journaled done (so once).
+
+        A card found by verification after a lost answer has no code to give (Shopify shows it once):
+        its row says so, and the card can still be sent to the customer from Shopify's admin.
+        """
+        unsent = step.kind is StepKind.GIFT_CARD and not step.notify
+        if not unsent or self.codes is None or outcome.status is not Status.DONE:
             return
-        code, email = outcome.secret
+        code, email = outcome.secret or (LOST_CODE, "")
         issued = IssuedCode(action.order_name, email, code, str(step.amount), str(step.currency))
         self.codes.add(issued)
 

@@ -23,8 +23,10 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
     lines.append(f"  customers notified by Shopify: {plan.customers_notified()}")
     lines.append(f"  units to restock: {plan.units_to_restock()}")
-    if plan.unsent_gift_cards():
-        lines.append(f"  warning: {plan.unsent_gift_cards()} gift cards not sent: {UNSENT_GIFT_CARD}")
+    unsent = plan.unsent_gift_cards()
+    if unsent:
+        cards = "1 gift card" if unsent == 1 else f"{unsent} gift cards"
+        lines.append(f"  warning: {cards} not sent: {UNSENT_GIFT_CARD}")
     return lines
 
 

@@ -86,3 +86,23 @@ def test_notify_no_writes_the_code_once_to_a_private_file_and_nowhere_else(tmp_p
     for path in others:
         assert card.code.encode() not in path.read_bytes(), path
         assert card.code.upper().encode() not in path.read_bytes(), path
+
+
+def test_a_card_found_after_a_lost_answer_has_a_row_saying_its_code_is_lost(tmp_path):
+    import threading
+    from decimal import Decimal
+
+    from pipeline.execute.action import LOST_CODE, Executor
+    from pipeline.execute.codes import CodesFile
+    from pipeline.execute.runner import Outcome, Status
+    from pipeline.models import RefundMode
+    from pipeline.plan.facts import Fingerprint
+    from pipeline.plan.model import PlannedAction
+    from pipeline.plan.steps import Step, StepKind
+
+    card = Step(StepKind.GIFT_CARD, RefundMode.GIFT_CARD, Decimal("5.00"), "EUR", "k1", notify=False)
+    action = PlannedAction("gid://shopify/Order/1", "#1001", "bc-1", Fingerprint("t", "PAID", "UNFULFILLED",
+                           Decimal(0)), (card,))  # fmt: skip
+    executor = Executor(None, None, {}, threading.Event(), codes=CodesFile(tmp_path))  # type: ignore[arg-type]
+    executor._keep_code(action, card, Outcome(Status.DONE, {"gift_card_id": "gid://shopify/GiftCard/9"}))
+    assert (tmp_path / CODES_FILE).read_text().splitlines()[1] == f"#1001,,{LOST_CODE},5.00,EUR"
