@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -321,3 +322,12 @@ def test_plan_bytes_end_with_one_newline(plan):
 
 def _fields(action: PlannedAction) -> dict:
     return {name: getattr(action, name) for name in PlannedAction.__slots__}
+
+
+def test_a_gift_card_not_sent_is_warned_in_the_summary_and_the_summary_sheet(plan, book):
+    from pipeline.plan.summary import summary_json, summary_lines
+
+    assert plan.unsent_gift_cards() == 1  # row 5 says nothing about notify: the default is no here
+    assert any(line.startswith("  warning: 1 gift card not sent:") for line in summary_lines(plan))
+    assert summary_json(plan, Path("run"))["gift_cards_not_sent"] == 1
+    assert summary_value(book, "Gift cards not sent (codes in gift_card_codes.csv)") == 1
