@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 
 from pipeline.execute.claim import Claimer
+from pipeline.execute.codes import CodesFile, IssuedCode
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.execute.runner import Outcome, Status, StepRunner
@@ -18,6 +19,7 @@ from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
 from pipeline.shopify.retry import execute_with_retry
 
+LOST_CODE = "(answer lost: send the card to the customer from Shopify's admin)"
 MAX_SENDS = 5  # per step and run: sends after verified non-application (a lost answer each time)
 
 
@@ -33,6 +35,7 @@ class Executor:
         concurrency: int = 8,
         planned_at: dt.datetime | None = None,
         plan_sha256: str = "",
+        codes: CodesFile | None = None,
     ) -> None:
         self.concurrency = max(1, concurrency)
         self.runner = runner
@@ -41,6 +44,7 @@ class Executor:
         self.stop = stop
         self.planned_at = planned_at or dt.datetime.now(dt.UTC)
         self.claimer = Claimer(runner.client, journal.run_id, plan_sha256)
+        self.codes = codes
 
     def run_action(self, pending: PendingAction) -> None:
         action = self.plan_actions[pending.action_key]
@@ -88,12 +92,16 @@ class Executor:
         if journaled.needs_verification:
             outcome = self.runner.verify(order_id, step, key, journaled.job_id)
             if outcome.status is not Status.NOT_APPLIED:
+                self._keep_code(action, step, outcome)
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND:  # a refund is resent with its key; the journal allows it
                 journaled = self.journal.mark_verified_not_applied(journaled)
+        card = self.journal.gift_card_id(key) if step.kind is StepKind.GIFT_CARD_NOTIFY else None
         for _ in range(MAX_SENDS):
             journaled = self.journal.mark_sent(journaled)
-            outcome = self.runner.send(order_id, step, key, sent_before=journaled.attempts > 1)
+            outcome = self.runner.send(
+                order_id, step, key, sent_before=journaled.attempts > 1, gift_card_id=card
+            )
             if outcome.status is Status.ACCEPTED:
                 # Journaled before the wait: from here on this cancel is waited for, never sent again.
                 journaled = self.journal.mark_job_started(journaled, outcome.ids["job_id"])
@@ -103,6 +111,7 @@ class Executor:
                 journaled = self.journal.mark_unknown(journaled, outcome.message)
                 outcome = self._settle(order_id, step, key, outcome)
             if outcome.status is not Status.NOT_APPLIED:
+                self._keep_code(action, step, outcome)
                 return self._record(journaled, outcome)
             if step.kind is not StepKind.REFUND or journaled.state == "sent":
                 journaled = self.journal.mark_verified_not_applied(journaled)
@@ -130,6 +139,19 @@ class Executor:
             if self.stop.is_set():
                 return False
         return False
+
+    def _keep_code(self, action: PlannedAction, step: Step, outcome: Outcome) -> None:
+        """Writes an unsent card's code to the codes file before the step is journaled done (so once).
+
+        A card found by verification after a lost answer has no code to give (Shopify shows it once):
+        its row says so, and the card can still be sent to the customer from Shopify's admin.
+        """
+        unsent = step.kind is StepKind.GIFT_CARD and not step.notify
+        if not unsent or self.codes is None or outcome.status is not Status.DONE:
+            return
+        code, email = outcome.secret or (LOST_CODE, "")
+        issued = IssuedCode(action.order_name, email, code, str(step.amount), str(step.currency))
+        self.codes.add(issued)
 
     def _record(self, journaled: JournalStep, outcome: Outcome) -> bool:
         """Journals a settled outcome; True when the action may go on to its next step."""

@@ -26,6 +26,7 @@ import httpx
 from pipeline.errors import AuthError, RefusedError, ShopifyError
 from pipeline.execute import approval
 from pipeline.execute.action import Executor
+from pipeline.execute.codes import CodesFile
 from pipeline.execute.drift import moment
 from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
@@ -115,7 +116,14 @@ def execute_run(
             runner = StepRunner(client, **(runner_options or {}))
             sha = hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()
             executor = Executor(
-                runner, journal, plan_actions, stop, concurrency, moment(plan.created_at), sha
+                runner,
+                journal,
+                plan_actions,
+                stop,
+                concurrency,
+                moment(plan.created_at),
+                sha,
+                CodesFile(run_dir),
             )
             _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
         write_execution_csv(run_dir, plan, journal)

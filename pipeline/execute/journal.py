@@ -53,6 +53,9 @@ _MOVES = {
     "unknown": ("sent",),
     "pending": ("sent", "unknown"),
 }
+_GIFT_CARD_ID = (
+    "SELECT gift_card_id FROM steps WHERE action_key = ? AND kind = 'gift_card' AND state = 'done'"
+)
 _IN_FLIGHT = "SELECT idx FROM steps WHERE action_key = ? AND state IN ('sent', 'unknown')"
 _UNDONE_BEFORE = "SELECT count(*) FROM steps WHERE action_key = ? AND idx < ? AND state != 'done'"
 _SKIP_PENDING = (
@@ -239,6 +242,12 @@ class Journal:
                 (why, now, now, action_key),
             )
             db.execute(_SKIP_PENDING, (now, action_key))
+
+    def gift_card_id(self, action_key: str) -> str | None:
+        """The gift card the action's gift card step created (what its notify step sends), if done."""
+        with self._tx("DEFERRED") as db:
+            row = db.execute(_GIFT_CARD_ID, (action_key,)).fetchone()
+        return row[0] if row else None
 
     def pending_work(self) -> list[PendingAction]:
         """Unfinished actions in plan order, each with all its steps; `sent` steps need verification."""

@@ -19,8 +19,8 @@ def _money(step: Step) -> dict[str, str]:
     return {"amount": str(step.amount), "currencyCode": str(step.currency)}
 
 
-def variables(order_id: str, step: Step) -> tuple[str, dict[str, Any]]:
-    """The document and variables of one planned step."""
+def variables(order_id: str, step: Step, gift_card_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The document and variables of one planned step (`gift_card_id`: the card a notify step sends)."""
     if step.kind is StepKind.CANCEL:
         assert step.refund_method is not None, "a cancel step always says how it refunds"
         return "OrderCancel", {
@@ -60,5 +60,8 @@ def variables(order_id: str, step: Step) -> tuple[str, dict[str, Any]]:
         return "GiftCardCreate", {
             "input": {"initialAmount": _money(step), "customerId": step.customer_id, "note": step.note}
         }
+    if step.kind is StepKind.GIFT_CARD_NOTIFY:
+        assert gift_card_id is not None, "a notification names the card its gift card step created"
+        return "GiftCardSendNotification", {"id": gift_card_id}
     assert step.kind is StepKind.TAG, "a claim is written by claim.py: its value is made at execution"
     return "TagsAdd", {"id": order_id, "tags": list(step.tags)}

@@ -47,6 +47,8 @@ class Outcome:
     ids: dict[str, Any] = field(default_factory=dict)
     code: str = ""
     message: str = ""
+    # A created gift card's full code and customer email, kept only for a card the customer is not sent.
+    secret: tuple[str, str] | None = field(default=None, repr=False)
 
 
 class StepRunner:
@@ -70,12 +72,21 @@ class StepRunner:
     def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return execute_with_retry(self.client, document, variables, mutation=False).data
 
-    def send(self, order_id: str, step: Step, action_key: str, *, sent_before: bool = False) -> Outcome:
+    def send(
+        self,
+        order_id: str,
+        step: Step,
+        action_key: str,
+        *,
+        sent_before: bool = False,
+        gift_card_id: str | None = None,
+    ) -> Outcome:
         """Sends the step once (retrying only what was certainly not executed) and reads its answer.
 
-        `sent_before`: the journal holds an earlier attempt of this step that was sent.
+        `sent_before`: the journal holds an earlier attempt of this step that was sent;
+        `gift_card_id`: the card a notify step sends.
         """
-        document, values = variables(order_id, step)
+        document, values = variables(order_id, step, gift_card_id)
         try:
             if document == "RefundCreate":
                 data = execute_idempotent(self.client, document, values).data
@@ -124,9 +135,14 @@ class StepRunner:
                 },
             )
         if kind is StepKind.GIFT_CARD:
-            card = payload["giftCard"]  # `giftCardCode` is a bearer credential: never kept
+            card = payload["giftCard"]  # `giftCardCode` is a bearer credential: never journaled
+            # Unsent, the card's code would reach nobody: it goes to the codes file, once.
+            email = ((card.get("customer") or {}).get("defaultEmailAddress") or {}).get("emailAddress") or ""
+            secret = None if step.notify else (str(payload.get("giftCardCode") or ""), email)
             return Outcome(
-                Status.DONE, {"gift_card_id": card["id"], "gift_card_last_chars": card["lastCharacters"]}
+                Status.DONE,
+                {"gift_card_id": card["id"], "gift_card_last_chars": card["lastCharacters"]},
+                secret=secret,
             )
         return Outcome(Status.DONE)
 
@@ -169,6 +185,10 @@ class StepRunner:
 
     def verify(self, order_id: str, step: Step, action_key: str, job_id: str | None = None) -> Outcome:
         """Did this step happen? DONE (with what it created), NOT_APPLIED, DRIFTED, or still UNKNOWN."""
+        if step.kind is StepKind.GIFT_CARD_NOTIFY:
+            # Shopify keeps no readable trace of a sent notification, so it is sent again: at worst the
+            # customer gets the same mail twice. It moves no money.
+            return Outcome(Status.NOT_APPLIED)
         try:
             if step.kind is StepKind.GIFT_CARD:
                 return self._verify_gift_card(step, action_key)

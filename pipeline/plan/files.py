@@ -206,6 +206,11 @@ def _summary(
         ("Created at", plan.created_at),
         ("Customers to be notified", plan.customers_notified()),
         ("Units to restock", plan.units_to_restock()),
+        *(
+            [("Gift cards not sent (codes in gift_card_codes.csv)", plan.unsent_gift_cards())]
+            if plan.unsent_gift_cards()
+            else []
+        ),
         Sheet("Rows per decision", DECISION_COLUMNS, decisions),
         Sheet("Orders per action", ACTION_KIND_COLUMNS, kinds),
         Sheet("Totals per currency and method", TOTAL_COLUMNS, totals),

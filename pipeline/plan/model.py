@@ -204,6 +204,12 @@ class Plan:
                 who.add(facts.customer_id or facts.email or facts.id)
         return len(who)
 
+    def unsent_gift_cards(self) -> int:
+        """Gift cards the customer is not sent (the row said notify no): their codes go to a file."""
+        return sum(
+            1 for a in self.actions() for s in a.steps if s.kind is StepKind.GIFT_CARD and not s.notify
+        )
+
     def units_to_restock(self) -> int:
         """Units put back in stock over every row (`PlannedRow.units_to_restock`)."""
         return sum(row.units_to_restock() for row in self.rows)

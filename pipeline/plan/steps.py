@@ -17,12 +17,14 @@ from pipeline.validate.rows import OrderRow
 
 
 class StepKind(enum.StrEnum):
-    """One Shopify mutation: metafieldsSet (the claim), orderCancel, refundCreate, giftCardCreate, tagsAdd."""
+    """One Shopify mutation: metafieldsSet (the claim), orderCancel, refundCreate, giftCardCreate,
+    giftCardSendNotificationToCustomer, tagsAdd."""
 
     CLAIM = "claim"
     CANCEL = "cancel"
     REFUND = "refund"
     GIFT_CARD = "gift_card"
+    GIFT_CARD_NOTIFY = "gift_card_notify"
     TAG = "tag"
 
 
@@ -176,6 +178,8 @@ class Step:
             record.update(notify=self.notify, customer_id=self.customer_id, note=self.note)
         elif self.kind is StepKind.CLAIM:
             record.update(compare_digest=self.compare_digest)
+        elif self.kind is StepKind.GIFT_CARD_NOTIFY:
+            record.update(notify=self.notify, customer_id=self.customer_id)
         else:
             record.update(tags=list(self.tags))
         return record
@@ -224,6 +228,8 @@ class Step:
             fields.update(customer_id=record["customer_id"], note=record["note"])
         elif kind is StepKind.CLAIM:
             fields["compare_digest"] = record["compare_digest"]
+        elif kind is StepKind.GIFT_CARD_NOTIFY:
+            fields.update(customer_id=record["customer_id"])
         else:
             fields["tags"] = tuple(record["tags"])
         return cls(**fields)
@@ -292,6 +298,9 @@ def build_steps(
         note = staff_note(row.note, key)
         if row.mode is RefundMode.GIFT_CARD:
             add(StepKind.GIFT_CARD, method=row.mode, customer_id=customer_id, note=note, **common)
+            if row.notify:  # giftCardCreate cannot notify (2026-07): a mutation of its own tells the customer
+                add(StepKind.GIFT_CARD_NOTIFY, method=None, amount=None, currency=None,
+                    customer_id=customer_id, notify=True)  # fmt: skip
         else:
             add(
                 StepKind.REFUND,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.plan.earlier import repeats
 from pipeline.plan.model import Decision, Plan
-from pipeline.plan.words import by_method, counted
+from pipeline.plan.words import UNSENT_GIFT_CARD, by_method, counted
 
 
 def summary_lines(plan: Plan) -> list[str]:
@@ -27,6 +27,10 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"  repeats what earlier runs did (--allow-repeat): {repeated} orders")
     lines.append(f"  customers notified by Shopify: {plan.customers_notified()}")
     lines.append(f"  units to restock: {plan.units_to_restock()}")
+    unsent = plan.unsent_gift_cards()
+    if unsent:
+        cards = "1 gift card" if unsent == 1 else f"{unsent} gift cards"
+        lines.append(f"  warning: {cards} not sent: {UNSENT_GIFT_CARD}")
     return lines
 
 
@@ -53,4 +57,5 @@ def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
         "customers_notified": plan.customers_notified(),
         "units_to_restock": plan.units_to_restock(),
         "repeats": repeated_orders(plan),
+        "gift_cards_not_sent": plan.unsent_gift_cards(),
     }

@@ -67,6 +67,13 @@ def counted(counts: Mapping[str, int], execute: str = DECISIONS[Decision.EXECUTE
     return ", ".join(f"{counts[decision]} {words[decision]}" for decision in Decision)
 
 
+#: What a gift card without notification means for the merchant (plan rows and summary).
+UNSENT_GIFT_CARD = (
+    "the customer is not sent the gift card; execute writes its code once to gift_card_codes.csv "
+    "(delete it after the mail merge)"
+)
+
+
 def step_words(step: Step) -> str:
     """One step in the plan files: `cancel (no refund)`, `refund 12.50 EUR to the original payment`…"""
     amount = money_text(step.amount, step.currency) if step.amount is not None else ""
@@ -81,7 +88,9 @@ def step_words(step: Step) -> str:
             words += ", restock " + ", ".join(f"{units} at {place}" for place, units in places.items())
         return words
     if step.kind is StepKind.GIFT_CARD:
-        return f"gift card of {amount}"
+        return f"gift card of {amount}" + ("" if step.notify else " (not sent: code in gift_card_codes.csv)")
+    if step.kind is StepKind.GIFT_CARD_NOTIFY:
+        return "send the gift card to the customer"
     if step.kind is StepKind.CLAIM:
         return "claim"
     return "tag"
@@ -99,4 +108,6 @@ def describe(steps: tuple[Step, ...]) -> str:
             parts.append(refund)
     if any(step.notify for step in steps):
         parts.append("notify the customer")
+    if any(step.kind is StepKind.GIFT_CARD and not step.notify for step in steps):
+        parts.append(f"warning: {UNSENT_GIFT_CARD}")
     return ", ".join(parts)

@@ -30,6 +30,7 @@ REQUIRED_SCOPE = {
     "giftCard": "read_gift_cards",
     "giftCards": "read_gift_cards",
     "giftCardCreate": "write_gift_cards",
+    "giftCardSendNotificationToCustomer": "write_gift_cards",
 }
 NEW_ACCOUNTS = "NEW_CUSTOMER_ACCOUNTS"  # CustomerAccountsVersion; CLASSIC is the other value
 

@@ -111,6 +111,30 @@ def gift_card_create(store: Store, data: dict[str, Any]) -> GiftCardResult:
     return GiftCardResult(card, code)
 
 
+def send_notification(store: Store, card_id: str) -> GiftCardResult:
+    """giftCardSendNotificationToCustomer: mails the card (with its code) to its customer again or first.
+
+    Codes from GiftCardSendNotificationToCustomerUserErrorCode (2026-07); wording inferred. Each send is
+    one `gift_card_notification` ledger entry: sending twice mails the customer twice, nothing more.
+    """
+    numeric = numeric_id(card_id, "GiftCard")
+    card = store.gift_cards.get(numeric) if numeric is not None else None
+    if card is None:
+        return GiftCardResult(
+            None, None, [UserErr(["id"], "Gift card does not exist", "GIFT_CARD_NOT_FOUND")]
+        )
+    if card.customer_id is None or store.customer(card.customer_id) is None:
+        return GiftCardResult(
+            None, None, [UserErr(["id"], "Gift card has no customer to notify", "CUSTOMER_NOT_FOUND")]
+        )
+    if not card.enabled:
+        return GiftCardResult(None, None, [UserErr(["id"], "Gift card is deactivated", "INVALID")])
+    order = store.orders.get(card.order_id) if card.order_id is not None else None
+    extra = {"gift_card_id": f"gid://shopify/GiftCard/{card.id}", "customer_id": str(card.customer_id)}
+    store.record(order, "gift_card_notification", currency=card.currency, extra=extra)
+    return GiftCardResult(card, None)
+
+
 def gift_card_matches(card: GiftCard, term: tuple[str | None, str, str]) -> bool:
     """One `giftCards(query:)` term: default text searches the code; `id`, `customer_id`, `status`."""
     name, _op, value = term

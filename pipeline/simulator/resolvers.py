@@ -28,7 +28,7 @@ from pipeline.simulator.access import Access, check_scope
 from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, check_sizes, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
-from pipeline.simulator.giftcards import gift_card_create, gift_card_matches
+from pipeline.simulator.giftcards import gift_card_create, gift_card_matches, send_notification
 from pipeline.simulator.metafields import CLAIM, find, metafields_set, parsed_value
 from pipeline.simulator.money import fmt_plain
 from pipeline.simulator.rules import hold_keys, refund_create
@@ -157,6 +157,9 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
     if name == "giftCardCreate":
         gres = gift_card_create(store, args["input"])
         return {"giftCard": gres.gift_card, "giftCardCode": gres.code, "userErrors": _errors(gres.errors)}
+    if name == "giftCardSendNotificationToCustomer":
+        nres = send_notification(store, args["id"])
+        return {"giftCard": nres.gift_card, "userErrors": _errors(nres.errors)}
     if name == "tagsAdd":
         node = taggable(store, args["id"])
         if node is None:  # recorded unsupportedAdd: top-level RESOURCE_NOT_FOUND, tagsAdd null

@@ -153,6 +153,11 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
     default_action[has_amount | has_lines] = Action.REFUND_ONLY
     actions = np.where(blank_action, default_action, action.take())[ok]
     row_currency = np.where(pd.isna(expected), ship_written, expected)
+    # A gift card's code reaches the customer only through Shopify's notification: on a gift-card row
+    # a blank notify cell (or no notify column) means yes, whatever --notify says; "no" is obeyed.
+    blank_notify = pd.Series(check.texts(C.NOTIFY), dtype=object).fillna("").astype(str).str.strip() == ""
+    gift_blank = mode.where(lambda v: v is RefundMode.GIFT_CARD) & blank_notify.to_numpy()
+    notified = np.where(gift_blank, True, notify.take())
     order_texts = check.texts(C.ORDER)
     id_texts = check.texts(C.ORDER_ID)
     shown = np.where(order_texts == "", id_texts, order_texts)
@@ -171,7 +176,7 @@ def validate_table(table: InputTable, defaults: Defaults | None = None) -> Valid
         lines.take()[ok],
         np.where(pd.isna(ship), full_refund, ship)[ok],
         restock.take()[ok],
-        notify.take()[ok],
+        notified[ok],
         reason.take()[ok],
         note.take()[ok],
         check.sources[ok] if check.sources is not None else np.full(int(ok.sum()), "", dtype=object),

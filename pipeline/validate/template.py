@@ -67,7 +67,7 @@ _HELP = {
     C.LINES: ("no", "SKU:qty;SKU:qty, refund (and restock) only these units", ""),
     C.SHIPPING: ("no", "yes/no, or a shipping amount to refund", "yes for a full refund, no otherwise"),
     C.RESTOCK: ("no", "yes/no", "--restock, else no"),
-    C.NOTIFY: ("no", "yes/no: email the customer", "--notify, else no"),
+    C.NOTIFY: ("no", "yes/no: email the customer", "--notify, else no; gift cards: yes"),
     C.REASON: ("no", "customer, inventory, fraud, declined, staff, other", "--reason, else inventory"),
     C.NOTE: ("no", "staff note, at most 255 characters", ""),
 }

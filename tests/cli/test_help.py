@@ -56,6 +56,7 @@ def test_the_commands_are_the_ones_we_ship():
     assert names == {
         *EXPECTED,
         "template",
+        "doctor",
         "demo",
         "simulator",
         "simulator serve",

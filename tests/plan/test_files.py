@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -65,13 +66,15 @@ def build_plan() -> Plan:
                 facts(1007, "JPY", net_payment=D(5400)),
                 jpy_quote(5400),
             ),
-            # refund only, store credit and gift card
+            # refund only, store credit and gift card (sent to the customer)
             plan_one(
                 make_row(row=9, action=Action.REFUND_ONLY, mode=RefundMode.STORE_CREDIT, amount=D(10)),
                 facts(1008),
             ),
             plan_one(
-                make_row(row=10, action=Action.REFUND_ONLY, mode=RefundMode.GIFT_CARD, amount=D(7)),
+                make_row(
+                    row=10, action=Action.REFUND_ONLY, mode=RefundMode.GIFT_CARD, amount=D(7), notify=True
+                ),
                 facts(1009, "USD"),
             ),
             # blocked: not found, as written with a leading `+`; exceeds refundable; skipped: already done
@@ -102,7 +105,7 @@ def files(plan, tmp_path_factory):
 def test_the_plan_built_covers_every_case(plan):
     kinds = {tuple(str(step.kind) for step in row.action.steps[1:]) for row in plan.rows if row.action}
     assert kinds >= {("cancel", "tag"), ("cancel", "refund", "tag"), ("cancel", "gift_card", "tag")}
-    assert {("refund", "tag"), ("gift_card", "tag")} <= kinds
+    assert {("refund", "tag"), ("gift_card", "gift_card_notify", "tag")} <= kinds
     assert plan.counts_by_decision() == {"execute": 9, "skip": 1, "blocked": 2}
     assert {str(row.reason) for row in plan.rows if row.action is None} == {
         "not_found",
@@ -255,7 +258,11 @@ def test_actions_describe_the_steps_in_words(book):
     assert steps["#1001"] == "claim → cancel and refund 50.00 EUR to the original payment → tag"
     assert steps["#1002"] == "claim → cancel (no refund) → refund 20.50 EUR to the original payment → tag"
     assert steps["#1003"] == "claim → cancel and refund 30.00 USD as store credit → tag"
-    assert steps["#1004"] == "claim → cancel (no refund) → gift card of 5.00 EUR → tag"
+    assert (
+        steps["#1004"]
+        == "claim → cancel (no refund) → gift card of 5.00 EUR (not sent: code in gift_card_codes.csv) → tag"
+    )
+    assert steps["#1009"] == "claim → gift card of 7.00 USD → send the gift card to the customer → tag"
     assert steps["#1005"] == "claim → cancel (no refund) → tag"
     assert steps["#1007"] == "claim → refund 1,200 JPY to the original payment → tag"
     assert steps["#1008"] == "claim → refund 10.00 EUR as store credit → tag"
@@ -315,3 +322,12 @@ def test_plan_bytes_end_with_one_newline(plan):
 
 def _fields(action: PlannedAction) -> dict:
     return {name: getattr(action, name) for name in PlannedAction.__slots__}
+
+
+def test_a_gift_card_not_sent_is_warned_in_the_summary_and_the_summary_sheet(plan, book):
+    from pipeline.plan.summary import summary_json, summary_lines
+
+    assert plan.unsent_gift_cards() == 1  # row 5 says nothing about notify: the default is no here
+    assert any(line.startswith("  warning: 1 gift card not sent:") for line in summary_lines(plan))
+    assert summary_json(plan, Path("run"))["gift_cards_not_sent"] == 1
+    assert summary_value(book, "Gift cards not sent (codes in gift_card_codes.csv)") == 1

@@ -32,5 +32,12 @@ def test_steps_in_the_message_and_in_the_files():
         == "cancel and refund 1250.00 EUR to the original payment, notify the customer"
     )
     assert step_words(cancel) == "cancel and refund 1,250.00 EUR to the original payment"
-    assert [step_words(card), step_words(tag)] == ["gift card of 5.00 EUR", "tag"]
+    assert [step_words(card), step_words(tag)] == [
+        "gift card of 5.00 EUR (not sent: code in gift_card_codes.csv)",
+        "tag",
+    ]
+    sent = Step(StepKind.GIFT_CARD, RefundMode.GIFT_CARD, D("5.00"), "EUR", "k1", notify=True)
+    assert step_words(sent) == "gift card of 5.00 EUR"
+    assert "warning: the customer is not sent the gift card" in describe((card, tag))
+    assert "warning" not in describe((sent, tag))
     assert step_words(Step(StepKind.CANCEL, None, None, None, "k")) == "cancel (no refund)"

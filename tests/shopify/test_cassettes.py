@@ -1,7 +1,8 @@
 """Replays recorded Shopify answers (tests/cassettes, `make record`) through the real client.
 
 They pin the wire format the client must understand: a read, userErrors as values, a cancel job,
-THROTTLED, 401, a 503 HTML page, and the answers the simulator infers from reference pages. No network: vcrpy answers from the cassette or fails.
+THROTTLED, 401, a 503 HTML page, and the answers the simulator infers from reference pages.
+No network: vcrpy answers from the cassette or fails.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def test_the_documents_the_pipeline_needs_are_there():
     expected = {
         "OrdersByName", "OrdersByIds", "OrderForRefund", "OrderCancel", "RefundCreate", "GiftCardCreate",
         "GiftCardsByQuery", "TagsAdd", "OrderCancelled", "OrderDriftRead", "OrdersReconcile", "CancelJob",
-        "OrderSincePlan",
+        "OrderSincePlan", "GiftCardSendNotification",
     }  # fmt: skip
     assert expected <= set(IDS)
 

@@ -294,3 +294,16 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "in.csv"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_a_gift_card_row_notifies_unless_it_says_no():
+    # A gift card's code reaches the customer only through Shopify's notification.
+    rows = [
+        {"order": "#1", "refund_mode": "gift_card", "notify": ""},
+        {"order": "#2", "refund_mode": "gift_card", "notify": "no"},
+        {"order": "#3", "refund_mode": "original", "notify": ""},
+    ]
+    result = validate_table(table(*rows), Defaults())
+    assert [row.notify for row in result.rows] == [True, False, False]
+    without_column = validate_table(table({"order": "#4", "refund_mode": "gift_card"}), Defaults())
+    assert [row.notify for row in without_column.rows] == [True]

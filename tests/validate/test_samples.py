@@ -51,7 +51,7 @@ def test_every_refund_mode_is_executed(planned):
     assert methods == {"original", "store_credit", "gift_card"}
     assert cancels == {"original", "store_credit", "none"}
     kinds = {str(s.kind) for r in planned if r.action for s in r.action.steps}
-    assert kinds == {"claim", "cancel", "refund", "gift_card", "tag"}
+    assert kinds == {"claim", "cancel", "refund", "gift_card", "gift_card_notify", "tag"}
 
 
 def test_each_common_reason_to_block_shows_up(planned):
