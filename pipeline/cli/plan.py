@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipeline.cli.doctor import refuse_unready
 from pipeline.cli.execute import execute_and_report
 from pipeline.cli.options import EXECUTION_KEYS, connection_settings, execution_options, pick, plan_options
 from pipeline.cli.reconcile import reconcile_and_report
@@ -73,6 +74,8 @@ def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
     if result.problems and not (skip and result.valid):
         # Refused: no run directory, the error files go beside the runs under a name of their own.
         report_invalid(table, result, out, as_json, skip_invalid=skip, stem=timestamped_stem(out))
+    # A missing scope or an unreachable shop is said now, in a second, and no run directory is made.
+    refuse_unready(settings, result.rows)
     # With --skip-invalid, the rows left out are listed in the run directory, beside what was planned.
     run_dir = new_run_dir(out, Path(table.source).stem)
     report_invalid(table, result, run_dir, as_json, skip_invalid=skip, json_summary=False)

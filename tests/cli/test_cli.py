@@ -115,8 +115,9 @@ def test_a_wrong_token_stops_with_one_line(shop, tmp_path):
         str(tmp_path),
         token="shpat_wrong_wrong",
     )
-    assert result.returncode == 1
-    assert "access token was refused" in result.stderr and "shpat_wrong_wrong" not in result.stderr
+    assert result.returncode == 2  # the readiness check, the first step of plan, fails fast
+    assert "refused the access token" in result.stderr and "shpat_wrong_wrong" not in result.stderr
+    assert result.stderr.count("\n") == 1 and not list(tmp_path.iterdir())
     assert "Traceback" not in result.stderr
 
 

@@ -86,3 +86,26 @@ def test_missing_base_scopes_and_foreign_currencies_block():
     retired = ShopState("2025-01", frozenset({"write_orders"}), "EUR", frozenset({"EUR"}), None, None,
                         {"2026-04": True, "2026-07": True, "unstable": False})  # fmt: skip
     assert findings(retired, Needs())[0].fix == "use --api-version 2026-07"
+
+
+def test_plan_checks_the_shop_first_and_refuses_at_once_what_would_block(tmp_path):
+    out = tmp_path / "reports"
+    with served(scopes=("read_orders", "write_orders", "read_customers", "write_customers")) as shop:
+        refused = bulkcancel("plan", _input(tmp_path), "--shop", shop.url, "--out", str(out))
+        requests = shop.simulator.stats.requests
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "blocks: " in refused.stderr and "fix: add write_gift_cards to the app's scopes" in refused.stderr
+    assert "nothing was planned" in refused.stderr and "Traceback" not in refused.stderr
+    assert not out.exists() or not list(out.iterdir())  # no run directory
+    assert requests == 1  # the readiness read alone: no order was looked up
+
+
+def test_plan_against_a_shop_that_is_not_there_fails_with_exit_2_and_one_line(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = bulkcancel(
+        "plan", _input(tmp_path), "--shop", f"http://127.0.0.1:{port}", "--out", str(tmp_path)
+    )
+    assert result.returncode == 2 and f"cannot connect to 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
