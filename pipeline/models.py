@@ -1,7 +1,8 @@
-"""Plain values shared by the stages: refund modes, actions, reasons (money is `pipeline.money`)."""
+"""Plain values shared by the stages: refund modes, actions, reasons, times (money is `pipeline.money`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 
@@ -30,3 +31,9 @@ class Reason(enum.StrEnum):
     DECLINED = "declined"
     STAFF = "staff"
     OTHER = "other"
+
+
+def instant(text: str) -> dt.datetime:
+    """An ISO 8601 time as Shopify and plan.json write it (`…Z` or an offset), aware (UTC if bare)."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.execute.ours import carries_key
+from pipeline.models import instant
 from pipeline.plan.claims import parse_claim
 from pipeline.plan.facts import Fingerprint
 from pipeline.plan.model import PlannedAction
@@ -21,11 +22,6 @@ from pipeline.plan.steps import StepKind
 
 # A refund still on its way back (PENDING) is money the customer gets: it counts as refunded.
 LIVE = frozenset({"SUCCESS", "PENDING"})
-
-
-def moment(text: str) -> dt.datetime:
-    """An ISO 8601 timestamp as Shopify and plan.json write it (`Z` or an offset)."""
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def refunded_by(refund: Mapping[str, Any]) -> Decimal:
@@ -69,12 +65,12 @@ def drift(
         if changed:
             return changed
     cancelled = order.get("cancelledAt")
-    if cancelled and moment(cancelled) >= planned_at and not cancelled_by_us:
+    if cancelled and instant(cancelled) >= planned_at and not cancelled_by_us:
         return f"cancelled by someone else since the plan (at {cancelled})"
     unseen = [
         (refund["id"], amount)
         for refund in order.get("refunds") or ()
-        if action.fingerprint.new_since_plan(refund["id"], moment(refund["createdAt"]), planned_at)
+        if action.fingerprint.new_since_plan(refund["id"], instant(refund["createdAt"]), planned_at)
         and not carries_key(refund.get("note"), action.action_key)
         and (amount := refunded_by(refund)) > 0
     ]

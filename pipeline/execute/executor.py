@@ -27,7 +27,6 @@ from pipeline.errors import AuthError, RefusedError, ShopifyError
 from pipeline.execute import approval
 from pipeline.execute.action import Executor
 from pipeline.execute.codes import CodesFile
-from pipeline.execute.drift import moment
 from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
 from pipeline.execute.runner import StepRunner
@@ -121,7 +120,7 @@ def execute_run(
                 plan_actions,
                 stop,
                 concurrency,
-                moment(plan.created_at),
+                plan.since,
                 sha,
                 CodesFile(run_dir),
             )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pipeline.models import instant
 from pipeline.money import ZERO, totals
 from pipeline.plan.facts import Fingerprint, OrderFacts
 from pipeline.plan.keys import note_without_key
@@ -176,8 +177,7 @@ class Plan:
     @property
     def since(self) -> dt.datetime:
         """The plan's creation, aware: only what happened at or after it belongs to this run."""
-        moment = dt.datetime.fromisoformat(self.created_at.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return instant(self.created_at)
 
     def actions(self) -> list[PlannedAction]:
         """The executable actions, in plan order."""

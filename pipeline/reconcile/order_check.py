@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline import currencies
+from pipeline.models import instant
 from pipeline.money import ZERO, Money
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
@@ -59,7 +60,9 @@ class OrderCheck:
         return [
             r
             for r in refunds
-            if seen.new_since_plan(r["id"], _when(r.get("createdAt")) or self.since, self.since)
+            if seen.new_since_plan(
+                r["id"], instant(r["createdAt"]) if r.get("createdAt") else self.since, self.since
+            )
         ]
 
     def _done(self, kind: str) -> list[Mapping[str, Any]]:
@@ -92,7 +95,7 @@ class OrderCheck:
         self._restock_planned(cancel is not None and cancel_refunds > 0)
         if cancel is not None:
             self._cancel(order, cancel)
-        elif order.get("cancelledAt") and (_when(order["cancelledAt"]) or self.since) >= self.since:
+        elif order.get("cancelledAt") and instant(order["cancelledAt"]) >= self.since:
             self.differences.append("cancelled since the plan, which asked only for a refund")
         for index, step in enumerate(steps):
             if step.kind is StepKind.GIFT_CARD:
@@ -270,14 +273,6 @@ class OrderCheck:
 
     def _all_done(self) -> bool:
         return bool(self.journal) and all(r["state"] == "done" for r in self.journal)
-
-
-def _when(text: str | None) -> dt.datetime | None:
-    """An ISO time from Shopify (`…Z` included) as an aware datetime."""
-    if not text:
-        return None
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _tolerance(currency: str, count: int) -> Decimal:
