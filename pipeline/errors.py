@@ -8,6 +8,7 @@ PipelineError                    base; `exit_code` says how the CLI exits
 ├── JournalError                 an illegal journal transition or an unusable journal file (terminal)
 └── ShopifyError                 talking to Shopify failed
     ├── AuthError                401/403: wrong token or missing scope; stops the run (terminal)
+    │   └── TokenRefusedError    401: the shop refused the access token itself
     ├── GraphQLError             the API answered `errors` (invalid document, unknown id...) (terminal)
     ├── MaxCostExceededError     a single query costs more than 1,000 points (terminal)
     └── TransientError           worth retrying as is: nothing was executed, or it was a read
@@ -15,6 +16,7 @@ PipelineError                    base; `exit_code` says how the CLI exits
         ├── ConcurrentRequestError  IDEMPOTENCY_CONCURRENT_REQUEST: the key's first request is still
         │                        being processed; resend with the same key after a pause
         └── ServerError          HTTP 5xx, a non-JSON body, a dropped connection, a timeout
+            ├── UnreachableError  no connection at all (refused, unknown name, TLS): nothing was sent
             └── OutcomeUnknownError  a mutation was sent and its answer was lost: verify first
 
 Whether an error is retried is a property of its type (`retryable`), never a message match.
@@ -69,6 +71,10 @@ class AuthError(ShopifyError):
     """HTTP 401/403: the token is wrong or lacks a scope. Stops the run."""
 
 
+class TokenRefusedError(AuthError):
+    """HTTP 401: the shop refused the access token itself (not a missing scope)."""
+
+
 class GraphQLError(ShopifyError):
     """The API answered top-level `errors` that are not throttling."""
 
@@ -109,6 +115,21 @@ class ConcurrentRequestError(TransientError):
 
 class ServerError(TransientError):
     """HTTP 5xx, a non-JSON answer, a dropped connection or a timeout."""
+
+
+class UnreachableError(ServerError):
+    """No connection could be made, so nothing was sent; `reason` says why in the merchant's words.
+
+    Retried like any server error until connections have failed for longer than the timeout, then
+    `retryable` is False: an unreachable shop is said within `--timeout`, not after minutes.
+    """
+
+    exit_code = 2  # like a wrong setting: nothing was done, the address or the network needs fixing
+
+    def __init__(self, message: str, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retryable = retryable
 
 
 class OutcomeUnknownError(ServerError):

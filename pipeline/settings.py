@@ -21,6 +21,8 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _HANDLE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _MYSHOPIFY = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 _API_VERSION = re.compile(r"\d{4}-(01|04|07|10)|unstable")
+# A shop's address may be pasted with its admin or GraphQL path: the shop is the host.
+_ADMIN_PATH = re.compile(r"(/admin(/api/[\w-]+/graphql\.json)?)?")
 _HINT = "use mystore, mystore.myshopify.com or https://mystore.myshopify.com"
 
 
@@ -60,7 +62,8 @@ def normalise_shop(value: str) -> str:
     text = value.strip()
     if not text:
         raise ConfigError(f"no shop given: {_HINT}")
-    if "://" not in text:
+    schemeless = "://" not in text
+    if schemeless:
         text = f"https://{text}"
     try:
         parts = urlsplit(text)
@@ -71,11 +74,14 @@ def normalise_shop(value: str) -> str:
         raise ConfigError(f"shop {value!r}: only https (or http to loopback) is allowed")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError(f"shop {value!r}: a user, query or fragment is not allowed; {_HINT}")
-    if parts.path.rstrip("/") not in ("", "/admin"):
-        raise ConfigError(f"shop {value!r}: unexpected path {parts.path!r}; {_HINT}")
     if host in LOOPBACK_HOSTS:
+        # The simulator: plain http unless told otherwise, and any path (the URL `serve` prints
+        # ends in /admin/api/<version>/graphql.json) stands for the server itself.
+        scheme = "http" if schemeless else parts.scheme
         shown = f"[{host}]" if ":" in host else host
-        return f"{parts.scheme}://{shown}" + (f":{port}" if port else "")
+        return f"{scheme}://{shown}" + (f":{port}" if port else "")
+    if not _ADMIN_PATH.fullmatch(parts.path.rstrip("/")):
+        raise ConfigError(f"shop {value!r}: unexpected path {parts.path!r}; {_HINT}")
     if parts.scheme == "http":
         raise ConfigError(f"shop {value!r}: plain http is only allowed to 127.0.0.1, localhost or [::1]")
     if _HANDLE.fullmatch(host):

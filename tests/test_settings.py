@@ -25,6 +25,14 @@ ENV = {"SHOPIFY_ACCESS_TOKEN": TOKEN}
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://localhost:8080/", "http://localhost:8080"),
         ("http://[::1]:8080", "http://[::1]:8080"),
+        # Loopback without a scheme is the simulator, which speaks plain http.
+        ("127.0.0.1:8787", "http://127.0.0.1:8787"),
+        ("localhost:8787", "http://localhost:8787"),
+        ("[::1]:8787", "http://[::1]:8787"),
+        ("https://127.0.0.1:8787", "https://127.0.0.1:8787"),
+        # The URL `simulator serve` prints, and a shop's GraphQL endpoint pasted whole.
+        ("http://127.0.0.1:8787/admin/api/2026-07/graphql.json", "http://127.0.0.1:8787"),
+        ("https://mystore.myshopify.com/admin/api/2026-07/graphql.json", "https://mystore.myshopify.com"),
     ],
 )
 def test_shop_forms_are_normalised(given, expected):

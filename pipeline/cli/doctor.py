@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipeline.cli.options import connection_options, connection_settings
+from pipeline.cli.probe import shop_state
 
 if TYPE_CHECKING:
     from pipeline.settings import ConnectionSettings
-    from pipeline.shopify.readiness import Needs, ShopState
+    from pipeline.shopify.readiness import Needs
     from pipeline.validate.rows import OrderRow
 
 
@@ -56,29 +57,6 @@ def doctor(inputs: tuple[Path, ...], sheet: str | None, **options: Any) -> None:
     blocking = sum(1 for finding in found if finding.blocking)
     click.echo(f"{blocking} problems would block a run" if blocking else "ready")
     sys.exit(1 if blocking else 0)
-
-
-def shop_state(settings: ConnectionSettings) -> ShopState:
-    """What the shop says about itself and the token, in one try (ConfigError, exit 2, when unreachable)."""
-    from pipeline.errors import AuthError, ConfigError, ShopifyError, ThrottledError
-    from pipeline.shopify.client import ShopifyClient
-    from pipeline.shopify.readiness import ShopState
-    from pipeline.shopify.retry import execute_with_retry
-
-    try:
-        with ShopifyClient(settings) as client:
-            try:  # one try: a shop that cannot be reached is said at once, not after a minute of retries
-                answer = client.execute("Readiness", {}, mutation=False)
-            except ThrottledError:  # a busy bucket is no connection problem: wait for it
-                answer = execute_with_retry(client, "Readiness", {}, mutation=False)
-    except AuthError as exc:  # the answer's own words name our document, not the merchant's task
-        raise ConfigError(
-            f"{settings.shop} refused the access token or a scope it needs: check SHOPIFY_ACCESS_TOKEN "
-            "or --token-file, and `bulkcancel doctor` for the scopes"
-        ) from exc
-    except (ShopifyError, ConfigError) as exc:
-        raise ConfigError(f"cannot connect to {settings.shop}: {exc}") from exc
-    return ShopState.from_answer(answer.data, answer.cost, settings.api_version)
 
 
 def refuse_unready(settings: ConnectionSettings, rows: Sequence[OrderRow]) -> None:

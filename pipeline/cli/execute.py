@@ -17,6 +17,7 @@ from pipeline.cli.options import (
     pick,
     run_settings,
 )
+from pipeline.cli.probe import shop_state
 
 if TYPE_CHECKING:
     from pipeline.execute.executor import ExecutionResult
@@ -36,6 +37,7 @@ def execute(run_dir: Path, as_json: bool, **options: Any) -> None:
       bulkcancel execute reports/20261126-101500-cancellations
     """
     settings = run_settings(run_dir, options)
+    shop_state(settings)  # unreachable or refused: said now, exit 2
     result = execute_and_report(run_dir, settings, as_json, **pick(options, EXECUTION_KEYS))
     sys.exit(0 if result.all_done else 1)
 

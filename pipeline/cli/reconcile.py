@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipeline.cli.options import connection_options, json_option, run_settings
+from pipeline.cli.probe import shop_state
 
 if TYPE_CHECKING:
     from pipeline.reconcile.reconciler import ReconcileResult
@@ -31,6 +32,7 @@ def reconcile(run_dir: Path, as_json: bool, **options: Any) -> None:
       bulkcancel reconcile reports/20261126-101500-cancellations
     """
     settings = run_settings(run_dir, options)
+    shop_state(settings)  # unreachable or refused: said now, exit 2
     result = reconcile_and_report(run_dir, settings, as_json)
     sys.exit(0 if result.all_matched else 1)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipeline.cli.options import connection_options, run_settings
+from pipeline.cli.probe import shop_state
 from pipeline.errors import RefusedError
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def release(run_id: str, yes: bool, out: Path, **options: Any) -> None:
     if not (run_dir / "plan.json").is_file():
         raise RefusedError(f"no run {run_id} under {out} (give the root of run directories with --out)")
     settings = run_settings(run_dir, options)
+    shop_state(settings)  # unreachable or refused: said now, exit 2
 
     def confirm(held: list[Held]) -> bool:
         click.echo(f"run {run_id} holds {len(held)} orders; Shopify's records show:")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +31,8 @@ from pipeline.errors import (
     ServerError,
     ShopifyError,
     ThrottledError,
+    TokenRefusedError,
+    UnreachableError,
 )
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.governor import CostEstimator, CostGovernor, QueryCost, static_cost
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 # Shopify's code when an @idempotent key's first request is still being processed (implementing-idempotency).
 CONCURRENT_REQUEST = "IDEMPOTENCY_CONCURRENT_REQUEST"
+# No connection at all: the shop is unreachable, and saying so at once beats minutes of retries.
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
 _TERMINAL_STATUS = {
     402: "the shop is frozen (payment required)",
     404: "no such shop or API version",
@@ -100,6 +105,20 @@ def _retry_after(response: httpx.Response) -> float:
         return 1.0  # Shopify's recommended pause when it gives no figure
 
 
+def unreachable_reason(exc: httpx.TransportError, timeout: float) -> str:
+    """Why no connection could be made, in the merchant's words (the socket's own text as a last resort)."""
+    text = str(exc)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no answer within {timeout:g} s (--timeout)"
+    if "refused" in text.lower():
+        return "nothing is listening there — is the simulator running?"
+    if any(w in text for w in ("Name or service not known", "nodename nor servname", "name resolution")):
+        return "no such host: check the shop's name"
+    if "SSL" in text or "TLS" in text or "certificate" in text.lower():
+        return "the secure connection failed (TLS): check the address (the simulator is http://)"
+    return f"no connection ({text or type(exc).__name__})"
+
+
 def _throttle_wait(cost: QueryCost | None) -> float:
     if cost is None or not cost.has_status or cost.requested is None or not cost.restore_rate:
         return 1.0
@@ -120,6 +139,7 @@ class ShopifyClient:
         self.settings = settings
         self.governor = governor or CostGovernor()
         self._estimator = CostEstimator()
+        self._unreachable_since: float | None = None  # when connections began to fail, if they do
         self._http = httpx.Client(
             transport=transport,
             timeout=settings.timeout,
@@ -173,19 +193,36 @@ class ShopifyClient:
     def _post(self, document: Document, variables: Mapping[str, Any]) -> httpx.Response:
         content = json.dumps({"query": document.text, "variables": variables}, default=_json_default)
         try:
-            return self._http.post(self.settings.endpoint, content=content.encode("utf-8"))
+            response = self._http.post(self.settings.endpoint, content=content.encode("utf-8"))
+        except _NO_CONNECTION as exc:
+            raise self._unreachable(document, exc) from None
         except httpx.TransportError as exc:
             # Chaining is cut (`from None`): the request object inside carries the token header.
             what = f"{document.name}: {type(exc).__name__}: {self._scrub(str(exc)) or 'no answer'}"
+            if isinstance(exc, httpx.TimeoutException):
+                waited = f"gave no answer within {self.settings.timeout:g} s"
+                what = f"{document.name}: {self.settings.shop} {waited}"
             if document.is_mutation and not isinstance(exc, _NOT_SENT):
                 raise OutcomeUnknownError(f"{what}; the mutation may have been applied") from None
             raise ServerError(what) from None
+        self._unreachable_since = None
+        return response
+
+    def _unreachable(self, document: Document, exc: httpx.TransportError) -> UnreachableError:
+        """Retryable until connections have failed for longer than the timeout (the retry budget)."""
+        now = time.monotonic()
+        since = self._unreachable_since = self._unreachable_since or now
+        reason = unreachable_reason(exc, self.settings.timeout)
+        message = f"{document.name}: cannot reach {self.settings.shop_url}: {self._scrub(reason)}"
+        return UnreachableError(message, reason, retryable=now - since < self.settings.timeout)
 
     def _decode(self, document: Document, response: httpx.Response) -> Any:
         where = f"{document.name}: HTTP {response.status_code} from {self.settings.shop}"
         status = response.status_code
-        if status in (401, 403):
-            raise AuthError(f"{where}: the access token was refused or lacks a scope")
+        if status == 401:
+            raise TokenRefusedError(f"{where}: the shop refused the access token")
+        if status == 403:
+            raise AuthError(f"{where}: the access token lacks a scope or permission")
         if status == 429:
             raise ThrottledError(f"{where}: too many requests", retry_after=_retry_after(response))
         if status >= 500:
