@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import signal
+import sys
 from pathlib import Path
 
 import click
 
+from pipeline.errors import ConfigError
 from pipeline.simulator.faults import FaultSpec
 from pipeline.simulator.handler import DEFAULT_TOKEN, Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
@@ -25,9 +28,11 @@ def simulator() -> None:
 @click.option(
     "--store",
     "store_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Store JSON written by `simulator seed` (default: 500 seeded orders).",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Store JSON (from `simulator seed`): loaded at start, saved back on exit, so the shop keeps "
+    "its state across restarts; a missing file starts as 500 seeded orders (default: not kept).",
 )
+@click.option("--no-save", is_flag=True, help="Do not save the store back to --store on exit.")
 @click.option("--restore-rate", default=100.0, show_default=True, help="Cost points restored per second.")
 @click.option("--bucket", default=2000.0, show_default=True, help="Cost bucket size in points.")
 @click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to each answer (±20%).")
@@ -49,6 +54,7 @@ def simulator() -> None:
 )
 def serve(
     store_path: Path | None,
+    no_save: bool,
     port: int,
     restore_rate: float,
     bucket: float,
@@ -71,7 +77,9 @@ def serve(
         spec = FaultSpec.parse(faults)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from exc
-    store = Store.load(store_path) if store_path else seed_store(orders=500, seed=7)
+    store = Store.load(store_path) if store_path and store_path.exists() else seed_store(orders=500, seed=7)
+    if store_path and not no_save:
+        _save(store, store_path)  # a folder that cannot take the file is said now, not at exit
     api = ShopApi(store, cancel_delay=cancel_delay_ms / 1000)
     config = SimulatorConfig(
         token=token,
@@ -84,9 +92,10 @@ def serve(
         refund_permission="refund_orders" not in staff_without,
         store_credit_permission="refund_to_store_credit" not in staff_without,
     )
-    server = SimulatorServer(Simulator(api, config), port=port)
+    server = _bind(Simulator(api, config), port)
     click.echo(f"simulator serving {len(store.orders)} orders at {server.url}/admin/api/2026-07/graphql.json")
     click.echo(f"inspect: {server.url}/_simulator/ledger  /_simulator/orders  /_simulator/stats")
+    sys.stdout.flush()  # a script reading the URL from a pipe gets it now, not at exit
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
@@ -94,6 +103,33 @@ def serve(
         pass
     finally:
         server.server_close()
+        if store_path and not no_save:
+            # Requests still in flight at exit are the client's to retry; the store is saved as it is.
+            _save(store, store_path)
+            click.echo(f"store saved to {store_path}")
+
+
+def _bind(simulator: Simulator, port: int) -> SimulatorServer:
+    """The server on 127.0.0.1:`port`; ConfigError (one line, exit 2) when the port cannot be had."""
+    try:
+        return SimulatorServer(simulator, port=port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"cannot serve on 127.0.0.1:{port}: the port is in use (another simulator?) — "
+                "pick another with --port, or --port 0 for a free one"
+            ) from None
+        raise ConfigError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+def _save(store: Store, path: Path) -> None:
+    """Writes the store; ConfigError (one line, exit 2) when the file cannot be written."""
+    try:
+        store.save(path)
+    except OSError as exc:
+        folder = path.parent
+        why = f"the folder {folder} does not exist" if not folder.is_dir() else exc.strerror or str(exc)
+        raise ConfigError(f"cannot write {path}: {why}") from None
 
 
 def _interrupt(*_: object) -> None:
@@ -126,8 +162,11 @@ def seed(orders: int, seed: int, store_path: Path, input_path: Path | None, rows
       bulkcancel simulator seed --orders 500 --seed 7 --store store.json --input orders.csv --rows 200
     """
     store = seed_store(orders=orders, seed=seed)
-    store.save(store_path)
+    _save(store, store_path)
     click.echo(f"wrote {store_path} ({len(store.orders)} orders, seed {seed})")
     if input_path:
-        write_input_file(store, input_path, rows=rows, seed=seed)
+        try:
+            write_input_file(store, input_path, rows=rows, seed=seed)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {input_path}: {exc.strerror or exc}") from None
         click.echo(f"wrote {input_path} ({rows} rows)")

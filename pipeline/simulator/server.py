@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pipeline.simulator.handler import Simulator
 
 LOOPBACK = "127.0.0.1"
+TLS_HANDSHAKE = b"\x16\x03"  # the first bytes of a TLS ClientHello
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -38,6 +40,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: request lines would carry nothing useful and could carry ids."""
 
+    def log_error(self, format: str, *args: object) -> None:
+        """Quiet too, but for the one mistake a person can fix: https sent to this plain-http server."""
+        if getattr(self, "raw_requestline", b"").startswith(TLS_HANDSHAKE):
+            self.server.note_tls(self.client_address)
+
 
 class SimulatorServer(ThreadingHTTPServer):
     """A threaded HTTP server bound to 127.0.0.1 (port 0 picks a free one)."""
@@ -49,6 +56,23 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, simulator: Simulator, port: int = 0) -> None:
         super().__init__((LOOPBACK, port), _RequestHandler)
         self.simulator = simulator
+        self._tls_noted = False
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away (reset, broken pipe) is no error of ours; anything else is one line."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        print(f"simulator: a request failed: {type(error).__name__}: {error}", file=sys.stderr)
+
+    def note_tls(self, client_address: object) -> None:
+        """Says once that someone spoke https (TLS) to this plain-http server, and what to use."""
+        if not self._tls_noted:
+            self._tls_noted = True
+            print(
+                f"simulator: an https (TLS) request arrived; this simulator speaks {self.url}",
+                file=sys.stderr,
+            )
 
     @property
     def url(self) -> str:
