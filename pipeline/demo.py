@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.execute.executor import execute_run
+from pipeline.execute.status import phrase
 from pipeline.plan.planner import plan_input
 from pipeline.plan.summary import summary_lines
 from pipeline.settings import ConnectionSettings, Secret
@@ -66,7 +67,7 @@ def run_demo(
             for line in summary_lines(plan):
                 echo(f"   {line}")
             result = execute_run(run_dir, settings)
-            echo("   executed: " + ", ".join(f"{s} {n}" for s, n in result.counts.items() if n))
+            echo(f"   executed: {phrase(result.statuses)}")
             reconciled = reconcile_run(run_dir, settings).reconciliation
             echo("   reconciled: " + ", ".join(f"{s} {n}" for s, n in reconciled.counts().items() if n))
             seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()

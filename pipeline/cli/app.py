@@ -76,7 +76,7 @@ def main() -> None:
         text = merchant_words(str(exc)) if isinstance(exc, ShopifyError) else str(exc)
         click.echo(f"error: {text}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:

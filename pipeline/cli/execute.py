@@ -57,14 +57,15 @@ def execute_and_report(
     import datetime as dt
     from decimal import Decimal, InvalidOperation
 
-    from pipeline.execute.console import ExecutionConsole
+    from pipeline.execute.console import ExecutionConsole, plan_seal
     from pipeline.execute.executor import execute_run
+    from pipeline.execute.status import left
 
     try:
         limit = Decimal(max_total) if max_total else None
     except InvalidOperation:
         raise click.BadParameter(f"{max_total!r} is not an amount", param_hint="--max-total") from None
-    console = ExecutionConsole(yes=yes, quiet=as_json)
+    console = ExecutionConsole(run_dir, yes=yes, quiet=as_json)
     with console.interrupts() as stop:
         result = execute_run(
             run_dir,
@@ -78,11 +79,16 @@ def execute_and_report(
             runner_options={"cancel_wait": job_wait},
         )
     if as_json:
-        outcome = {"run_dir": str(run_dir), "actions": result.counts, "interrupted": result.interrupted}
+        outcome = {
+            "run_dir": str(run_dir),
+            "seal": plan_seal(run_dir),
+            "actions": result.statuses,
+            "left": left(result.statuses),
+            "interrupted": result.interrupted,
+        }
         click.echo(json.dumps(outcome, indent=2))
     else:
-        click.echo("actions: " + ", ".join(f"{state} {n}" for state, n in result.counts.items() if n))
-        if result.interrupted:
-            click.echo("interrupted: run the same command again to resume")
+        for line in console.outcome(result.statuses, result.interrupted):
+            click.echo(line)
         click.echo(f"execution report: {run_dir / 'execution.csv'}")
     return result

@@ -1,44 +1,83 @@
-"""What a person sees and types while a run executes: the summary to confirm, the progress line, Ctrl-C."""
+"""What a person sees and types while a run executes: the summary to confirm, the progress line, Ctrl-C,
+and the outcome in the words of status.py."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
+from pipeline.errors import RefusedError
 from pipeline.execute.approval import summary
 from pipeline.execute.executor import ExecutionProgress
-from pipeline.plan.model import Decision, Plan
+from pipeline.execute.status import FINISHED, left, phrase, so_far
+from pipeline.plan.model import Plan
+
+SEAL_DIGITS = 12  # the plan's seal: the first 12 hex digits of plan.json's sha256, as the reviewer saw it
+
+
+def plan_seal(run_dir: Path) -> str:
+    """The seal of the plan in `run_dir` (read after load_plan checked it against plan.sha256)."""
+    return hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()[:SEAL_DIGITS]
+
+
+def ask(prompt: str) -> str:
+    """One line typed on standard input; RefusedError (exit 3) when it is closed: no answer is no."""
+    click.echo(f"{prompt}: ", nl=False, err=True)
+    try:
+        line = sys.stdin.readline()
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        raise click.exceptions.Abort from None
+    if not line:
+        click.echo("", err=True)
+        raise RefusedError(
+            "no answer: standard input is closed, so nothing was executed (pass --yes to run unattended)"
+        )
+    return line.strip()
 
 
 class ExecutionConsole:
     """Confirmation, progress (done/total, rate, ETA, failures) and a two-stage Ctrl-C, on stderr."""
 
-    def __init__(self, *, yes: bool, quiet: bool = False) -> None:
+    def __init__(self, run_dir: Path, *, yes: bool, quiet: bool = False) -> None:
+        self.run_dir = run_dir
         self.yes = yes
         self.quiet = quiet
         self.stop = threading.Event()
         self._started: tuple[float, int] | None = None
         self._shown = -1
+        self._prompting = False
         self.tty = sys.stderr.isatty()
 
     def confirm(self, plan: Plan) -> bool:
-        """Shows the plan's summary; the person types the number of orders (or --yes)."""
+        """Shows the plan's seal and summary, and on a resume what is done and left; the person types
+        the number of orders left (or --yes)."""
+        click.echo(f"executing plan {plan_seal(self.run_dir)} …", err=True)
         for line in summary(plan):
             click.echo(line, err=True)
-        if self.yes:
+        counts = so_far(self.run_dir, plan)
+        count = left(counts)
+        resumed = any(counts[status] for status in FINISHED) or counts["to_verify"]
+        if resumed:
+            click.echo(f"resuming: {phrase(counts)} — {count} left", err=True)
+        if self.yes or not count:
             return True
-        count = plan.counts_by_decision()[Decision.EXECUTE]
-        typed = click.prompt(
-            f"type {count} to process these {count} orders", default="", show_default=False, err=True
-        )
-        return typed.strip() == str(count)
+        what = "left" if resumed else "in the plan"
+        self._prompting = True
+        try:
+            typed = ask(f"type {count} to process the {count} orders {what}")
+        finally:
+            self._prompting = False
+        return typed == str(count)
 
     def progress(self, p: ExecutionProgress) -> None:
         """The first call (nothing finished yet in this run) starts the clock for rate and ETA."""
@@ -58,15 +97,29 @@ class ExecutionConsole:
             self._shown = tenth  # a log file gets a line every tenth of the way, not every order
             click.echo(line, err=True)
 
+    def outcome(self, statuses: Mapping[str, int], interrupted: bool) -> list[str]:
+        """The lines that end a run: what was done, what is left and the one command that finishes it."""
+        lines = [f"actions: {phrase(statuses)}" if any(statuses.values()) else "actions: none to execute"]
+        count = left(statuses)
+        if count:
+            stopped = "interrupted: " if interrupted else ""
+            lines.append(f"{stopped}{count} left — run `bulkcancel execute {self.run_dir}` again")
+        return lines
+
     @contextmanager
     def interrupts(self) -> Iterator[threading.Event]:
-        """First Ctrl-C: finish the requests in flight and stop; second: exit at once."""
+        """First Ctrl-C: finish the requests in flight and stop; second: exit at once. At the
+        confirmation prompt nothing is in flight: Ctrl-C there aborts."""
 
         def interrupt(_signum: int, _frame: object) -> None:
+            if self._prompting:
+                raise KeyboardInterrupt
             if self.stop.is_set():
                 os._exit(130)  # every journal write is one atomic transaction: it stays consistent
             self.stop.set()
-            click.echo("\nfinishing the requests in flight (Ctrl-C again to stop at once)...", err=True)
+            if self.tty:
+                click.echo("", err=True)  # off the progress line
+            click.echo("finishing the requests in flight (Ctrl-C again to stop at once)...", err=True)
 
         previous = signal.signal(signal.SIGINT, interrupt)
         try:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from pipeline.execute.codes import CodesFile
 from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
 from pipeline.execute.runner import StepRunner
+from pipeline.execute.status import counted, journal_statuses
 from pipeline.plan.files import load_plan
 from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
@@ -50,8 +51,10 @@ class ExecutionProgress:
 @dataclass(frozen=True)
 class ExecutionResult:
     run_dir: Path
-    counts: dict[str, int]  # actions by state: done, failed, drifted, pending, running
+    counts: dict[str, int]  # actions by journal state: done, failed, drifted, pending, running
     interrupted: bool
+    # Actions by status in the one vocabulary of status.py: done … to_verify, not_executed.
+    statuses: dict[str, int] = field(default_factory=dict)
 
     @property
     def all_done(self) -> bool:
@@ -127,7 +130,8 @@ def execute_run(
             _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
         write_execution_csv(run_dir, plan, journal)
         counts = journal.summary()["actions"]
-    return ExecutionResult(run_dir, counts, interrupted=stop.is_set())
+        statuses = counted(journal_statuses(journal).values())
+    return ExecutionResult(run_dir, counts, interrupted=stop.is_set(), statuses=statuses)
 
 
 def _started(run_dir: Path, plan: Plan) -> bool:
@@ -148,9 +152,10 @@ def _run_all(
     journal: Journal,
 ) -> None:
     lock = threading.Lock()
-    finished = [already]
 
     def one(pending: PendingAction) -> None:
+        if executor.stop.is_set():
+            return  # interrupted: an order not begun stays for the next run, and is not counted
         try:
             executor.run_action(pending)
         except AuthError:
@@ -160,9 +165,10 @@ def _run_all(
             # Retries exhausted on a read or an unsent request: this order waits for the next run.
             log.warning("%s: left for the next run: %s", pending.order_name, exc)
         with lock:
-            finished[0] += 1
+            # Counted from the journal: an order stopped half-way (Ctrl-C, a lost answer) is not finished.
             counts = journal.summary()["actions"]
-            progress(ExecutionProgress(finished[0], total, counts["failed"] + counts["drifted"]))
+            failures = counts["failed"] + counts["drifted"]
+            progress(ExecutionProgress(counts["done"] + failures, total, failures))
 
     progress(ExecutionProgress(already, total, 0))
     with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.execute.journal import Journal
+from pipeline.execute.status import NOT_EXECUTED, TO_VERIFY, action_status
 from pipeline.plan.model import Decision, Plan, PlannedRow
 from pipeline.reports.cells import csv_text
 
@@ -39,22 +40,27 @@ def write_execution_csv(run_dir: Path, plan: Plan, journal: Journal) -> Path:
         for row in plan.rows:
             action = row.action
             records = steps_by_action.get(action.action_key, []) if action else []
-            writer.writerow(csv_text(str(v)) for v in _execution_row(row, records))
+            writer.writerow(csv_text(str(v)) for v in _execution_row(row, records, again(run_dir)))
     return path
 
 
-def _execution_row(row: PlannedRow, records: list[dict[str, Any]]) -> list[Any]:
+def again(run_dir: Path) -> str:
+    """The hint wherever work is left: the one command that finishes it."""
+    return f"run `bulkcancel execute {run_dir}` again"
+
+
+def _execution_row(row: PlannedRow, records: list[dict[str, Any]], hint: str) -> list[Any]:
     """One execution.csv row; `records` are the journal's steps of the row's action (none if unrun)."""
     action = row.action
     if not records:
-        status = "not_executed" if row.decision is Decision.EXECUTE else str(row.decision)
+        status = NOT_EXECUTED if row.decision is Decision.EXECUTE else str(row.decision)
         return [
             row.row,
             row.order,
             action.order_name if action else "",
             action.order_id if action else "",
             status,
-            row.message,
+            f"{row.message}; {hint}" if status == NOT_EXECUTED else row.message,
             "",
             "",
             "",
@@ -63,10 +69,13 @@ def _execution_row(row: PlannedRow, records: list[dict[str, Any]]) -> list[Any]:
             "",
             "",
         ]
-    state = records[0]["action_state"]
-    status = {"running": "unknown", "pending": "not_executed"}.get(state, state)
+    status = action_status(records[0]["action_state"], (r["state"] for r in records))
     problems = [f"{r['kind']}: {r['error_message']}" for r in records if r["error_message"]]
     detail = records[0]["action_detail"] or "; ".join(problems) or row.message
+    if status == TO_VERIFY:
+        detail = f"sent, its answer not known ({detail}); {hint} to verify it against the shop"
+    elif status == NOT_EXECUTED:
+        detail = f"{detail}; {hint}"
     assert action is not None  # the journal holds steps only for actions
     return [
         row.row,

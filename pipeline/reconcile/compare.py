@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pipeline.execute.status import action_status
 from pipeline.plan.claims import parse_claim
 from pipeline.plan.model import Decision, Plan, PlannedAction, PlannedRow
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
@@ -105,9 +106,10 @@ def _status(check: OrderCheck) -> tuple[str, str]:
             for r in failed
         )
         return "failed", message or "failed"
-    if state != "done":
+    if state != "done":  # to_verify or not_executed: the words of execute/status.py
         steps = ", ".join(f"{r['kind']} {r['state']}" for r in journal)
-        return "not_executed", f"not finished ({steps}): run `bulkcancel execute` again"
+        status = action_status(state, (r["state"] for r in journal))
+        return status, f"not finished ({steps}): run `bulkcancel execute` again"
     if check.differences:
         return "mismatch", found
     if check.waiting:

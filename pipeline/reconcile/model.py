@@ -18,6 +18,7 @@ STATUSES = (
     "drifted",
     "blocked",
     "skipped",
+    "to_verify",  # started, a step's outcome unknown: execute again verifies it (execute/status.py)
     "not_executed",
 )
 #: Rows that need no one's attention: what was asked happened, or nothing was to be done.

@@ -171,6 +171,11 @@ def test_failed_drifted_and_unexecuted_rows_say_so():
     assert row.status == "not_executed"
     _, row = one(p, journal(p, state="running"), order(cancelled=False))
     assert row.status == "not_executed" and "again" in row.detail
+    # A step sent whose answer never came reads as execute and execution.csv say it: to verify.
+    rows = journal(p, state="running")
+    rows[0]["state"] = "unknown"
+    _, row = one(p, rows, order(cancelled=False))
+    assert row.status == "to_verify" and "run `bulkcancel execute` again" in row.detail
 
 
 def test_blocked_skipped_and_unreadable_orders():

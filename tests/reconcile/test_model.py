@@ -18,6 +18,7 @@ def test_every_status_is_known():
         "drifted",
         "blocked",
         "skipped",
+        "to_verify",
         "not_executed",
     }
 
