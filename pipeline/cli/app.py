@@ -9,6 +9,7 @@ import click
 from pipeline import __version__
 from pipeline.cli.doctor import doctor
 from pipeline.cli.execute import execute
+from pipeline.cli.limits import join_currency_words
 from pipeline.cli.plan import plan, run
 from pipeline.cli.probe import merchant_words
 from pipeline.cli.reconcile import reconcile
@@ -69,7 +70,7 @@ def main() -> None:
     """Console entry point: expected failures become one line and an exit code."""
     try:
         # Without standalone mode click returns `ctx.exit(n)`'s code instead of exiting: pass it on.
-        code = cli.main(standalone_mode=False)
+        code = cli.main(args=join_currency_words(sys.argv[1:]), standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except PipelineError as exc:
         # The client names our GraphQL documents (`OrdersByName: …`): the merchant never wrote those.

@@ -49,22 +49,19 @@ def execute_and_report(
     *,
     yes: bool,
     concurrency: int,
-    max_total: str | None,
+    max_total: tuple[str, ...],
     max_age: float,
     job_wait: float,
 ) -> ExecutionResult:
     """Confirm, carry out, report; returns the ExecutionResult."""
     import datetime as dt
-    from decimal import Decimal, InvalidOperation
 
+    from pipeline.cli.limits import parse_limits
     from pipeline.execute.console import ExecutionConsole, plan_seal
     from pipeline.execute.executor import execute_run
     from pipeline.execute.status import left
 
-    try:
-        limit = Decimal(max_total) if max_total else None
-    except InvalidOperation:
-        raise click.BadParameter(f"{max_total!r} is not an amount", param_hint="--max-total") from None
+    limit = parse_limits(max_total, lambda: shop_state(settings).shop_currency) if max_total else None
     console = ExecutionConsole(run_dir, yes=yes, quiet=as_json)
     with console.interrupts() as stop:
         result = execute_run(

@@ -118,7 +118,13 @@ execution_options = option_group(
         show_default=True,
         help="Orders processed at once (the cost governor paces them).",
     ),
-    click.option("--max-total", help="Refuse if the refund total in any currency is above this amount."),
+    click.option(
+        "--max-total",
+        multiple=True,
+        metavar="AMOUNT [CUR]",
+        help="Refuse if the plan refunds more than AMOUNT in CUR (repeatable, one per currency; a bare "
+        "amount is in the shop's currency). Every currency refunded then needs a limit.",
+    ),
     click.option(
         "--max-age",
         type=float,

@@ -34,6 +34,7 @@ def release(run_id: str, yes: bool, out: Path, **options: Any) -> None:
     Example:
       bulkcancel release 20261126-101500-cancellations --yes
     """
+    from pipeline.execute.console import ask
     from pipeline.execute.release import release_run
 
     run_dir = out / run_id
@@ -49,7 +50,9 @@ def release(run_id: str, yes: bool, out: Path, **options: Any) -> None:
         unfinished = sum(1 for one in held if not one.finished)
         if not unfinished or yes:
             return True
-        return click.confirm(f"release the claims of run {run_id} on {unfinished} orders?", default=False)
+        # A closed standard input is no answer: refused, exit 3 (SPEC §3), not "aborted".
+        answer = ask(f"release the claims of run {run_id} on {unfinished} orders? [y/N]")
+        return answer.lower() in ("y", "yes")
 
     held, stale = release_run(run_dir, settings, confirm=confirm)
     for name in stale:

@@ -13,7 +13,7 @@ import fcntl
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,7 +81,7 @@ def execute_run(
     settings: ConnectionSettings,
     *,
     concurrency: int = 8,
-    max_total: Decimal | None = None,
+    max_total: Decimal | Mapping[str, Decimal] | None = None,
     max_age: dt.timedelta = dt.timedelta(hours=24),
     confirm: Callable[[Plan], bool] = lambda _plan: True,
     transport: httpx.BaseTransport | None = None,
