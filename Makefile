@@ -3,6 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
 .DEFAULT_GOAL := help
 .PHONY: help install lint test demo bench clean record
@@ -10,11 +11,18 @@ STAMP   := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The project alone (what `make demo` needs); the dev tools below include it.
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
 
 install: $(STAMP)  ## create .venv and install the project with its dev tools
 
@@ -27,7 +35,7 @@ lint: $(STAMP)  ## ruff, mypy strict and the import contracts (the layering, in 
 test: $(STAMP)  ## the whole test suite (loopback only), on every core
 	$(BIN)/python -m pytest -q -n auto
 
-demo: $(STAMP)  ## the whole job on the embedded simulator
+demo: $(RUNTIME)  ## the whole job on the embedded simulator (installs the project, not the dev tools)
 	$(BIN)/bulkcancel demo
 
 bench: $(STAMP)  ## performance figures (SPEC §12) into reports/bench.json

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+REPORT_MODE = 0o644
+
 
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
@@ -16,6 +18,9 @@ def replacing(path: Path) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temporary)
+        # mkstemp makes 0600; a report is for the reviewer too (another account): 0644, like any file
+        # under the usual umask. The one secret file (gift card codes) is written elsewhere, 0600.
+        os.chmod(temporary, REPORT_MODE)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
