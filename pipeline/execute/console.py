@@ -56,6 +56,7 @@ class ExecutionConsole:
         self._started: tuple[float, int] | None = None
         self._shown = -1
         self._prompting = False
+        self._open_line = False  # a progress line drawn with \r and not yet ended
         self.tty = sys.stderr.isatty()
 
     def confirm(self, plan: Plan) -> bool:
@@ -92,13 +93,17 @@ class ExecutionConsole:
         eta = f"{(p.total - p.finished) / rate:.0f} s" if rate else "?"
         line = f"{p.finished}/{p.total} orders, {rate:.1f}/s, ETA {eta}, {p.failures} failed or drifted"
         if self.tty:
-            click.echo(f"\r{line}   ", nl=p.finished == p.total, err=True)
+            self._open_line = p.finished != p.total
+            click.echo(f"\r{line}   ", nl=not self._open_line, err=True)
         elif (tenth := p.finished * 10 // max(p.total, 1)) > self._shown:
             self._shown = tenth  # a log file gets a line every tenth of the way, not every order
             click.echo(line, err=True)
 
     def outcome(self, statuses: Mapping[str, int], interrupted: bool) -> list[str]:
         """The lines that end a run: what was done, what is left and the one command that finishes it."""
+        if self._open_line:  # stopped before the end: the progress line is ended before the outcome
+            click.echo("", err=True)
+            self._open_line = False
         lines = [f"actions: {phrase(statuses)}" if any(statuses.values()) else "actions: none to execute"]
         count = left(statuses)
         if count:
@@ -117,8 +122,9 @@ class ExecutionConsole:
             if self.stop.is_set():
                 os._exit(130)  # every journal write is one atomic transaction: it stays consistent
             self.stop.set()
-            if self.tty:
+            if self._open_line:
                 click.echo("", err=True)  # off the progress line
+                self._open_line = False
             click.echo("finishing the requests in flight (Ctrl-C again to stop at once)...", err=True)
 
         previous = signal.signal(signal.SIGINT, interrupt)

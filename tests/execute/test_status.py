@@ -50,3 +50,20 @@ def test_execution_csv_and_the_resume_figures_use_the_same_words(tmp_path):
     assert rows[started.order_name]["status"] == "not_executed" and hint in rows[started.order_name]["detail"]
     assert {row["status"] for row in rows.values()} <= {"to_verify", "not_executed", "blocked", "skipped"}
     assert "unknown" not in {row["status"] for row in rows.values()}
+
+
+def test_a_stopped_progress_line_is_ended_before_the_outcome(tmp_path, capsys):
+    from pipeline.execute.console import ExecutionConsole
+    from pipeline.execute.executor import ExecutionProgress
+
+    console = ExecutionConsole(tmp_path, yes=True)
+    console.tty = True
+    console.progress(ExecutionProgress(0, 10, 0))  # starts the clock
+    console.progress(ExecutionProgress(4, 10, 0))
+    assert capsys.readouterr().err.endswith("   ")  # the line is redrawn in place, still open
+    lines = console.outcome(counted(["done"] * 4 + ["not_executed"] * 6), interrupted=True)
+    assert capsys.readouterr().err == "\n"
+    assert lines == [
+        "actions: 4 done, 6 not executed",
+        f"interrupted: 6 left — run `bulkcancel execute {tmp_path}` again",
+    ]
