@@ -69,7 +69,7 @@ def run_demo(
             result = execute_run(run_dir, settings)
             echo(f"   executed: {phrase(result.statuses)}")
             reconciled = reconcile_run(run_dir, settings).reconciliation
-            echo("   reconciled: " + ", ".join(f"{s} {n}" for s, n in reconciled.counts().items() if n))
+            echo(f"   reconciled: {phrase(reconciled.counts())}")
             seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
             echo(f"   {seconds:.1f} s; reports:")
             for report in ("plan.xlsx", "plan.html", "execution.csv", "reconciliation.xlsx", "report.html"):

@@ -39,6 +39,7 @@ def reconcile(run_dir: Path, as_json: bool, **options: Any) -> None:
 
 def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: bool) -> ReconcileResult:
     """Re-read, compare, write the reconciliation; prints the outcome; returns the ReconcileResult."""
+    from pipeline.execute.status import phrase
     from pipeline.reconcile.reconciler import reconcile_run
 
     result = reconcile_run(run_dir, settings)
@@ -63,11 +64,14 @@ def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: b
         }
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return result
-    click.echo("rows: " + ", ".join(f"{status} {n}" for status, n in counts.items() if n))
+    click.echo(f"rows: {phrase(counts)}")  # `14 matched, 99 not executed`: as execute counts
     for row in exceptions[:SHOWN_EXCEPTIONS]:
         click.echo(f"  row {row.row} {row.order_name or row.order}: {row.status}: {row.detail}", err=True)
     if len(exceptions) > SHOWN_EXCEPTIONS:
         click.echo(f"  ... {len(exceptions) - SHOWN_EXCEPTIONS} more in the Exceptions sheet", err=True)
+    unfinished = counts.get("to_verify", 0) + counts.get("not_executed", 0)
+    if unfinished:  # the words of execute/status.py, and the command that finishes the work
+        click.echo(f"{unfinished} left — run `bulkcancel execute {run_dir}` again, then reconcile")
     click.echo(f"reconciliation: {files.xlsx} (and {files.csv.name}, {files.transactions.name})")
     click.echo(f"customers to tell: {files.customers}")
     click.echo(f"report: {files.html}")

@@ -73,6 +73,10 @@ def test_ctrl_c_stops_the_count_says_what_is_left_and_the_resume_asks_only_for_t
         assert f"interrupted: {left} left — run `bulkcancel execute {run_dir}` again" in out
         assert f"actions: {figures['done']} done" in out and "Traceback" not in err
 
+        reconciled = bulkcancel("reconcile", str(run_dir))  # the same words, and the same hint
+        assert re.search(r"rows: .*\d+ not executed\n", reconciled.stdout), reconciled.stdout
+        assert f"left — run `bulkcancel execute {run_dir}` again" in reconciled.stdout, reconciled.stdout
+        assert reconciled.returncode == 1
         closed = bulkcancel("execute", str(run_dir), stdin="")  # no answer at the prompt: refused
         assert closed.returncode == 3 and "standard input is closed" in closed.stderr
         wrong = bulkcancel("execute", str(run_dir), stdin=f"{total}\n")  # the whole plan is not asked
