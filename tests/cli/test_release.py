@@ -48,6 +48,10 @@ def test_release_asks_refuses_without_a_yes_and_frees_the_unfinished_orders(tmp_
         assert f"{victim.order_name}: nothing of this run on the order" in refused.stdout
         assert "finished, its claim is kept" in refused.stdout  # the first order: done, stays done
 
+        closed = bulkcancel("release", plan.run_id, "--out", str(root), "--shop", server.url, stdin="")
+        assert closed.returncode == 3 and "standard input is closed" in closed.stderr  # not 130 "aborted"
+        assert "aborted" not in closed.stderr and "Traceback" not in closed.stderr
+
         done = bulkcancel("release", plan.run_id, "--out", str(root), "--shop", server.url, "--yes")
         assert done.returncode == 0, done.stderr
         assert f"released 1 orders of run {plan.run_id}" in done.stdout
