@@ -212,8 +212,8 @@ class ShopifyClient:
         """Retryable until connections have failed for longer than the timeout (the retry budget)."""
         now = time.monotonic()
         since = self._unreachable_since = self._unreachable_since or now
-        reason = unreachable_reason(exc, self.settings.timeout)
-        message = f"{document.name}: cannot reach {self.settings.shop_url}: {self._scrub(reason)}"
+        reason = self._scrub(unreachable_reason(exc, self.settings.timeout))
+        message = f"{document.name}: cannot reach {self.settings.shop_url}: {reason}"
         return UnreachableError(message, reason, retryable=now - since < self.settings.timeout)
 
     def _decode(self, document: Document, response: httpx.Response) -> Any:
