@@ -21,8 +21,8 @@ def shop_state(settings: ConnectionSettings) -> ShopState:
         AuthError,
         ConfigError,
         ShopifyError,
-        ThrottledError,
         TokenRefusedError,
+        TransientError,
         UnreachableError,
     )
     from pipeline.shopify.client import ShopifyClient
@@ -34,7 +34,9 @@ def shop_state(settings: ConnectionSettings) -> ShopState:
         with ShopifyClient(settings) as client:
             try:  # one try: a shop that cannot be reached is said at once, not after a minute of retries
                 answer = client.execute(PROBE, {}, mutation=False)
-            except ThrottledError:  # a busy bucket is no connection problem: wait for it
+            except UnreachableError:
+                raise
+            except TransientError:  # a busy bucket or one 5xx is no connection problem: try again
                 answer = execute_with_retry(client, PROBE, {}, mutation=False)
     except UnreachableError as exc:
         raise ConfigError(f"cannot reach {shop}: {exc.reason}") from None

@@ -120,3 +120,16 @@ def test_a_shop_that_never_answers_gives_up_after_timeout(tmp_path):
     assert_one_clear_line(
         result, f"cannot use http://127.0.0.1:{port}: 127.0.0.1:{port} gave no answer within 1 s"
     )
+
+
+def test_a_server_error_on_the_first_look_is_tried_again(tmp_path):
+    """A 5xx on the probe is Shopify having a bad second, not a wrong address: the probe retries it."""
+    server = served(faults="5xx=0.5,seed=3")
+    try:
+        results = [bulkcancel("doctor", "--shop", server.url) for _ in range(4)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    for result in results:
+        assert "cannot use" not in result.stderr, result.stderr
+        assert result.returncode == 0, result.stdout + result.stderr
