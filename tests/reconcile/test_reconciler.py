@@ -125,4 +125,4 @@ def test_the_command_prints_counts_and_exits_by_exceptions(tmp_path, served):
     write_refund(sim.api.store, order, [], Decimal(0), [(parent, Decimal("1.00"))], None)
     dirty = runner.invoke(cli, ["reconcile", str(run_dir)])
     assert dirty.exit_code == 1
-    assert "duplicate 1" in dirty.output and "report:" in dirty.output
+    assert "1 duplicate" in dirty.output and "report:" in dirty.output
