@@ -6,11 +6,13 @@ one order are `order_check.py`; this module turns what they found into each row'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.plan.claims import parse_claim
+from pipeline.plan.keys import legacy_id
 from pipeline.plan.model import Decision, Plan, PlannedAction, PlannedRow
+from pipeline.reconcile.attribution import key_in, order_of
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
 
@@ -20,8 +22,17 @@ def reconcile(
     journal_rows: Iterable[Mapping[str, Any]],
     orders: Mapping[str, Mapping[str, Any] | None],
     gift_cards: Mapping[str, Mapping[str, Any] | None] | None = None,
+    cards_found: Sequence[Mapping[str, Any]] = (),
 ) -> Reconciliation:
-    """Every plan row reconciled; `orders` maps each action's order id to its re-read (None: unreadable)."""
+    """Every plan row reconciled; `orders` maps each action's order id to its re-read (None: unreadable).
+
+    `gift_cards` are the journal's cards by id; `cards_found` every card issued since the plan whose
+    note carries an action key (of any run): each is matched to its order by the key."""
+    by_order: dict[str, list[Mapping[str, Any]]] = {}
+    for card in cards_found:
+        key = key_in(card.get("note"))
+        if key is not None:
+            by_order.setdefault(order_of(key), []).append(card)
     since = plan.since
     steps_by_action: dict[str, list[Mapping[str, Any]]] = {}
     for record in journal_rows:
@@ -34,7 +45,15 @@ def reconcile(
             rows.append(ReconciledRow(plan_row.row, plan_row.order, status, plan_row.message))
             continue
         journal = sorted(steps_by_action.get(action.action_key, []), key=lambda r: r["idx"])
-        check = OrderCheck(action, journal, orders.get(action.order_id), gift_cards or {}, since)
+        check = OrderCheck(
+            action,
+            journal,
+            orders.get(action.order_id),
+            gift_cards or {},
+            since,
+            plan.run_id,
+            by_order.get(legacy_id(action.order_id), ()),
+        )
         rows.append(_row(plan_row, action, check))
         transactions.extend(check.transactions)
     return Reconciliation(plan.run_id, rows, transactions)
@@ -65,6 +84,7 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         pending=check.pending,
         shop_currency=order.get("currencyCode"),
         refunded_shop=check.refunded_shop,
+        kept=check.kept,
         cancelled=bool(order.get("cancelledAt")) if check.order is not None else None,
         cancel_reason=order.get("cancelReason"),
         refunds_since_plan=len(check.new_refunds()),

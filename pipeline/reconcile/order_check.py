@@ -7,7 +7,7 @@ money on its way, not in `totalRefundedSet` yet (SHOPIFY-FACTS §10.4): pending,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,8 @@ from pipeline.models import instant
 from pipeline.money import ZERO, Money
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
+from pipeline.plan.claims import parse_claim
+from pipeline.reconcile.attribution import NOBODY, Maker, key_in, maker
 from pipeline.reconcile.model import RefundTransaction
 
 # Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
@@ -34,14 +36,18 @@ class OrderCheck:
         order: Mapping[str, Any] | None,
         gift_cards: Mapping[str, Mapping[str, Any] | None],
         since: dt.datetime,
+        run_id: str = "",
+        cards_found: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.action, self.journal, self.order, self.since = action, journal, order, since
-        self.gift_cards = gift_cards
+        self.gift_cards, self.cards_found = gift_cards, cards_found
+        self.ours = Maker(run_id, action.action_key)
         self.differences: list[str] = []
         self.extra: list[str] = []  # more money or more refunds than planned
         self.waiting: list[str] = []  # transactions still pending
         self.transactions: list[RefundTransaction] = []
         self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
+        self.kept = ZERO  # what a cancelled order still holds: money kept on a partial cancel
         self.restocked = 0
         self.restocked_at: dict[str, int] = {}  # units restocked per location name, read from the shop
         self._restock_noted = False
@@ -86,11 +92,11 @@ class OrderCheck:
             )
         for refund in new:
             if refund["id"] in journaled:
-                self._refund(order, refund, steps[journaled[refund["id"]]], "refund step")
+                self._refund(order, refund, steps[journaled[refund["id"]]], "refund step", self.ours)
             elif cancel_refunds and refund is unplanned[0] and cancel:
-                self._refund(order, refund, cancel, "cancel")
+                self._refund(order, refund, cancel, "cancel", self.ours)
             else:
-                self._refund(order, refund, None, "not planned")
+                self._refund(order, refund, None, "not planned", self._maker(order, refund))
         self._money(order)
         self._restock_planned(cancel is not None and cancel_refunds > 0)
         if cancel is not None:
@@ -100,19 +106,34 @@ class OrderCheck:
         for index, step in enumerate(steps):
             if step.kind is StepKind.GIFT_CARD:
                 self._gift_card(step, index)
+        self._other_cards(order)
+        self._kept(order)
         self.tagged = self._tags(order)
         if order.get("truncated"):
             self.differences.append("more refunds or transactions than one read returns: check by hand")
 
+    def _maker(self, order: Mapping[str, Any], refund: Mapping[str, Any]) -> Maker:
+        """Who made a refund the plan did not: the key in its note, else another run's claim, else nobody."""
+        key = key_in(refund.get("note"))
+        if key is not None:
+            return maker(key)
+        claim = parse_claim(order.get("claim"))
+        if claim is not None and claim.action_key and claim.action_key != self.action.action_key:
+            return Maker(claim.run_id, claim.action_key)
+        return NOBODY
+
     def _refund(
-        self, order: Mapping[str, Any], refund: Mapping[str, Any], step: Step | None, origin: str
+        self,
+        order: Mapping[str, Any],
+        refund: Mapping[str, Any],
+        step: Step | None,
+        origin: str,
+        made_by: Maker,
     ) -> None:
         """One refund made since the plan: its transactions, method, amount and restock."""
         moved = ZERO
         for tx in refund["transactions"]["nodes"]:
-            made = RefundTransaction.of(
-                order, refund, tx, self.action.order_name, origin, self.action.action_key
-            )
+            made = RefundTransaction.of(order, refund, tx, self.action.order_name, origin, made_by)
             self.transactions.append(made)
             amount, shop, method = made.amount, made.shop_amount, made.method
             if tx["kind"] != "REFUND":
@@ -250,9 +271,8 @@ class OrderCheck:
         )
         value = Money.of(card.get("initialValue"))
         planned = Money(step.amount or ZERO, str(step.currency))
+        self._card_issued(card, "gift card step", self.ours)
         if value is not None:
-            self.refunded += value.amount
-            self.gift_card_value += value.amount
             if value != planned:
                 self.differences.append(f"gift card of {value}, planned {planned}")
         customer = (card.get("customer") or {}).get("id")
@@ -260,6 +280,46 @@ class OrderCheck:
             self.differences.append(f"gift card belongs to {customer}, planned {step.customer_id}")
         if card.get("enabled") is False:
             self.differences.append("gift card is disabled")
+
+    def _card_issued(self, card: Mapping[str, Any], origin: str, made_by: Maker) -> None:
+        """A gift card issued against the order: money out, counted like a settled refund."""
+        order = self.order or {}
+        made = RefundTransaction.gift_card(order, card, self.action.order_name, origin, made_by)
+        if made is None:
+            return
+        self.transactions.append(made)
+        self.refunded += made.amount.amount
+        self.gift_card_value += made.amount.amount
+        self.refunded_shop += made.shop_amount.amount if made.shop_amount else ZERO
+
+    def _other_cards(self, order: Mapping[str, Any]) -> None:
+        """Gift cards found by the action keys in their notes that the journal does not name.
+
+        This action's card whose step the journal has not finished is that step's card, in flight;
+        any other is money beyond the plan: issued twice, or by another run."""
+        journaled = {r.get("gift_card_id") for r in self.journal if r.get("gift_card_id")}
+        card_steps = [r for r in self.journal if r["kind"] == str(StepKind.GIFT_CARD)]
+        in_flight = any(r["state"] != "done" for r in card_steps)
+        for card in self.cards_found:
+            if card["id"] in journaled:
+                continue
+            key = key_in(card.get("note")) or ""
+            made_by = maker(key)
+            if key == self.action.action_key and in_flight and not journaled:
+                self._card_issued(card, "gift card step", made_by)
+                continue
+            self._card_issued(card, "not planned", made_by)
+            value = Money.of(card.get("initialValue"))
+            who = "this run again" if key == self.action.action_key else f"run {made_by.run_id}"
+            self.extra.append(f"gift card {card['id']} of {value} issued by {who} since the plan")
+
+    def _kept(self, order: Mapping[str, Any]) -> None:
+        """On an order this action cancelled: the money the shop still holds (a partial cancel)."""
+        if self.action.cancel is None or not order.get("cancelledAt"):
+            return
+        net = Money.of((order.get("netPaymentSet") or {}).get("presentmentMoney"))
+        if net is not None and net.amount - self.pending > 0:
+            self.kept = net.amount - self.pending
 
     def _tags(self, order: Mapping[str, Any]) -> bool | None:
         tag_steps = [s for s in self.action.steps if s.kind is StepKind.TAG]

@@ -60,7 +60,9 @@ def reconcile_run(
     rows = journal_rows(run_dir, plan.run_id)
     order_ids = list(dict.fromkeys(a.order_id for a in plan.actions()))
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
-    shop = read_back(settings, order_ids, card_ids, transport=transport, progress=progress)
-    result = reconcile(plan, rows, shop.orders, shop.gift_cards)
+    shop = read_back(
+        settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress
+    )
+    result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
     files = write_reports(run_dir, plan, result)
     return ReconcileResult(result, files, shop.points, len(order_ids))

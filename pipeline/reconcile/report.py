@@ -57,7 +57,7 @@ def write_reports(
     run_dir = Path(run_dir)
     notes = {r.row: r.action.note for r in plan.rows if r.action}
     rows = [order_row(row, notes.get(row.row, "")) for row in result.rows]
-    transactions = [transaction_row(tx, result.run_id) for tx in result.transactions]
+    transactions = [transaction_row(tx) for tx in result.transactions]
     totals = group_totals(rows, ("currency", "method"), TOTAL_KEYS, skip_empty=True)
     check_ties_out(plan.totals_by_currency_and_method(), result, totals)
     statuses = [{"status": s, "count": n} for s, n in result.counts().items() if n]
