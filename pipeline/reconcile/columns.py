@@ -138,3 +138,14 @@ CUSTOMER_COLUMNS = [
     Column("method", "method"),
     Column("money_arrives", "money_arrives"),
 ]
+PAYOUT_COLUMNS = [
+    Column("payout_id", "Payout"),
+    Column("payout_status", "Status"),
+    Column("payout_date", "Issued at"),
+    Column("refunds", "Refunds", "int"),
+    Column("orders", "Orders", width=40),
+    Column("amount", "Refunded", "money", currency_key="currency"),
+    Column("fee", "Fees", "money", currency_key="currency"),
+    Column("net", "Net", "money", currency_key="currency"),
+    Column("currency", "Currency"),
+]

@@ -85,6 +85,7 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         shop_currency=order.get("currencyCode"),
         refunded_shop=check.refunded_shop,
         kept=check.kept,
+        kept_shop=check.kept_shop,
         cancelled=bool(order.get("cancelledAt")) if check.order is not None else None,
         cancel_reason=order.get("cancelReason"),
         refunds_since_plan=len(check.new_refunds()),

@@ -21,6 +21,7 @@ STATUSES = (
     "skipped",
     "not_executed",
 )
+PENDING = "pending"
 #: Rows that need no one's attention: what was asked happened, or nothing was to be done.
 QUIET = frozenset({"matched", "blocked", "skipped"})
 STORE_CREDIT_GATEWAY = "shopify_store_credit"
@@ -155,6 +156,7 @@ class ReconciledRow:
     shop_currency: str | None = None
     refunded_shop: Decimal = ZERO
     kept: Decimal = ZERO  # what the cancelled order still holds (a partial cancel), presentment
+    kept_shop: Decimal = ZERO
     cancelled: bool | None = None
     cancel_reason: str | None = None
     refunds_since_plan: int = 0
@@ -170,7 +172,8 @@ class ReconciledRow:
 
     @property
     def is_exception(self) -> bool:
-        return self.status not in QUIET
+        """Needs someone: neither quiet nor merely in flight (pending is shown apart, SPEC §8)."""
+        return self.status not in QUIET and self.status != PENDING
 
 
 @dataclass(frozen=True)
@@ -188,3 +191,8 @@ class Reconciliation:
     @property
     def exceptions(self) -> list[ReconciledRow]:
         return [row for row in self.rows if row.is_exception]
+
+    @property
+    def in_flight(self) -> list[ReconciledRow]:
+        """Rows whose refunds are still on their way: reconcile again later."""
+        return [row for row in self.rows if row.status == PENDING]

@@ -14,10 +14,10 @@ from typing import Any
 from pipeline import currencies
 from pipeline.models import instant
 from pipeline.money import ZERO, Money
+from pipeline.plan.claims import parse_claim
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
-from pipeline.plan.claims import parse_claim
-from pipeline.reconcile.attribution import NOBODY, Maker, key_in, maker
+from pipeline.reconcile.attribution import NOBODY, Maker, in_shop, key_in, maker
 from pipeline.reconcile.model import RefundTransaction
 
 # Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
@@ -47,7 +47,7 @@ class OrderCheck:
         self.waiting: list[str] = []  # transactions still pending
         self.transactions: list[RefundTransaction] = []
         self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
-        self.kept = ZERO  # what a cancelled order still holds: money kept on a partial cancel
+        self.kept = self.kept_shop = ZERO  # what a cancelled order still holds: kept on a partial cancel
         self.restocked = 0
         self.restocked_at: dict[str, int] = {}  # units restocked per location name, read from the shop
         self._restock_noted = False
@@ -272,9 +272,8 @@ class OrderCheck:
         value = Money.of(card.get("initialValue"))
         planned = Money(step.amount or ZERO, str(step.currency))
         self._card_issued(card, "gift card step", self.ours)
-        if value is not None:
-            if value != planned:
-                self.differences.append(f"gift card of {value}, planned {planned}")
+        if value is not None and value != planned:
+            self.differences.append(f"gift card of {value}, planned {planned}")
         customer = (card.get("customer") or {}).get("id")
         if step.customer_id and customer != step.customer_id:
             self.differences.append(f"gift card belongs to {customer}, planned {step.customer_id}")
@@ -320,6 +319,8 @@ class OrderCheck:
         net = Money.of((order.get("netPaymentSet") or {}).get("presentmentMoney"))
         if net is not None and net.amount - self.pending > 0:
             self.kept = net.amount - self.pending
+            shop, _converted = in_shop(Money(self.kept, net.currency), order)
+            self.kept_shop = shop.amount if shop else ZERO
 
     def _tags(self, order: Mapping[str, Any]) -> bool | None:
         tag_steps = [s for s in self.action.steps if s.kind is StepKind.TAG]

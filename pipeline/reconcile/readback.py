@@ -7,8 +7,8 @@ shows is read again alone with larger pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from pipeline.execute.journal import Journal
-from pipeline.plan.files import load_plan
+from pipeline.plan.files import PLAN_SHA256, load_plan
 from pipeline.reconcile.compare import reconcile
 from pipeline.reconcile.model import Reconciliation
 from pipeline.reconcile.readback import read_back
@@ -22,6 +22,7 @@ from pipeline.reconcile.report import ReportFiles, write_reports
 from pipeline.settings import ConnectionSettings
 
 JOURNAL = "journal.sqlite"
+SEAL_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,14 @@ class ReconcileResult:
 
     @property
     def all_matched(self) -> bool:
+        """No exception: pending refunds are in flight, not exceptions (SPEC §8)."""
         return not self.reconciliation.exceptions
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 when all else matched; 1 on exceptions, and with `strict` on pending refunds too."""
+        if not self.all_matched or (strict and self.reconciliation.in_flight):
+            return 1
+        return 0
 
 
 def journal_rows(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
@@ -45,6 +53,13 @@ def journal_rows(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
         return []
     with Journal.open(path, run_id) as journal:
         return journal.rows_for_report()
+
+
+def plan_seal(run_dir: Path) -> str:
+    """The first 12 hex digits of plan.sha256: the approved plan these files reconcile against."""
+    path = Path(run_dir) / PLAN_SHA256
+    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    return text.split()[0][:SEAL_DIGITS] if text else ""
 
 
 def reconcile_run(
@@ -60,9 +75,7 @@ def reconcile_run(
     rows = journal_rows(run_dir, plan.run_id)
     order_ids = list(dict.fromkeys(a.order_id for a in plan.actions()))
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
-    shop = read_back(
-        settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress
-    )
+    shop = read_back(settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress)
     result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
-    files = write_reports(run_dir, plan, result)
+    files = write_reports(run_dir, plan, result, seal=plan_seal(run_dir))
     return ReconcileResult(result, files, shop.points, len(order_ids))

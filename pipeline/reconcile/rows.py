@@ -80,7 +80,7 @@ def transaction_row(tx: RefundTransaction) -> dict[str, Any]:
         "payout_date": payout.date if payout else None,
         "fee": fee.amount if fee else None,
         "net": net.amount if net else None,
-        "payout_currency": (fee or net).currency if (fee or net) else None,
+        "payout_currency": fee.currency if fee else (net.currency if net else None),
         "settlement": settlement(tx),
         "refund_created_at": tx.refund_created_at,
     }

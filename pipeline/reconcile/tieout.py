@@ -1,7 +1,8 @@
 """The tie-out: the summary's totals checked against two independent sources before any file is written.
 
 What was planned ties out with the plan's own totals; what was refunded with the refund transactions
-plus the gift cards issued, in the presentment and in the shop currency. Files that would not tie out are never written.
+plus the gift cards issued, in the presentment and in the shop currency. Files that would not
+tie out are never written.
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ def write_csv(
 ) -> Path:
     """Write `rows` to `path` (replacing it whole), one column each; keys head the columns by default.
 
-    Numbers are plain digits (`1234.50`, `77990`: the currency's decimals, no grouping); text that a spreadsheet would
-    run as a formula gets OWASP's leading `'` (see `cells.csv_text`; `cells.from_csv_text` undoes it).
+    Numbers are plain digits (`1234.50`, `77990`: the currency's decimals, no grouping); text that a
+    spreadsheet would run as a formula gets OWASP's leading `'` (see `cells.csv_text`;
+    `cells.from_csv_text` undoes it).
     """
     path = Path(path)
     with replacing(path) as temporary, open(temporary, "w", encoding=ENCODING, newline="") as stream:

@@ -29,7 +29,9 @@ def test_counts_list_every_status_and_exceptions_leave_out_the_quiet_ones():
     result = Reconciliation("run", rows)
     assert list(result.counts()) == list(STATUSES)
     assert result.counts()["matched"] == result.counts()["pending"] == 1
-    assert [r.row for r in result.exceptions] == [4]
+    assert result.exceptions == [] and [r.row for r in result.in_flight] == [4]  # pending is apart
+    result.rows.append(ReconciledRow(5, "#4", "mismatch", "amount"))
+    assert [r.row for r in result.exceptions] == [5]
 
 
 def test_a_refund_transaction_reads_its_method_from_the_gateway():
@@ -45,7 +47,9 @@ def test_a_refund_transaction_reads_its_method_from_the_gateway():
     made = RefundTransaction.of(order, refund, tx, "#1001", "cancel", Maker("r", "bc-key"))
     assert made.method == "store_credit" and made.order_name == "#1001" and made.refund_created_at == ""
     assert made.amount == Money(Decimal("12.5"), "EUR") and made.shop_amount is None
-    card = RefundTransaction.of(order, refund, {**tx, "gateway": "shopify_payments"}, "#1", "cancel", Maker("r", "k"))
+    card = RefundTransaction.of(
+        order, refund, {**tx, "gateway": "shopify_payments"}, "#1", "cancel", Maker("r", "k")
+    )
     assert card.method == "original"
 
 

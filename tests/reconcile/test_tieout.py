@@ -59,8 +59,21 @@ def test_a_gift_card_counts_as_refunded_as_a_movement_of_its_own():
         3, "#2", "matched", "", currency="EUR", method="gift_card", gift_card_value=EUR, refunded_shop=EUR
     )
     issued = RefundTransaction(
-        "o2", "#2", "", "", "gid://shopify/GiftCard/1", None, "gift_card", "GIFT_CARD", "SUCCESS",
-        Money(EUR, "EUR"), Money(EUR, "EUR"), None, "gift_card", "gift card step", "k",
+        "o2",
+        "#2",
+        "",
+        "",
+        "gid://shopify/GiftCard/1",
+        None,
+        "gift_card",
+        "GIFT_CARD",
+        "SUCCESS",
+        Money(EUR, "EUR"),
+        Money(EUR, "EUR"),
+        None,
+        "gift_card",
+        "gift card step",
+        "k",
     )
     with_card = Reconciliation("run", [*result().rows, card], [*result().transactions, issued])
     totals = [*TOTALS, {"currency": "EUR", "method": "gift_card", "planned": EUR, "refunded": EUR}]

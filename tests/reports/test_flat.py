@@ -49,7 +49,16 @@ def test_round_trip_with_the_csv_module(tmp_path):
     path = write_csv(tmp_path / "plan.csv", COLUMNS, rows())
     with path.open(encoding="utf-8-sig", newline="") as handle:
         read = list(csv.DictReader(handle))
-    assert [row["amount"] for row in read] == ["100.00", "-12.50", "0.10", "3.005", "", "5000.00", "7.00", "n/a"]
+    assert [row["amount"] for row in read] == [
+        "100.00",
+        "-12.50",
+        "0.10",
+        "3.005",
+        "",
+        "5000.00",
+        "7.00",
+        "n/a",
+    ]
     assert {row["at"] for row in read} == {"2026-05-01T10:30:00+00:00"}
     assert [from_csv_text(row["note"]) for row in read] == NOTES
     assert [Decimal(row["amount"]) for row in read[:4]] == [

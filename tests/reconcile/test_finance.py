@@ -1,0 +1,127 @@
+"""Reconciliation for finance (SPEC §8): every movement once, shop-currency totals that tie out, the
+currency's decimals, other runs attributed, pending apart, each reconcile kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import currencies
+from pipeline.cli import cli
+from pipeline.execute.executor import execute_run
+from pipeline.plan.keys import action_key
+from pipeline.simulator.giftcards import gift_card_create
+from pipeline.simulator.refunds import write_refund
+from pipeline.simulator.server import SimulatorServer
+from pipeline.simulator.transport import SimulatorTransport
+from tests.harness import TOKEN, make_run, settings, simulator
+from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, store_order
+
+MOVES = ("REFUND", "GIFT_CARD")
+
+
+@pytest.fixture
+def slow_settling(monkeypatch):
+    """The simulator served over HTTP, its Klarna refunds settling two days later."""
+    sim = simulator(orders=120, seed=3)
+    sim.api.store.refund_settle_delay = dt.timedelta(days=2)
+    server = SimulatorServer(sim, port=0)
+    server.start_background()
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    monkeypatch.delenv("SHOPIFY_SHOP", raising=False)
+    yield sim, server
+    server.shutdown()
+    server.server_close()
+
+
+def _sums(rows, amount, key="currency"):
+    sums: dict[str, Decimal] = {}
+    for row in rows:
+        if row[amount]:
+            sums[row[key]] = sums.get(row[key], Decimal(0)) + Decimal(row[amount])
+    return sums
+
+
+def test_every_movement_is_listed_once_and_the_shop_totals_tie_out(tmp_path):
+    sim, run_dir = executed(tmp_path)
+    reconciled(sim, run_dir)
+    txs = read_csv(run_dir / "refund_transactions.csv")
+    ids = [t["transaction_id"] for t in txs]
+    assert len(ids) == len(set(ids))
+    ledger = [e for e in sim.api.ledger_json()["entries"] if not e["replayed"]]
+    money = [e for e in ledger if e["kind"] in ("cancel", "refund", "gift_card") and e["amount"]]
+    assert Counter(e["kind"] == "gift_card" for e in money)[True] == sum(
+        t["gateway"] == "gift_card" for t in txs
+    )
+    moved = [t for t in txs if t["kind"] in MOVES and t["status"] == "SUCCESS"]
+    assert {t["method"] for t in moved} == {"original", "store_credit", "gift_card"}
+    assert len({t["currency"] for t in moved}) >= 2
+    by_ledger: dict[str, Decimal] = {}
+    for entry in money:
+        by_ledger[entry["currency"]] = by_ledger.get(entry["currency"], Decimal(0)) + Decimal(entry["amount"])
+    assert _sums(moved, "amount") == by_ledger  # nothing the shop moved is missing, nothing twice
+    # Shop-currency totals per currency: reconciliation.csv equals refund_transactions.csv.
+    rows = read_csv(run_dir / "reconciliation.csv")
+    shop_rows = {k: v for k, v in _sums(rows, "refunded_shop").items() if v}
+    assert shop_rows == _sums(moved, "shop_amount")
+    # The currency's decimals in every money cell of both files.
+    for line in moved:
+        for amount, code in (("amount", "currency"), ("shop_amount", "shop_currency")):
+            places = len(line[amount].partition(".")[2])
+            assert places == currencies.decimals(line[code]), (line[amount], line[code])
+    for line in rows:
+        if line["planned"]:
+            assert len(line["planned"].partition(".")[2]) == currencies.decimals(line["currency"])
+    # Settlement words finance acts on.
+    manual = [t for t in moved if t["gateway"] == "manual"]
+    assert manual and all(t["settlement"].startswith("pay back by hand") for t in manual)
+    others = [t for t in moved if t["gateway"] in ("paypal", "klarna")]
+    assert others and all(t["settlement"] == "settled outside Shopify Payments" for t in others)
+
+
+def test_money_moved_by_another_run_is_reported_and_attributed(tmp_path):
+    sim, run_dir = executed(tmp_path)
+    victim = actions(run_dir, kind="cancel", method="original")[0]
+    order = store_order(sim, victim)
+    other = action_key("20261201-080000-second", victim.order_id)
+    parent = next(t for t in order.transactions if t.kind in ("SALE", "CAPTURE"))
+    write_refund(sim.api.store, order, [], Decimal(0), [(parent, Decimal("2.00"))], f"again [{other}]")
+    card = {
+        "initialAmount": {"amount": "7.00", "currencyCode": order.currency},
+        "customerId": f"gid://shopify/Customer/{order.customer_id}" if order.customer_id else None,
+        "note": other,
+    }
+    made = gift_card_create(sim.api.store, card)
+    assert not made.errors
+    result = reconciled(sim, run_dir)
+    row = by_order(result, victim)
+    assert row.status == "duplicate" and "run 20261201-080000-second" in row.detail
+    theirs = [t for t in read_csv(run_dir / "refund_transactions.csv") if t["action_key"] == other]
+    assert {(t["gateway"], t["run_id"], t["origin"]) for t in theirs} == {
+        (parent.gateway, "20261201-080000-second", "not planned"),
+        ("gift_card", "20261201-080000-second", "not planned"),
+    }
+    assert sorted(Decimal(t["amount"]) for t in theirs) == [Decimal("2.00"), Decimal("7.00")]
+
+
+def test_pending_is_apart_and_fails_only_a_strict_reconcile_and_every_reconcile_is_kept(
+    tmp_path, slow_settling
+):
+    sim, server = slow_settling
+    run_dir = make_run(tmp_path, sim, rows=40, seed=3, url=server.url)
+    execute_run(run_dir, settings(server.url), transport=SimulatorTransport(sim), runner_options=FAST)
+    runner = CliRunner()
+    lenient = runner.invoke(cli, ["reconcile", str(run_dir)])
+    assert lenient.exit_code == 0, lenient.output
+    assert "pending:" in lenient.output
+    strict = runner.invoke(cli, ["reconcile", str(run_dir), "--strict"])
+    assert strict.exit_code == 1
+    rows = read_csv(run_dir / "reconciliation.csv")
+    assert any(r["status"] == "pending" for r in rows)
+    kept = sorted(p for p in run_dir.glob("reconcile-*") if p.is_dir())
+    assert len(kept) == 2 and all((k / "refund_transactions.csv").is_file() for k in kept)
+    assert (kept[-1] / "report.html").read_bytes() == (run_dir / "report.html").read_bytes()
