@@ -9,13 +9,23 @@ columns empty and says why.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
+from pipeline.errors import AuthError
 from pipeline.money import ZERO, Money
 from pipeline.reconcile.model import Payout, RefundTransaction
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.retry import execute_with_retry
+
+Node = dict[str, Any]
+SCOPE = "read_shopify_payments_payouts"
 
 PAYMENTS_GATEWAY = "shopify_payments"
 #: Balance transactions a page: 4 objects each (node, fee, net, payout) ≈ 400 points, far under 1,000.
@@ -59,6 +69,83 @@ def attach(
         )
         out.append(replace(tx, payout=made))
     return out
+
+
+@dataclass(frozen=True)
+class PayoutRead:
+    """The Shopify Payments refunds with their payouts, the points the reads cost, and what to tell."""
+
+    transactions: list[RefundTransaction]
+    points: int
+    note: str
+
+
+def read_payouts(
+    settings: ConnectionSettings,
+    transactions: Sequence[RefundTransaction],
+    since: dt.datetime,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> PayoutRead:
+    """Each Shopify Payments refund of `transactions` tied to its balance transaction and payout."""
+    ids = wanted(transactions)
+    if not ids:
+        return PayoutRead(list(transactions), 0, "no Shopify Payments refund to tie to a payout")
+    moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    points = 0
+    try:
+        with ShopifyClient(settings, transport) as client:
+            balance: dict[str, Node] = {}
+            for page in _pages(
+                client, "BalanceTransactions", "balanceTransactions", f"processed_at:>={moment}"
+            ):
+                points += page[1]
+                balance.update(
+                    (str(n.get("sourceOrderTransactionId")), n)
+                    for n in page[0]
+                    if str(n.get("sourceOrderTransactionId")) in ids
+                )
+                if len(balance) == len(ids):
+                    break  # every refund found: older pages hold none of them
+            wanted_payouts = {
+                str((n.get("associatedPayout") or {}).get("id") or "") for n in balance.values()
+            }
+            wanted_payouts.discard("")
+            payouts: dict[str, Node] = {}
+            if wanted_payouts:
+                for page in _pages(client, "Payouts", "payouts", f"issued_at:>={moment}", PAYOUTS_PAGE):
+                    points += page[1]
+                    payouts.update((str(n["id"]), n) for n in page[0] if str(n["id"]) in wanted_payouts)
+                    if len(payouts) == len(wanted_payouts):
+                        break
+    except AuthError:
+        return PayoutRead(list(transactions), points, f"payouts not read: the token lacks {SCOPE}")
+    except _NoAccount:
+        return PayoutRead(list(transactions), points, "the shop has no Shopify Payments account")
+    found = sum(1 for i in ids if i in balance)
+    note = f"{found} of {len(ids)} Shopify Payments refunds found in the balance transactions"
+    return PayoutRead(attach(transactions, balance, payouts), points, note)
+
+
+class _NoAccount(Exception):
+    """`shopifyPaymentsAccount` is null: the shop does not use Shopify Payments."""
+
+
+def _pages(
+    client: ShopifyClient, document: str, field: str, query: str, size: int = PAGE
+) -> Iterator[tuple[list[Node], int]]:
+    """The nodes of each page of a `shopifyPaymentsAccount` connection, with the points it cost."""
+    variables: dict[str, Any] = {"query": query, "first": size}
+    while True:
+        result = execute_with_retry(client, document, variables, mutation=False)
+        account = result.data.get("shopifyPaymentsAccount")
+        if account is None:
+            raise _NoAccount
+        connection = account[field]
+        yield connection["nodes"], int(result.cost.actual or 0) if result.cost else 0
+        if not connection["pageInfo"]["hasNextPage"]:
+            return
+        variables = {**variables, "after": connection["pageInfo"]["endCursor"]}
 
 
 def payout_rows(transactions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ wires them to the run directory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from pipeline.execute.journal import Journal
 from pipeline.plan.files import PLAN_SHA256, load_plan
 from pipeline.reconcile.compare import reconcile
 from pipeline.reconcile.model import Reconciliation
+from pipeline.reconcile.payouts import read_payouts
 from pipeline.reconcile.readback import read_back
 from pipeline.reconcile.report import ReportFiles, write_reports
 from pipeline.settings import ConnectionSettings
@@ -33,6 +34,7 @@ class ReconcileResult:
     files: ReportFiles
     points: int
     orders_read: int
+    payout_points: int = 0  # what tying refunds to payouts cost, part of `points`
 
     @property
     def all_matched(self) -> bool:
@@ -77,5 +79,7 @@ def reconcile_run(
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
     shop = read_back(settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress)
     result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
-    files = write_reports(run_dir, plan, result, seal=plan_seal(run_dir))
-    return ReconcileResult(result, files, shop.points, len(order_ids))
+    paid = read_payouts(settings, result.transactions, plan.since, transport=transport)
+    result = replace(result, transactions=paid.transactions)
+    files = write_reports(run_dir, plan, result, seal=plan_seal(run_dir), extra=[("Payouts", paid.note)])
+    return ReconcileResult(result, files, shop.points + paid.points, len(order_ids), paid.points)

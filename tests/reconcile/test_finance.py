@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from pipeline import currencies
 from pipeline.cli import cli
@@ -125,3 +126,32 @@ def test_pending_is_apart_and_fails_only_a_strict_reconcile_and_every_reconcile_
     kept = sorted(p for p in run_dir.glob("reconcile-*") if p.is_dir())
     assert len(kept) == 2 and all((k / "refund_transactions.csv").is_file() for k in kept)
     assert (kept[-1] / "report.html").read_bytes() == (run_dir / "report.html").read_bytes()
+
+
+def test_payouts_are_filled_in_once_the_simulators_payout_time_passes(tmp_path):
+    sim, run_dir = executed(tmp_path)
+    first = reconciled(sim, run_dir)
+    assert first.payout_points > 0 and first.points / len(actions(run_dir)) <= 15  # SPEC §12
+    ours = [t for t in read_csv(run_dir / "refund_transactions.csv") if t["gateway"] == "shopify_payments"]
+    assert (
+        ours and {t["payout_status"] for t in ours} == {"PENDING"} and not any(t["payout_id"] for t in ours)
+    )
+    assert all(Decimal(t["net"]) == -Decimal(t["shop_amount"]) for t in ours)  # refunds carry no fee
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    sim.api.store.clock = lambda: later  # the daily payouts of the next days are issued and paid
+    reconciled(sim, run_dir)
+    paid = [t for t in read_csv(run_dir / "refund_transactions.csv") if t["gateway"] == "shopify_payments"]
+    assert {t["payout_status"] for t in paid} == {"PAID"}
+    assert all(
+        t["payout_id"].startswith("gid://shopify/ShopifyPaymentsPayout/") and t["payout_date"] for t in paid
+    )
+    others = [t for t in paid if t["gateway"] != "shopify_payments"]
+    assert not any(t["payout_id"] for t in others)
+    sheet = load_workbook(run_dir / "reconciliation.xlsx", read_only=True)["Payouts"]
+    lines = [list(line) for line in sheet.iter_rows(values_only=True)]
+    head, body = lines[0], [line for line in lines[1:] if line and line[0]]
+    payout = body[0]
+    assert payout[head.index("Status")] == "PAID"
+    assert payout[head.index("Refunds")] == len(paid)
+    assert Decimal(str(payout[head.index("Net")])) == sum(Decimal(t["net"]) for t in paid)
+    assert all(t["order_name"] in payout[head.index("Orders")] for t in paid)
