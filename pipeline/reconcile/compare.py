@@ -17,6 +17,12 @@ from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
 
 
+RESTOCK_UNREAD = (
+    "restock not verified: a cancel that refunds nothing leaves no refund line to read it from "
+    "(check the inventory)"
+)
+
+
 def reconcile(
     plan: Plan,
     journal_rows: Iterable[Mapping[str, Any]],
@@ -89,7 +95,7 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         cancelled=bool(order.get("cancelledAt")) if check.order is not None else None,
         cancel_reason=order.get("cancelReason"),
         refunds_since_plan=len(check.new_refunds()),
-        restocked_units=check.restocked,
+        restocked_units=None if check.restock_unread else check.restocked,
         restocked_at=check.restock_words(),
         gift_card=check.gift_card,
         gift_card_value=check.gift_card_value,
@@ -133,4 +139,6 @@ def _status(check: OrderCheck) -> tuple[str, str]:
         return "mismatch", found
     if check.waiting:
         return "pending", found + ": reconcile again later"
+    if check.restock_unread:
+        return "matched", f"as planned; {RESTOCK_UNREAD}"
     return "matched", "as planned"

@@ -160,7 +160,7 @@ class ReconciledRow:
     cancelled: bool | None = None
     cancel_reason: str | None = None
     refunds_since_plan: int = 0
-    restocked_units: int = 0
+    restocked_units: int | None = 0  # None: planned, but no refund line item shows it (not read)
     restocked_at: str | None = None  # units per location, as the shop's refund line items say
     gift_card: str | None = None
     gift_card_value: Decimal = ZERO  # part of `refunded`; a gift card is no refund transaction

@@ -49,6 +49,7 @@ class OrderCheck:
         self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
         self.kept = self.kept_shop = ZERO  # what a cancelled order still holds: kept on a partial cancel
         self.restocked = 0
+        self.restock_unread = False  # a restock Shopify's refund lines cannot show: not verified
         self.restocked_at: dict[str, int] = {}  # units restocked per location name, read from the shop
         self._restock_noted = False
         self.gift_card: str | None = None
@@ -194,8 +195,8 @@ class OrderCheck:
     def _restock_planned(self, cancel_refunded: bool) -> None:
         """A planned restock that the shop's refund line items do not show (SPEC §8: read, never assumed).
 
-        A cancel that refunds nothing leaves no refund to read its restock from, so only a refunding
-        cancel's restock and refund lines that restock are checked.
+        A cancel that refunds nothing leaves no refund to read its restock from: its restock is
+        reported as not read (`restock_unread`), never as matched units.
         """
         planned = sum(
             line.quantity
@@ -209,6 +210,8 @@ class OrderCheck:
         if wanted and self.restocked == 0 and not self._restock_noted and self._all_done():
             units = f" ({planned} units)" if planned else ""
             self.differences.append(f"restock was planned{units}, nothing was restocked")
+        if cancel is not None and cancel.restock and not cancel_refunded and self.restocked == 0:
+            self.restock_unread = self._all_done()
 
     def restock_words(self) -> str | None:
         """Where the units went back, e.g. "2 at Warehouse Berlin, 1 at Store Hamburg"."""
