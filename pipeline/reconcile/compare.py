@@ -16,7 +16,6 @@ from pipeline.reconcile.attribution import key_in, order_of
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
 
-
 RESTOCK_UNREAD = (
     "restock not verified: a cancel that refunds nothing leaves no refund line to read it from "
     "(check the inventory)"
