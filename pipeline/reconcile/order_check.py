@@ -17,6 +17,7 @@ from pipeline.money import ZERO, Money
 from pipeline.plan.claims import parse_claim
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
+from pipeline.reconcile import cards
 from pipeline.reconcile.attribution import NOBODY, Maker, in_shop, key_in, maker
 from pipeline.reconcile.model import RefundTransaction
 
@@ -106,8 +107,8 @@ class OrderCheck:
             self.differences.append("cancelled since the plan, which asked only for a refund")
         for index, step in enumerate(steps):
             if step.kind is StepKind.GIFT_CARD:
-                self._gift_card(step, index)
-        self._other_cards(order)
+                cards.check_card(self, step, index)
+        cards.check_other_cards(self)
         self._kept(order)
         self.tagged = self._tags(order)
         if order.get("truncated"):
@@ -259,61 +260,6 @@ class OrderCheck:
             self.differences.append(
                 f"cancel reason {order.get('cancelReason')}, planned {step.reason.upper()}"
             )
-
-    def _gift_card(self, step: Step, index: int) -> None:
-        record = next((r for r in self.journal if r["idx"] == index), None)
-        if record is None or record["state"] != "done":
-            return
-        card_id = record.get("gift_card_id")
-        card = self.gift_cards.get(card_id) if card_id else None
-        if card is None:
-            self.differences.append(f"gift card {card_id or '(no id in the journal)'} could not be read back")
-            return
-        self.gift_card = (
-            f"{card_id} (…{card.get('lastCharacters') or record.get('gift_card_last_chars') or ''})"
-        )
-        value = Money.of(card.get("initialValue"))
-        planned = Money(step.amount or ZERO, str(step.currency))
-        self._card_issued(card, "gift card step", self.ours)
-        if value is not None and value != planned:
-            self.differences.append(f"gift card of {value}, planned {planned}")
-        customer = (card.get("customer") or {}).get("id")
-        if step.customer_id and customer != step.customer_id:
-            self.differences.append(f"gift card belongs to {customer}, planned {step.customer_id}")
-        if card.get("enabled") is False:
-            self.differences.append("gift card is disabled")
-
-    def _card_issued(self, card: Mapping[str, Any], origin: str, made_by: Maker) -> None:
-        """A gift card issued against the order: money out, counted like a settled refund."""
-        order = self.order or {}
-        made = RefundTransaction.gift_card(order, card, self.action.order_name, origin, made_by)
-        if made is None:
-            return
-        self.transactions.append(made)
-        self.refunded += made.amount.amount
-        self.gift_card_value += made.amount.amount
-        self.refunded_shop += made.shop_amount.amount if made.shop_amount else ZERO
-
-    def _other_cards(self, order: Mapping[str, Any]) -> None:
-        """Gift cards found by the action keys in their notes that the journal does not name.
-
-        This action's card whose step the journal has not finished is that step's card, in flight;
-        any other is money beyond the plan: issued twice, or by another run."""
-        journaled = {r.get("gift_card_id") for r in self.journal if r.get("gift_card_id")}
-        card_steps = [r for r in self.journal if r["kind"] == str(StepKind.GIFT_CARD)]
-        in_flight = any(r["state"] != "done" for r in card_steps)
-        for card in self.cards_found:
-            if card["id"] in journaled:
-                continue
-            key = key_in(card.get("note")) or ""
-            made_by = maker(key)
-            if key == self.action.action_key and in_flight and not journaled:
-                self._card_issued(card, "gift card step", made_by)
-                continue
-            self._card_issued(card, "not planned", made_by)
-            value = Money.of(card.get("initialValue"))
-            who = "this run again" if key == self.action.action_key else f"run {made_by.run_id}"
-            self.extra.append(f"gift card {card['id']} of {value} issued by {who} since the plan")
 
     def _kept(self, order: Mapping[str, Any]) -> None:
         """On an order this action cancelled: the money the shop still holds (a partial cancel)."""
