@@ -28,7 +28,7 @@ GRAND = "all currencies"
 COLUMNS = [
     Column("scope", "Orders in"),
     *(Column(key, TITLES[key], "money", currency_key="currency") for key in FIGURES),
-    Column("paid_out", "Paid out (cards + credit + cards issued)", "money", currency_key="currency"),
+    Column("paid_out", "Paid out", "money", currency_key="currency"),
     Column("currency", "Currency"),
 ]
 _BY_METHOD = {"original": "to_cards", "store_credit": "store_credit", "gift_card": "gift_cards"}
@@ -64,7 +64,7 @@ def accounting_rows(result: Reconciliation) -> list[dict[str, Any]]:
                 _add(shop, row.shop_currency, "kept", row.kept_shop)
     rows = [_row(f"{code} orders", code, sums) for code, sums in sorted(own.items())]
     for code in sorted(shop_codes):
-        rows.append(_row(f"{GRAND}, in the shop currency", code, shop[code]))
+        rows.append(_row(f"{GRAND} ({code})", code, shop[code]))
     return rows
 
 

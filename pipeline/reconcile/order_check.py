@@ -262,12 +262,24 @@ class OrderCheck:
             )
 
     def _kept(self, order: Mapping[str, Any]) -> None:
-        """On an order this action cancelled: the money the shop still holds (a partial cancel)."""
+        """On an order this action cancelled: the money the shop still holds (a partial cancel, or a
+        cancel that refunds nothing), net of refunds on their way and gift cards given instead."""
         if self.action.cancel is None or not order.get("cancelledAt"):
             return
         net = Money.of((order.get("netPaymentSet") or {}).get("presentmentMoney"))
-        if net is not None and net.amount - self.pending > 0:
-            self.kept = net.amount - self.pending
+        if net is None:
+            return
+        # A gift card given instead of a refund leaves the payment on the order: it is not kept.
+        cards = sum(
+            (
+                t.amount.amount
+                for t in self.transactions
+                if t.method == "gift_card" and t.moves_money and t.amount.currency == net.currency
+            ),
+            ZERO,
+        )
+        if net.amount - self.pending - cards > 0:
+            self.kept = net.amount - self.pending - cards
             shop, _converted = in_shop(Money(self.kept, net.currency), order)
             self.kept_shop = shop.amount if shop else ZERO
 

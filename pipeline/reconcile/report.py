@@ -88,8 +88,9 @@ def write_reports(
         accounting.COLUMNS,
         books,
         notes=(
-            "Store credit and gift cards issued are liabilities the run created; kept: what cancelled "
-            "orders still hold; the last line is the grand total in the shop currency.",
+            "Paid out = refunded to cards + store credit + gift cards issued (those two are "
+            "liabilities the run created); kept: what cancelled orders still hold; the last line is "
+            "the grand total in the shop currency.",
         ),
     )
     summary: list[Any] = [

@@ -15,6 +15,7 @@ from pipeline import currencies
 from pipeline.cli import cli
 from pipeline.execute.executor import execute_run
 from pipeline.plan.keys import action_key
+from pipeline.reconcile.accounting import accounting_rows
 from pipeline.simulator.giftcards import gift_card_create
 from pipeline.simulator.refunds import write_refund
 from pipeline.simulator.server import SimulatorServer
@@ -155,3 +156,40 @@ def test_payouts_are_filled_in_once_the_simulators_payout_time_passes(tmp_path):
     assert payout[head.index("Refunds")] == len(paid)
     assert Decimal(str(payout[head.index("Net")])) == sum(Decimal(t["net"]) for t in paid)
     assert all(t["order_name"] in payout[head.index("Orders")] for t in paid)
+
+
+def test_the_accounting_block_ties_out_and_has_a_grand_total_in_the_shop_currency(tmp_path):
+    sim, run_dir = executed(tmp_path)
+    result = reconciled(sim, run_dir)
+    books = accounting_rows(result.reconciliation)
+    moved = [t for t in result.reconciliation.transactions if t.moves_money]
+    grand = books[-1]
+    assert grand["scope"] == "all currencies (EUR)" and grand["currency"] == "EUR"
+    for figure, method in (
+        ("to_cards", "original"),
+        ("store_credit", "store_credit"),
+        ("gift_cards", "gift_card"),
+    ):
+        assert grand[figure] == sum((t.shop_amount.amount for t in moved if t.method == method), Decimal(0))
+        for row in books[:-1]:
+            own = [
+                t.amount.amount for t in moved if t.method == method and t.amount.currency == row["currency"]
+            ]
+            assert row[figure] == sum(own, Decimal(0))
+    assert grand["paid_out"] == grand["to_cards"] + grand["store_credit"] + grand["gift_cards"]
+    # A cancel that refunds nothing keeps the payment; one that gives a gift card instead does not.
+    plan = {a.order_id: a for a in actions(run_dir)}
+    kept_without_refund = []
+    for row in result.reconciliation.rows:
+        action = plan.get(row.order_id or "")
+        if action is None or action.cancel is None or action.cancel.method is not None:
+            continue
+        kinds = {str(s.kind) for s in action.steps}
+        if "gift_card" in kinds:
+            assert row.kept == 0, row.order_name
+        elif "refund" not in kinds:
+            kept_without_refund.append(row.kept)
+    assert any(kept > 0 for kept in kept_without_refund)
+    assert sum((r.kept for r in result.reconciliation.rows if r.currency == "EUR"), Decimal(0)) == next(
+        b["kept"] for b in books if b["scope"] == "EUR orders"
+    )
