@@ -149,18 +149,24 @@ def _pages(
 
 
 def payout_rows(transactions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per payout (or "not paid out yet"), the refunds it nets: count, orders, amount, fees, net."""
+    """Per payout (or "not paid out yet"), the refunds it nets: count, orders, amount, fees, net; then
+    the card refunds of other gateways, per gateway, as settled outside Shopify Payments."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for tx in transactions:
-        if tx.get("gateway") != PAYMENTS_GATEWAY or tx.get("payout_status") is None:
+        gateway = str(tx.get("gateway"))
+        if gateway == PAYMENTS_GATEWAY and tx.get("payout_status") is not None:
+            payout, status = str(tx.get("payout_id") or "not paid out yet"), tx.get("payout_status")
+        elif gateway != PAYMENTS_GATEWAY and tx.get("kind") == "REFUND" and tx.get("method") == "original":
+            payout, status = f"outside Shopify Payments: {gateway}", tx.get("settlement")
+        else:
             continue
         code = str(tx.get("payout_currency") or tx.get("shop_currency") or "")
-        key = (str(tx.get("payout_id") or "not paid out yet"), code)
+        key = (payout, code)
         group = groups.setdefault(
             key,
             {
                 "payout_id": key[0],
-                "payout_status": tx.get("payout_status"),
+                "payout_status": status,
                 "payout_date": tx.get("payout_date"),
                 "refunds": 0,
                 "orders": [],
@@ -174,8 +180,13 @@ def payout_rows(transactions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
         group["orders"].append(str(tx.get("order_name")))
         group["amount"] += _number(tx.get("shop_amount"))
         group["fee"] += _number(tx.get("fee"))
-        group["net"] += _number(tx.get("net"))
-    rows = [groups[key] for key in sorted(groups, key=lambda k: (str(groups[k]["payout_date"] or "~"), k))]
+        group["net"] += (
+            _number(tx.get("net")) if gateway == PAYMENTS_GATEWAY else -_number(tx.get("shop_amount"))
+        )
+    order = sorted(
+        groups, key=lambda k: (k[0].startswith("outside"), str(groups[k]["payout_date"] or "~"), k)
+    )
+    rows = [groups[key] for key in order]
     for row in rows:
         row["orders"] = ", ".join(dict.fromkeys(row["orders"]))
     return rows

@@ -19,6 +19,7 @@ from pipeline.reconcile.accounting import accounting_rows
 from pipeline.simulator.giftcards import gift_card_create
 from pipeline.simulator.refunds import write_refund
 from pipeline.simulator.server import SimulatorServer
+from pipeline.simulator.store import ALL_SCOPES, Access
 from pipeline.simulator.transport import SimulatorTransport
 from tests.harness import TOKEN, make_run, settings, simulator
 from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, store_order
@@ -156,6 +157,24 @@ def test_payouts_are_filled_in_once_the_simulators_payout_time_passes(tmp_path):
     assert payout[head.index("Refunds")] == len(paid)
     assert Decimal(str(payout[head.index("Net")])) == sum(Decimal(t["net"]) for t in paid)
     assert all(t["order_name"] in payout[head.index("Orders")] for t in paid)
+    outside = {line[0]: line[head.index("Status")] for line in body if str(line[0]).startswith("outside")}
+    assert outside["outside Shopify Payments: manual"].startswith("pay back by hand")
+    assert outside["outside Shopify Payments: paypal"] == "settled outside Shopify Payments"
+
+
+def test_without_the_payouts_scope_reconcile_still_writes_and_says_why(tmp_path):
+    sim, run_dir = executed(tmp_path)
+    sim.api.grant(Access(scopes=tuple(s for s in ALL_SCOPES if "payouts" not in s)))
+    result = reconciled(sim, run_dir)
+    assert result.all_matched and result.payout_points == 0
+    assert not any(t.payout for t in result.reconciliation.transactions)
+    summary = [
+        list(line)
+        for line in load_workbook(run_dir / "reconciliation.xlsx")["Summary"].iter_rows(values_only=True)
+    ]
+    assert ["Payouts", "payouts not read: the token lacks read_shopify_payments_payouts"] in [
+        s[:2] for s in summary
+    ]
 
 
 def test_the_accounting_block_ties_out_and_has_a_grand_total_in_the_shop_currency(tmp_path):
