@@ -15,12 +15,16 @@ from pipeline import currencies
 from pipeline.cli import cli
 from pipeline.execute.executor import execute_run
 from pipeline.plan.keys import action_key
+from pipeline.plan.planner import plan_input
 from pipeline.reconcile.accounting import accounting_rows
 from pipeline.simulator.giftcards import gift_card_create
 from pipeline.simulator.refunds import write_refund
 from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.store import ALL_SCOPES, Access
 from pipeline.simulator.transport import SimulatorTransport
+from pipeline.validate.check import validate_table
+from pipeline.validate.read import read_input
+from pipeline.validate.rows import Defaults
 from tests.harness import TOKEN, make_run, settings, simulator
 from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, store_order
 
@@ -211,4 +215,42 @@ def test_the_accounting_block_ties_out_and_has_a_grand_total_in_the_shop_currenc
     assert any(kept > 0 for kept in kept_without_refund)
     assert sum((r.kept for r in result.reconciliation.rows if r.currency == "EUR"), Decimal(0)) == next(
         b["kept"] for b in books if b["scope"] == "EUR orders"
+    )
+
+
+def test_a_refund_by_a_real_second_run_on_a_planned_order_is_reported_and_attributed(tmp_path):
+    sim, run_dir = executed(tmp_path)
+    # The same order again in a second file, planned with --allow-repeat: a refund-only order of the
+    # first run (not cancelled) whose payment still has money to refund.
+    candidates = [a for a in actions(run_dir, kind="refund", method="original") if a.cancel is None]
+    for number, victim in enumerate(candidates):
+        second_input = tmp_path / f"second-{number}.csv"
+        second_input.write_text(
+            "order,refund_mode,action,amount,notify,reason,note\n"
+            f"{victim.order_name},original,refund_only,1.00,no,other,again\n",
+            encoding="utf-8",
+        )
+        table = read_input([second_input])
+        validated = validate_table(table, Defaults())
+        second, second_dir = plan_input(
+            table,
+            validated.rows,
+            settings(),
+            tmp_path / "second-runs",
+            allow_repeat=True,
+            transport=SimulatorTransport(sim),
+        )
+        if second.rows[0].action is not None:
+            break
+    else:
+        raise AssertionError("no order of the first run could be planned again")
+    execute_run(second_dir, settings(), transport=SimulatorTransport(sim), runner_options=FAST)
+    result = reconciled(sim, run_dir)
+    row = by_order(result, victim)
+    assert row.status == "duplicate" and row.refunds_since_plan == 2, row.detail
+    theirs = [t for t in read_csv(run_dir / "refund_transactions.csv") if t["run_id"] == second.run_id]
+    assert len(theirs) == 1 and theirs[0]["origin"] == "not planned"
+    assert (
+        Decimal(theirs[0]["amount"]) == Decimal("1.00")
+        and theirs[0]["action_key"] == second.actions()[0].action_key
     )
