@@ -141,7 +141,7 @@ CUSTOMER_COLUMNS = [
 PAYOUT_COLUMNS = [
     Column("payout_id", "Payout"),
     Column("payout_status", "Status"),
-    Column("payout_date", "Issued at"),
+    Column("payout_date", "Issued at", "date"),
     Column("refunds", "Refunds", "int"),
     Column("orders", "Orders", width=40),
     Column("amount", "Refunded", "money", currency_key="currency"),

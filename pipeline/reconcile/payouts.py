@@ -171,18 +171,17 @@ def payout_rows(transactions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
                 "refunds": 0,
                 "orders": [],
                 "amount": ZERO,
-                "fee": ZERO,
-                "net": ZERO,
+                "fee": None,
+                "net": None,
                 "currency": code,
             },
         )
         group["refunds"] += 1
         group["orders"].append(str(tx.get("order_name")))
         group["amount"] += _number(tx.get("shop_amount"))
-        group["fee"] += _number(tx.get("fee"))
-        group["net"] += (
-            _number(tx.get("net")) if gateway == PAYMENTS_GATEWAY else -_number(tx.get("shop_amount"))
-        )
+        if gateway == PAYMENTS_GATEWAY:  # other gateways' fees and nets are not Shopify's to tell
+            group["fee"] = (group["fee"] or ZERO) + _number(tx.get("fee"))
+            group["net"] = (group["net"] or ZERO) + _number(tx.get("net"))
     order = sorted(
         groups, key=lambda k: (k[0].startswith("outside"), str(groups[k]["payout_date"] or "~"), k)
     )
