@@ -53,6 +53,7 @@ class RefundTransaction:
     run_id: str = ""
     converted: bool = False  # shop amount computed at the order's own rate (Shopify gave none)
     payout: Payout | None = None  # Shopify Payments refunds only, once reconcile has read it
+    card_last: str = ""  # a gift card's last characters, how people recognise it
 
     @classmethod
     def of(
@@ -104,7 +105,7 @@ class RefundTransaction:
             order_name=str(order.get("name") or order_name),
             refund_id="",
             refund_created_at="",
-            transaction_id=f"{card['id']} (…{card.get('lastCharacters') or ''})",
+            transaction_id=str(card["id"]),
             parent_transaction_id=None,
             gateway=GIFT_CARD_GATEWAY,
             kind=GIFT_CARD_KIND,
@@ -117,6 +118,7 @@ class RefundTransaction:
             action_key=maker.action_key,
             run_id=maker.run_id,
             converted=converted,
+            card_last=str(card.get("lastCharacters") or ""),
         )
 
     @property

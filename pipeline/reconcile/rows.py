@@ -95,7 +95,11 @@ def settlement(tx: RefundTransaction) -> str:
     if tx.method == "store_credit":
         return "store credit issued (liability)"
     if tx.method == "gift_card":
-        return "gift card issued (liability)"
+        return (
+            f"gift card …{tx.card_last} issued (liability)"
+            if tx.card_last
+            else "gift card issued (liability)"
+        )
     return "settled outside Shopify Payments"
 
 
