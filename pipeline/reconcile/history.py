@@ -25,8 +25,3 @@ def new_folder(run_dir: Path, at: dt.datetime) -> Path:
 def publish(files: list[Path], run_dir: Path) -> list[Path]:
     """Copies of `files` at the run directory's top level, each replaced whole; their paths."""
     return [write_bytes(run_dir / path.name, path.read_bytes()) for path in files]
-
-
-def folders(run_dir: Path) -> list[Path]:
-    """Every kept reconcile, oldest first."""
-    return sorted(p for p in Path(run_dir).glob(f"{PREFIX}*") if p.is_dir())
