@@ -39,6 +39,18 @@ def in_currency(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-decimals(currency)))
 
 
+def exact(amount: Decimal, currency: str | None) -> Decimal:
+    """`amount` written with its currency's decimals (`393.1` EUR → `393.10`, `77990.0` JPY → `77990`).
+
+    The one rule every report follows; a digit beyond the currency's decimals is kept, never rounded
+    away, so a wrong amount shows as wrong. Without a currency: two decimals.
+    """
+    places = decimals(currency) if currency else 2
+    quantum = Decimal(1).scaleb(-places)
+    shown = amount.quantize(quantum)
+    return shown if shown == amount else amount
+
+
 def totals(items: Iterable[tuple[str, str, Decimal]]) -> dict[tuple[str, str], Decimal]:
     """(currency, method, amount) items summed per (currency, method), sorted by currency then method."""
     sums: dict[tuple[str, str], Decimal] = {}

@@ -17,3 +17,10 @@ def test_totals_per_currency_and_method_then_per_currency():
 
 def test_in_currency_has_the_currency_decimals():
     assert str(in_currency(D(5), "JPY")) == "5" and str(in_currency(D(5), "EUR")) == "5.00"
+
+
+def test_exact_writes_the_currency_decimals_and_never_rounds_a_digit_away():
+    from pipeline.money import exact
+
+    assert str(exact(D("393.1"), "EUR")) == "393.10" and str(exact(D("77990.0"), "JPY")) == "77990"
+    assert str(exact(D("5.123"), "EUR")) == "5.123" and str(exact(D("5"), None)) == "5.00"

@@ -22,19 +22,22 @@ SHOWN_EXCEPTIONS = 20
 
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Exit 1 while refunds are still pending, too.")
 @connection_options
 @json_option("outcome")
-def reconcile(run_dir: Path, as_json: bool, **options: Any) -> None:
+def reconcile(run_dir: Path, strict: bool, as_json: bool, **options: Any) -> None:
     """Re-read every planned order and compare it with the plan and the journal; exit 1 on exceptions.
+
+    Pending refunds (Klarna, Sofort…) are in flight, not exceptions: exit 0 unless --strict.
 
     \b
     Example:
-      bulkcancel reconcile reports/20261126-101500-cancellations
+      bulkcancel reconcile reports/20261126-101500-cancellations --strict
     """
     settings = run_settings(run_dir, options)
     shop_state(settings)  # unreachable or refused: said now, exit 2
     result = reconcile_and_report(run_dir, settings, as_json)
-    sys.exit(0 if result.all_matched else 1)
+    sys.exit(result.exit_code(strict=strict))
 
 
 def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: bool) -> ReconcileResult:
@@ -53,11 +56,13 @@ def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: b
             "refund_transactions_csv": files.transactions,
             "customers_csv": files.customers,
             "report_html": files.html,
+            "folder": files.folder,
         }
         summary = {
             "run_dir": str(run_dir),
             "statuses": counts,
             "exceptions": len(exceptions),
+            "pending": len(result.reconciliation.in_flight),
             "orders_read": result.orders_read,
             "cost_points": result.points,
             "files": {key: str(path) for key, path in paths.items()},
@@ -72,7 +77,13 @@ def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: b
     unfinished = counts.get("to_verify", 0) + counts.get("not_executed", 0)
     if unfinished:  # the words of execute/status.py, and the command that finishes the work
         click.echo(f"{unfinished} left — run `bulkcancel execute {run_dir}` again, then reconcile")
+    if result.reconciliation.in_flight:
+        click.echo(
+            f"pending: {len(result.reconciliation.in_flight)} rows with refunds in flight: "
+            "reconcile again later (the Pending sheet lists them)"
+        )
     click.echo(f"reconciliation: {files.xlsx} (and {files.csv.name}, {files.transactions.name})")
+    click.echo(f"kept: {files.folder}")
     click.echo(f"customers to tell: {files.customers}")
     click.echo(f"report: {files.html}")
     return result

@@ -97,7 +97,6 @@ TRANSACTION_COLUMNS = [
     Column("order_name", "Order"),
     Column("order_id", "Order id"),
     Column("refund_id", "Refund id"),
-    Column("refund_created_at", "Refund created at"),
     Column("transaction_id", "Transaction id"),
     Column("parent_transaction_id", "Parent transaction"),
     Column("gateway", "Gateway"),
@@ -107,11 +106,19 @@ TRANSACTION_COLUMNS = [
     Column("currency", "Currency"),
     Column("shop_amount", "Shop amount", "money", currency_key="shop_currency"),
     Column("shop_currency", "Shop currency"),
+    Column("converted", "Converted at the order's rate"),
     Column("processed_at", "Processed at"),
     Column("method", "Method"),
     Column("origin", "Made by"),
     Column("run_id", "Run id"),
     Column("action_key", "Action key"),
+    Column("payout_id", "Payout"),
+    Column("payout_status", "Payout status"),
+    Column("payout_date", "Payout date"),
+    Column("fee", "Fee", "money", currency_key="payout_currency"),
+    Column("net", "Net", "money", currency_key="payout_currency"),
+    Column("settlement", "Settlement", width=40),
+    Column("refund_created_at", "Refund created at"),
 ]
 TX_TOTAL_COLUMNS = [
     Column("currency", "Currency"),
@@ -130,4 +137,15 @@ CUSTOMER_COLUMNS = [
     Column("amount", "amount"),
     Column("method", "method"),
     Column("money_arrives", "money_arrives"),
+]
+PAYOUT_COLUMNS = [
+    Column("payout_id", "Payout"),
+    Column("payout_status", "Status"),
+    Column("payout_date", "Issued at", "date"),
+    Column("refunds", "Refunds", "int"),
+    Column("orders", "Orders", width=40),
+    Column("amount", "Refunded", "money", currency_key="currency"),
+    Column("fee", "Fees", "money", currency_key="currency"),
+    Column("net", "Net", "money", currency_key="currency"),
+    Column("currency", "Currency"),
 ]

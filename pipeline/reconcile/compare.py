@@ -6,14 +6,21 @@ one order are `order_check.py`; this module turns what they found into each row'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.execute.status import action_status
 from pipeline.plan.claims import parse_claim
+from pipeline.plan.keys import legacy_id
 from pipeline.plan.model import Decision, Plan, PlannedAction, PlannedRow
+from pipeline.reconcile.attribution import key_in, order_of
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
+
+RESTOCK_UNREAD = (
+    "restock not verified: a cancel that refunds nothing leaves no refund line to read it from "
+    "(check the inventory)"
+)
 
 
 def reconcile(
@@ -21,8 +28,17 @@ def reconcile(
     journal_rows: Iterable[Mapping[str, Any]],
     orders: Mapping[str, Mapping[str, Any] | None],
     gift_cards: Mapping[str, Mapping[str, Any] | None] | None = None,
+    cards_found: Sequence[Mapping[str, Any]] = (),
 ) -> Reconciliation:
-    """Every plan row reconciled; `orders` maps each action's order id to its re-read (None: unreadable)."""
+    """Every plan row reconciled; `orders` maps each action's order id to its re-read (None: unreadable).
+
+    `gift_cards` are the journal's cards by id; `cards_found` every card issued since the plan whose
+    note carries an action key (of any run): each is matched to its order by the key."""
+    by_order: dict[str, list[Mapping[str, Any]]] = {}
+    for card in cards_found:
+        key = key_in(card.get("note"))
+        if key is not None:
+            by_order.setdefault(order_of(key), []).append(card)
     since = plan.since
     steps_by_action: dict[str, list[Mapping[str, Any]]] = {}
     for record in journal_rows:
@@ -35,7 +51,15 @@ def reconcile(
             rows.append(ReconciledRow(plan_row.row, plan_row.order, status, plan_row.message))
             continue
         journal = sorted(steps_by_action.get(action.action_key, []), key=lambda r: r["idx"])
-        check = OrderCheck(action, journal, orders.get(action.order_id), gift_cards or {}, since)
+        check = OrderCheck(
+            action,
+            journal,
+            orders.get(action.order_id),
+            gift_cards or {},
+            since,
+            plan.run_id,
+            by_order.get(legacy_id(action.order_id), ()),
+        )
         rows.append(_row(plan_row, action, check))
         transactions.extend(check.transactions)
     return Reconciliation(plan.run_id, rows, transactions)
@@ -66,10 +90,12 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         pending=check.pending,
         shop_currency=order.get("currencyCode"),
         refunded_shop=check.refunded_shop,
+        kept=check.kept,
+        kept_shop=check.kept_shop,
         cancelled=bool(order.get("cancelledAt")) if check.order is not None else None,
         cancel_reason=order.get("cancelReason"),
         refunds_since_plan=len(check.new_refunds()),
-        restocked_units=check.restocked,
+        restocked_units=None if check.restock_unread else check.restocked,
         restocked_at=check.restock_words(),
         gift_card=check.gift_card,
         gift_card_value=check.gift_card_value,
@@ -114,4 +140,6 @@ def _status(check: OrderCheck) -> tuple[str, str]:
         return "mismatch", found
     if check.waiting:
         return "pending", found + ": reconcile again later"
+    if check.restock_unread:
+        return "matched", f"as planned; {RESTOCK_UNREAD}"
     return "matched", "as planned"

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.money import ZERO, Money
+from pipeline.reconcile.attribution import Maker, in_shop
 
 STATUSES = (
     "matched",
@@ -21,14 +22,19 @@ STATUSES = (
     "to_verify",  # started, a step's outcome unknown: execute again verifies it (execute/status.py)
     "not_executed",
 )
+PENDING = "pending"
 #: Rows that need no one's attention: what was asked happened, or nothing was to be done.
 QUIET = frozenset({"matched", "blocked", "skipped"})
 STORE_CREDIT_GATEWAY = "shopify_store_credit"
+GIFT_CARD_GATEWAY = "gift_card"
+GIFT_CARD_KIND = "GIFT_CARD"
+REFUND_KIND = "REFUND"
 
 
 @dataclass(frozen=True)
 class RefundTransaction:
-    """One refund transaction made since the plan: a line finance matches against payouts."""
+    """One money movement since the plan (a refund transaction or a gift card issued): a line finance
+    matches against payouts."""
 
     order_id: str
     order_name: str
@@ -37,14 +43,18 @@ class RefundTransaction:
     transaction_id: str
     parent_transaction_id: str | None
     gateway: str
-    kind: str
+    kind: str  # Shopify's transaction kind; GIFT_CARD for a card issued
     status: str
     amount: Money
     shop_amount: Money | None
     processed_at: str | None
-    method: str  # original | store_credit, from the gateway
-    origin: str  # "cancel", "refund step", or "not planned"
+    method: str  # original | store_credit | gift_card, from the gateway
+    origin: str  # "cancel", "refund step", "gift card step" or "not planned"
     action_key: str
+    run_id: str = ""
+    converted: bool = False  # shop amount computed at the order's own rate (Shopify gave none)
+    payout: Payout | None = None  # Shopify Payments refunds only, once reconcile has read it
+    card_last: str = ""  # a gift card's last characters, how people recognise it
 
     @classmethod
     def of(
@@ -54,11 +64,14 @@ class RefundTransaction:
         tx: Mapping[str, Any],
         order_name: str,
         origin: str,
-        action_key: str,
+        maker: Maker,
     ) -> RefundTransaction:
         """One transaction node of a refund, as `OrdersReconcile` answers it."""
         amount = Money.of(tx["amountSet"]["presentmentMoney"])
         assert amount is not None
+        shop, converted = Money.of(tx["amountSet"].get("shopMoney")), False
+        if shop is None:
+            shop, converted = in_shop(amount, order)
         return cls(
             order_id=str(order["id"]),
             order_name=str(order.get("name") or order_name),
@@ -70,12 +83,60 @@ class RefundTransaction:
             kind=str(tx["kind"]),
             status=str(tx["status"]),
             amount=amount,
-            shop_amount=Money.of(tx["amountSet"].get("shopMoney")),
+            shop_amount=shop,
             processed_at=tx.get("processedAt"),
             method="store_credit" if tx["gateway"] == STORE_CREDIT_GATEWAY else "original",
             origin=origin,
-            action_key=str(action_key),
+            action_key=maker.action_key,
+            run_id=maker.run_id,
+            converted=converted,
         )
+
+    @classmethod
+    def gift_card(
+        cls, order: Mapping[str, Any], card: Mapping[str, Any], order_name: str, origin: str, maker: Maker
+    ) -> RefundTransaction | None:
+        """A gift card issued against the order: money out, in the shop currency at the order's rate."""
+        value = Money.of(card.get("initialValue"))
+        if value is None:
+            return None
+        shop, converted = in_shop(value, order)
+        return cls(
+            order_id=str(order["id"]),
+            order_name=str(order.get("name") or order_name),
+            refund_id="",
+            refund_created_at="",
+            transaction_id=str(card["id"]),
+            parent_transaction_id=None,
+            gateway=GIFT_CARD_GATEWAY,
+            kind=GIFT_CARD_KIND,
+            status="SUCCESS" if card.get("enabled", True) else "DISABLED",
+            amount=value,
+            shop_amount=shop,
+            processed_at=card.get("createdAt"),
+            method="gift_card",
+            origin=origin,
+            action_key=maker.action_key,
+            run_id=maker.run_id,
+            converted=converted,
+            card_last=str(card.get("lastCharacters") or ""),
+        )
+
+    @property
+    def moves_money(self) -> bool:
+        """Money that left the shop: a settled refund, or a gift card issued."""
+        return self.kind in (REFUND_KIND, GIFT_CARD_KIND) and self.status == "SUCCESS"
+
+
+@dataclass(frozen=True)
+class Payout:
+    """The Shopify Payments balance transaction of a refund and the payout that nets it."""
+
+    payout_id: str | None
+    status: str  # the balance transaction's payout status: PENDING until a payout takes it
+    date: str | None  # the payout's issuedAt
+    fee: Money | None
+    net: Money | None
 
 
 @dataclass(frozen=True)
@@ -97,10 +158,12 @@ class ReconciledRow:
     pending: Decimal = ZERO
     shop_currency: str | None = None
     refunded_shop: Decimal = ZERO
+    kept: Decimal = ZERO  # what the cancelled order still holds (a partial cancel), presentment
+    kept_shop: Decimal = ZERO
     cancelled: bool | None = None
     cancel_reason: str | None = None
     refunds_since_plan: int = 0
-    restocked_units: int = 0
+    restocked_units: int | None = 0  # None: planned, but no refund line item shows it (not read)
     restocked_at: str | None = None  # units per location, as the shop's refund line items say
     gift_card: str | None = None
     gift_card_value: Decimal = ZERO  # part of `refunded`; a gift card is no refund transaction
@@ -112,7 +175,8 @@ class ReconciledRow:
 
     @property
     def is_exception(self) -> bool:
-        return self.status not in QUIET
+        """Needs someone: neither quiet nor merely in flight (pending is shown apart, SPEC §8)."""
+        return self.status not in QUIET and self.status != PENDING
 
 
 @dataclass(frozen=True)
@@ -130,3 +194,8 @@ class Reconciliation:
     @property
     def exceptions(self) -> list[ReconciledRow]:
         return [row for row in self.rows if row.is_exception]
+
+    @property
+    def in_flight(self) -> list[ReconciledRow]:
+        """Rows whose refunds are still on their way: reconcile again later."""
+        return [row for row in self.rows if row.status == PENDING]

@@ -7,15 +7,18 @@ money on its way, not in `totalRefundedSet` yet (SHOPIFY-FACTS §10.4): pending,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from pipeline import currencies
 from pipeline.models import instant
 from pipeline.money import ZERO, Money
+from pipeline.plan.claims import parse_claim
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
+from pipeline.reconcile import cards
+from pipeline.reconcile.attribution import NOBODY, Maker, in_shop, key_in, maker
 from pipeline.reconcile.model import RefundTransaction
 
 # Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
@@ -34,15 +37,20 @@ class OrderCheck:
         order: Mapping[str, Any] | None,
         gift_cards: Mapping[str, Mapping[str, Any] | None],
         since: dt.datetime,
+        run_id: str = "",
+        cards_found: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.action, self.journal, self.order, self.since = action, journal, order, since
-        self.gift_cards = gift_cards
+        self.gift_cards, self.cards_found = gift_cards, cards_found
+        self.ours = Maker(run_id, action.action_key)
         self.differences: list[str] = []
         self.extra: list[str] = []  # more money or more refunds than planned
         self.waiting: list[str] = []  # transactions still pending
         self.transactions: list[RefundTransaction] = []
         self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
+        self.kept = self.kept_shop = ZERO  # what a cancelled order still holds: kept on a partial cancel
         self.restocked = 0
+        self.restock_unread = False  # a restock Shopify's refund lines cannot show: not verified
         self.restocked_at: dict[str, int] = {}  # units restocked per location name, read from the shop
         self._restock_noted = False
         self.gift_card: str | None = None
@@ -86,11 +94,11 @@ class OrderCheck:
             )
         for refund in new:
             if refund["id"] in journaled:
-                self._refund(order, refund, steps[journaled[refund["id"]]], "refund step")
+                self._refund(order, refund, steps[journaled[refund["id"]]], "refund step", self.ours)
             elif cancel_refunds and refund is unplanned[0] and cancel:
-                self._refund(order, refund, cancel, "cancel")
+                self._refund(order, refund, cancel, "cancel", self.ours)
             else:
-                self._refund(order, refund, None, "not planned")
+                self._refund(order, refund, None, "not planned", self._maker(order, refund))
         self._money(order)
         self._restock_planned(cancel is not None and cancel_refunds > 0)
         if cancel is not None:
@@ -99,20 +107,35 @@ class OrderCheck:
             self.differences.append("cancelled since the plan, which asked only for a refund")
         for index, step in enumerate(steps):
             if step.kind is StepKind.GIFT_CARD:
-                self._gift_card(step, index)
+                cards.check_card(self, step, index)
+        cards.check_other_cards(self)
+        self._kept(order)
         self.tagged = self._tags(order)
         if order.get("truncated"):
             self.differences.append("more refunds or transactions than one read returns: check by hand")
 
+    def _maker(self, order: Mapping[str, Any], refund: Mapping[str, Any]) -> Maker:
+        """Who made a refund the plan did not: the key in its note, else another run's claim, else nobody."""
+        key = key_in(refund.get("note"))
+        if key is not None:
+            return maker(key)
+        claim = parse_claim(order.get("claim"))
+        if claim is not None and claim.action_key and claim.action_key != self.action.action_key:
+            return Maker(claim.run_id, claim.action_key)
+        return NOBODY
+
     def _refund(
-        self, order: Mapping[str, Any], refund: Mapping[str, Any], step: Step | None, origin: str
+        self,
+        order: Mapping[str, Any],
+        refund: Mapping[str, Any],
+        step: Step | None,
+        origin: str,
+        made_by: Maker,
     ) -> None:
         """One refund made since the plan: its transactions, method, amount and restock."""
         moved = ZERO
         for tx in refund["transactions"]["nodes"]:
-            made = RefundTransaction.of(
-                order, refund, tx, self.action.order_name, origin, self.action.action_key
-            )
+            made = RefundTransaction.of(order, refund, tx, self.action.order_name, origin, made_by)
             self.transactions.append(made)
             amount, shop, method = made.amount, made.shop_amount, made.method
             if tx["kind"] != "REFUND":
@@ -173,8 +196,8 @@ class OrderCheck:
     def _restock_planned(self, cancel_refunded: bool) -> None:
         """A planned restock that the shop's refund line items do not show (SPEC §8: read, never assumed).
 
-        A cancel that refunds nothing leaves no refund to read its restock from, so only a refunding
-        cancel's restock and refund lines that restock are checked.
+        A cancel that refunds nothing leaves no refund to read its restock from: its restock is
+        reported as not read (`restock_unread`), never as matched units.
         """
         planned = sum(
             line.quantity
@@ -188,6 +211,8 @@ class OrderCheck:
         if wanted and self.restocked == 0 and not self._restock_noted and self._all_done():
             units = f" ({planned} units)" if planned else ""
             self.differences.append(f"restock was planned{units}, nothing was restocked")
+        if cancel is not None and cancel.restock and not cancel_refunded and self.restocked == 0:
+            self.restock_unread = self._all_done()
 
     def restock_words(self) -> str | None:
         """Where the units went back, e.g. "2 at Warehouse Berlin, 1 at Store Hamburg"."""
@@ -236,30 +261,27 @@ class OrderCheck:
                 f"cancel reason {order.get('cancelReason')}, planned {step.reason.upper()}"
             )
 
-    def _gift_card(self, step: Step, index: int) -> None:
-        record = next((r for r in self.journal if r["idx"] == index), None)
-        if record is None or record["state"] != "done":
+    def _kept(self, order: Mapping[str, Any]) -> None:
+        """On an order this action cancelled: the money the shop still holds (a partial cancel, or a
+        cancel that refunds nothing), net of refunds on their way and gift cards given instead."""
+        if self.action.cancel is None or not order.get("cancelledAt"):
             return
-        card_id = record.get("gift_card_id")
-        card = self.gift_cards.get(card_id) if card_id else None
-        if card is None:
-            self.differences.append(f"gift card {card_id or '(no id in the journal)'} could not be read back")
+        net = Money.of((order.get("netPaymentSet") or {}).get("presentmentMoney"))
+        if net is None:
             return
-        self.gift_card = (
-            f"{card_id} (…{card.get('lastCharacters') or record.get('gift_card_last_chars') or ''})"
+        # A gift card given instead of a refund leaves the payment on the order: it is not kept.
+        cards = sum(
+            (
+                t.amount.amount
+                for t in self.transactions
+                if t.method == "gift_card" and t.moves_money and t.amount.currency == net.currency
+            ),
+            ZERO,
         )
-        value = Money.of(card.get("initialValue"))
-        planned = Money(step.amount or ZERO, str(step.currency))
-        if value is not None:
-            self.refunded += value.amount
-            self.gift_card_value += value.amount
-            if value != planned:
-                self.differences.append(f"gift card of {value}, planned {planned}")
-        customer = (card.get("customer") or {}).get("id")
-        if step.customer_id and customer != step.customer_id:
-            self.differences.append(f"gift card belongs to {customer}, planned {step.customer_id}")
-        if card.get("enabled") is False:
-            self.differences.append("gift card is disabled")
+        if net.amount - self.pending - cards > 0:
+            self.kept = net.amount - self.pending - cards
+            shop, _converted = in_shop(Money(self.kept, net.currency), order)
+            self.kept_shop = shop.amount if shop else ZERO
 
     def _tags(self, order: Mapping[str, Any]) -> bool | None:
         tag_steps = [s for s in self.action.steps if s.kind is StepKind.TAG]

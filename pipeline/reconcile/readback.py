@@ -7,17 +7,20 @@ shows is read again alone with larger pages.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from pipeline.errors import ThrottledError
+from pipeline.reconcile.attribution import key_in
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.retry import execute_with_retry
 
+CARDS_PAGE = 100  # 100 cards with their value and customer: about 300 points a page
 MAX_IDS = 250  # nodes(ids:) takes at most 250 ids (SHOPIFY-FACTS §12)
 PAGE = {"refundsFirst": 10, "transactionsFirst": 5, "refundLinesFirst": 10}
 # One order alone, when it has more than a page shows: still far under the 1,000-point ceiling.
@@ -33,6 +36,7 @@ class ReadBack:
     orders: dict[str, Node | None]
     gift_cards: dict[str, Node | None]
     points: int
+    cards_found: list[Node] = field(default_factory=list)  # issued since the plan, carrying a key
 
 
 def read_back(
@@ -40,6 +44,7 @@ def read_back(
     order_ids: Sequence[str],
     card_ids: Sequence[str],
     *,
+    since: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ReadBack:
@@ -50,9 +55,10 @@ def read_back(
         truncated = [i for i in order_ids if _truncated(nodes.get(i))]
         if truncated:
             nodes.update(reader.read(truncated, one_by_one=True))
+        found = reader.cards_since(since) if since is not None and order_ids else []
     orders = {i: _mark(nodes.get(i)) for i in order_ids}
     cards = {i: nodes.get(i) for i in card_ids}
-    return ReadBack(orders, cards, reader.points)
+    return ReadBack(orders, cards, reader.points, found)
 
 
 class _Reader:
@@ -77,13 +83,31 @@ class _Reader:
                     raise
                 size = max(1, len(batch) // 2)
                 continue
-            if result.cost is not None:
-                self.points += int(result.cost.actual or 0)
+            self.count(result)
             for node_id, node in zip(batch, result.data["nodes"], strict=True):
                 found[node_id] = node
             self.progress(sum(1 for i in batch if "/Order/" in i))
             start += len(batch)
         return found
+
+    def count(self, result: Any) -> None:
+        """Add the points a read cost."""
+        if result.cost is not None:
+            self.points += int(result.cost.actual or 0)
+
+    def cards_since(self, since: dt.datetime) -> list[Node]:
+        """Every gift card created since the plan whose note carries an action key, a page at a time."""
+        moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        variables: dict[str, Any] = {"query": f"created_at:>={moment}", "first": CARDS_PAGE}
+        found: list[Node] = []
+        while True:
+            result = execute_with_retry(self.client, "GiftCardsSince", variables, mutation=False)
+            self.count(result)
+            page = result.data["giftCards"]
+            found.extend(card for card in page["nodes"] if key_in(card.get("note")) is not None)
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            variables = {**variables, "after": page["pageInfo"]["endCursor"]}
 
 
 def _truncated(order: Mapping[str, Any] | None) -> bool:

@@ -7,21 +7,23 @@ wires them to the run directory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pipeline.execute.journal import Journal
-from pipeline.plan.files import load_plan
+from pipeline.plan.files import PLAN_SHA256, load_plan
 from pipeline.reconcile.compare import reconcile
 from pipeline.reconcile.model import Reconciliation
+from pipeline.reconcile.payouts import read_payouts
 from pipeline.reconcile.readback import read_back
 from pipeline.reconcile.report import ReportFiles, write_reports
 from pipeline.settings import ConnectionSettings
 
 JOURNAL = "journal.sqlite"
+SEAL_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,18 @@ class ReconcileResult:
     files: ReportFiles
     points: int
     orders_read: int
+    payout_points: int = 0  # what tying refunds to payouts cost, part of `points`
 
     @property
     def all_matched(self) -> bool:
+        """No exception: pending refunds are in flight, not exceptions (SPEC §8)."""
         return not self.reconciliation.exceptions
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 when all else matched; 1 on exceptions, and with `strict` on pending refunds too."""
+        if not self.all_matched or (strict and self.reconciliation.in_flight):
+            return 1
+        return 0
 
 
 def journal_rows(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
@@ -45,6 +55,13 @@ def journal_rows(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
         return []
     with Journal.open(path, run_id) as journal:
         return journal.rows_for_report()
+
+
+def plan_seal(run_dir: Path) -> str:
+    """The first 12 hex digits of plan.sha256: the approved plan these files reconcile against."""
+    path = Path(run_dir) / PLAN_SHA256
+    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    return text.split()[0][:SEAL_DIGITS] if text else ""
 
 
 def reconcile_run(
@@ -60,7 +77,9 @@ def reconcile_run(
     rows = journal_rows(run_dir, plan.run_id)
     order_ids = list(dict.fromkeys(a.order_id for a in plan.actions()))
     card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
-    shop = read_back(settings, order_ids, card_ids, transport=transport, progress=progress)
-    result = reconcile(plan, rows, shop.orders, shop.gift_cards)
-    files = write_reports(run_dir, plan, result)
-    return ReconcileResult(result, files, shop.points, len(order_ids))
+    shop = read_back(settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress)
+    result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
+    paid = read_payouts(settings, result.transactions, plan.since, transport=transport)
+    result = replace(result, transactions=paid.transactions)
+    files = write_reports(run_dir, plan, result, seal=plan_seal(run_dir), extra=[("Payouts", paid.note)])
+    return ReconcileResult(result, files, shop.points + paid.points, len(order_ids), paid.points)

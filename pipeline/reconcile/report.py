@@ -2,7 +2,7 @@
 customers.csv and report.html, all views of one `Reconciliation`.
 
 Every total is computed once from the per-order rows and tied out (`tieout.py`) before anything is
-written.
+written. Each reconcile writes into a folder of its own, then the latest is copied to the top level.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 
 from pipeline.money import ZERO
 from pipeline.plan.model import Plan
+from pipeline.reconcile import accounting, history
 from pipeline.reconcile.columns import (
     CUSTOMER_COLUMNS,
     EXCEPTION_COLUMNS,
     ORDER_COLUMNS,
+    PAYOUT_COLUMNS,
     REASON_COLUMNS,
     STATUS_COLUMNS,
     TOTAL_COLUMNS,
@@ -27,14 +29,16 @@ from pipeline.reconcile.columns import (
     TX_TOTAL_COLUMNS,
 )
 from pipeline.reconcile.customers import customer_rows
-from pipeline.reconcile.model import QUIET, Reconciliation
-from pipeline.reconcile.rows import group_totals, order_row, per_currency, reason, transaction_row
+from pipeline.reconcile.model import PENDING, QUIET, Reconciliation
+from pipeline.reconcile.payouts import payout_rows
+from pipeline.reconcile.rows import group_totals, order_row, reason, transaction_row
 from pipeline.reconcile.tieout import check_ties_out
 from pipeline.reports import Chart, Sheet, render_page, write_csv, write_workbook
 from pipeline.reports.cells import money_text
 from pipeline.reports.files import write_bytes
 
 HTML_ROW_LIMIT = 2_000
+AGAIN = "in flight: reconcile again once the gateway settles (Klarna, Sofort, bank transfers: days)"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class ReportFiles:
     transactions: Path
     customers: Path
     html: Path
+    folder: Path  # this reconcile's own copy, kept: reconcile-<UTC time>/
 
 
 def write_reports(
@@ -51,15 +56,19 @@ def write_reports(
     plan: Plan,
     result: Reconciliation,
     *,
+    seal: str = "",
     extra: Sequence[tuple[str, object]] = (),
 ) -> ReportFiles:
-    """Write the five files into `run_dir` (each replaced whole); TieOutError when totals do not tie out."""
+    """Write the five files into a new reconcile folder, then copy them to `run_dir`'s top level;
+    TieOutError (nothing written) when totals do not tie out."""
     run_dir = Path(run_dir)
     notes = {r.row: r.action.note for r in plan.rows if r.action}
     rows = [order_row(row, notes.get(row.row, "")) for row in result.rows]
-    transactions = [transaction_row(tx, result.run_id) for tx in result.transactions]
+    transactions = [transaction_row(tx) for tx in result.transactions]
     totals = group_totals(rows, ("currency", "method"), TOTAL_KEYS, skip_empty=True)
     check_ties_out(plan.totals_by_currency_and_method(), result, totals)
+    at = dt.datetime.now(dt.UTC)
+    folder = history.new_folder(run_dir, at)
     statuses = [{"status": s, "count": n} for s, n in result.counts().items() if n]
     codes = {r.row: str(r.reason) if r.reason else None for r in plan.rows}
     by_reason = group_totals(
@@ -70,26 +79,45 @@ def write_reports(
     tx_totals = group_totals(
         transactions, ("currency", "method", "status", "shop_currency"), ("amount", "shop_amount")
     )
+    books = accounting.accounting_rows(result)
+    payouts = payout_rows(transactions)
     title = f"bulkcancel reconciliation {result.run_id}"
-    reconciled_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    reconciled_at = at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    books_sheet = Sheet(
+        "Accounting per currency",
+        accounting.COLUMNS,
+        books,
+        notes=(
+            "Paid out = refunded to cards + store credit + gift cards issued (those two are "
+            "liabilities the run created); kept: what cancelled orders still hold; the last line is "
+            "the grand total in the shop currency.",
+        ),
+    )
     summary: list[Any] = [
         ("Run id", result.run_id),
         ("Shop", plan.shop),
+        ("Plan seal (sha256)", seal),
         ("Plan created at", plan.created_at),
         ("Reconciled at (UTC)", reconciled_at),
         ("Rows", len(rows)),
         ("Exceptions", len(result.exceptions)),
+        ("Pending (in flight)", len(result.in_flight)),
         *extra,
+        books_sheet,
         Sheet("Rows per status", STATUS_COLUMNS, statuses),
         Sheet(
             "Planned vs refunded per currency and method",
             TOTAL_COLUMNS,
-            totals,
+            [*totals, *_grand(totals, "refunded_shop")],
             highlight=lambda r: bool(r.get("difference")),
             notes=("Refunded: settled since the plan, gift cards included; pending: still on its way.",),
         ),
         Sheet("By reason", REASON_COLUMNS, by_reason),
-        Sheet("Refund transactions per currency, method and status", TX_TOTAL_COLUMNS, tx_totals),
+        Sheet(
+            "Refund transactions per currency, method and status",
+            TX_TOTAL_COLUMNS,
+            [*tx_totals, *_grand(tx_totals, "shop_amount")],
+        ),
     ]
     orders = Sheet("Orders", ORDER_COLUMNS, rows, highlight=_is_exception)
     exceptions = Sheet(
@@ -97,64 +125,105 @@ def write_reports(
         EXCEPTION_COLUMNS,
         [r for r in rows if _is_exception(r)],
         highlight=_is_exception,
-        notes=("Every row that is not matched, blocked or skipped.",),
+        notes=("Every row that is not matched, blocked, skipped or pending.",),
     )
+    pending = Sheet("Pending", EXCEPTION_COLUMNS, [r for r in rows if r["status"] == PENDING], notes=(AGAIN,))
     tx_sheet = Sheet(
         "Refund transactions",
         TRANSACTION_COLUMNS,
         transactions,
-        highlight=lambda r: r["status"] != "SUCCESS" or r["origin"] == "not planned",
+        highlight=lambda r: r["status"] not in ("SUCCESS", "PENDING") or r["origin"] == "not planned",
     )
-    xlsx = write_workbook(
-        run_dir / "reconciliation.xlsx", [orders, exceptions, tx_sheet], summary, title=title
+    payout_sheet = Sheet(
+        "Payouts",
+        PAYOUT_COLUMNS,
+        payouts,
+        notes=(
+            "Shopify Payments refunds per payout (fee and net as the balance transactions show them); "
+            "other gateways settle outside Shopify Payments, manual refunds are paid back by hand.",
+        ),
     )
-    csv = write_csv(run_dir / "reconciliation.csv", ORDER_COLUMNS, rows)
-    tx_csv = write_csv(run_dir / "refund_transactions.csv", TRANSACTION_COLUMNS, transactions)
-    customers = write_csv(run_dir / "customers.csv", CUSTOMER_COLUMNS, customer_rows(result))
+    sheets = [orders, exceptions, pending, tx_sheet, payout_sheet]
+    written = [
+        write_workbook(folder / "reconciliation.xlsx", sheets, summary, title=title),
+        write_csv(folder / "reconciliation.csv", ORDER_COLUMNS, rows),
+        write_csv(folder / "refund_transactions.csv", TRANSACTION_COLUMNS, transactions),
+        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customer_rows(result)),
+    ]
     page = render_page(
         title,
-        f"{plan.shop} · plan of {plan.created_at} · reconciled {reconciled_at}",
-        _headline(result, totals),
-        _charts(result, totals),
-        [exceptions, *(block for block in summary if isinstance(block, Sheet))],
+        f"{plan.shop} · plan {seal or '?'} of {plan.created_at} · reconciled {reconciled_at}",
+        _headline(result, totals, books, seal),
+        _charts(result),
+        [exceptions, pending, books_sheet, payout_sheet, *_tables(summary, books_sheet)],
         row_limit=HTML_ROW_LIMIT,
     )
-    html = write_bytes(run_dir / "report.html", page.encode())
-    return ReportFiles(xlsx, csv, tx_csv, customers, html)
+    written.append(write_bytes(folder / "report.html", page.encode()))
+    xlsx, csv, tx_csv, customers, html = history.publish(written, run_dir)
+    return ReportFiles(xlsx, csv, tx_csv, customers, html, folder)
+
+
+def _tables(summary: Sequence[Any], shown: Sheet) -> list[Sheet]:
+    return [block for block in summary if isinstance(block, Sheet) and block is not shown]
 
 
 def _is_exception(row: Mapping[str, Any]) -> bool:
-    return row["status"] not in QUIET
+    return row["status"] not in QUIET and row["status"] != PENDING
 
 
-def _headline(result: Reconciliation, totals: Sequence[Mapping[str, Any]]) -> list[tuple[str, object]]:
+def _grand(totals: Sequence[Mapping[str, Any]], shop_key: str) -> list[dict[str, Any]]:
+    """The grand total of a table's shop-currency column, one line per shop currency."""
+    sums: dict[str, Any] = {}
+    for total in totals:
+        code = total.get("shop_currency")
+        if code and total.get(shop_key) is not None:
+            sums[code] = sums.get(code, ZERO) + total[shop_key]
+    return [
+        {"currency": "all", "method": "grand total (shop currency)", "shop_currency": code, shop_key: amount}
+        for code, amount in sorted(sums.items())
+    ]
+
+
+def _headline(
+    result: Reconciliation,
+    totals: Sequence[Mapping[str, Any]],
+    books: Sequence[Mapping[str, Any]],
+    seal: str,
+) -> list[tuple[str, object]]:
     counts = result.counts()
-    refunded = per_currency((str(t["currency"]), str(t["method"]), t["refunded"] or ZERO) for t in totals)
-    planned = per_currency((str(t["currency"]), str(t["method"]), t["planned"] or ZERO) for t in totals)
     figures: list[tuple[str, object]] = [
         ("Rows", len(result.rows)),
         ("Matched", counts["matched"]),
         ("Exceptions", len(result.exceptions)),
-        ("Pending", counts["pending"]),
+        ("Pending (in flight)", len(result.in_flight)),
         ("Duplicates", counts["duplicate"]),
+        ("Plan seal", seal or "unknown"),
     ]
-    for code in sorted(planned):
-        figures.append((f"Refunded ({code})", money_text(refunded[code], code)))
-        figures.append((f"Planned ({code})", money_text(planned[code], code)))
+    for row in books:
+        if str(row["scope"]).startswith(accounting.GRAND):
+            code = str(row["currency"])
+            figures.append((f"Paid out ({code}, all currencies)", money_text(row["paid_out"], code)))
+            for key in ("gift_cards", "store_credit", "kept", "pending"):
+                figures.append((f"{accounting.TITLES[key]} ({code})", money_text(row[key], code)))
     return figures
 
 
-def _charts(result: Reconciliation, totals: Sequence[Mapping[str, Any]]) -> list[Chart]:
+def _charts(result: Reconciliation) -> list[Chart]:
     counts = {s: n for s, n in result.counts().items() if n}
     charts = [Chart("Rows per status", "bar", list(counts), list(counts.values()), unit="rows")]
-    for code in sorted({str(t["currency"]) for t in totals}):
-        mine = [t for t in totals if t["currency"] == code]
+    by_method: dict[tuple[str, str], Any] = {}
+    for tx in result.transactions:
+        if tx.moves_money and tx.shop_amount is not None:
+            key = (tx.method, tx.shop_amount.currency)
+            by_method[key] = by_method.get(key, ZERO) + tx.shop_amount.amount
+    for code in sorted({code for _method, code in by_method}):
+        mine = sorted((method, amount) for (method, c), amount in by_method.items() if c == code)
         charts.append(
             Chart(
-                f"Refunded by method ({code})",
+                f"Refunded by method, all currencies in {code}",
                 "barh",
-                [str(t["method"] or "none") for t in mine],
-                [t["refunded"] or ZERO for t in mine],
+                [method for method, _ in mine],
+                [amount for _, amount in mine],
                 unit=code,
             )
         )

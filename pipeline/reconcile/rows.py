@@ -13,6 +13,9 @@ from pipeline import money
 from pipeline.money import ZERO
 from pipeline.reconcile.model import ReconciledRow, RefundTransaction
 
+MANUAL_GATEWAY = "manual"
+PAYMENTS_GATEWAY = "shopify_payments"
+
 
 def order_row(row: ReconciledRow, note: str = "") -> dict[str, Any]:
     """One Orders row (and reconciliation.csv line)."""
@@ -49,13 +52,14 @@ def order_row(row: ReconciledRow, note: str = "") -> dict[str, Any]:
     }
 
 
-def transaction_row(tx: RefundTransaction, run_id: str) -> dict[str, Any]:
-    """One refund transaction as finance matches it against payouts."""
+def transaction_row(tx: RefundTransaction) -> dict[str, Any]:
+    """One money movement as finance matches it against payouts (SPEC §14's columns)."""
+    payout = tx.payout
+    fee, net = (payout.fee, payout.net) if payout else (None, None)
     return {
         "order_name": tx.order_name,
         "order_id": tx.order_id,
         "refund_id": tx.refund_id,
-        "refund_created_at": tx.refund_created_at,
         "transaction_id": tx.transaction_id,
         "parent_transaction_id": tx.parent_transaction_id,
         "gateway": tx.gateway,
@@ -65,12 +69,38 @@ def transaction_row(tx: RefundTransaction, run_id: str) -> dict[str, Any]:
         "currency": tx.amount.currency,
         "shop_amount": tx.shop_amount.amount if tx.shop_amount else None,
         "shop_currency": tx.shop_amount.currency if tx.shop_amount else None,
+        "converted": "yes" if tx.converted else "no",
         "processed_at": tx.processed_at,
         "method": tx.method,
         "origin": tx.origin,
-        "run_id": run_id,
+        "run_id": tx.run_id,
         "action_key": tx.action_key,
+        "payout_id": payout.payout_id if payout else None,
+        "payout_status": payout.status if payout else None,
+        "payout_date": payout.date if payout else None,
+        "fee": fee.amount if fee else None,
+        "net": net.amount if net else None,
+        "payout_currency": fee.currency if fee else (net.currency if net else None),
+        "settlement": settlement(tx),
+        "refund_created_at": tx.refund_created_at,
     }
+
+
+def settlement(tx: RefundTransaction) -> str:
+    """Where the money settles, in finance's words."""
+    if tx.gateway == MANUAL_GATEWAY and tx.kind == "REFUND":
+        return "pay back by hand: no gateway returns this money"
+    if tx.gateway == PAYMENTS_GATEWAY:
+        return "Shopify Payments payout"
+    if tx.method == "store_credit":
+        return "store credit issued (liability)"
+    if tx.method == "gift_card":
+        return (
+            f"gift card …{tx.card_last} issued (liability)"
+            if tx.card_last
+            else "gift card issued (liability)"
+        )
+    return "settled outside Shopify Payments"
 
 
 def group_totals(

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from pipeline import currencies
+from pipeline.money import exact
 
 # The starts that make Excel, LibreOffice or Sheets read text as a formula (SPEC §8, and OWASP's
 # CSV injection guidance: https://owasp.org/www-community/attacks/CSV_Injection).
@@ -78,14 +78,14 @@ def plain(value: int | Decimal) -> str:
 
 
 def money_text(amount: int | Decimal, currency: str | None = None) -> str:
-    """`1,234.50 EUR` for people: the currency's decimals, more only if the amount holds more."""
-    places = currencies.decimals(currency) if currency else 2
-    if isinstance(amount, Decimal):
-        exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int):  # finite; never rounds away a digit someone must see
-            places = max(places, -exponent)
-    text = f"{amount:,.{places}f}"
+    """`1,234.50 EUR`, `77,990 JPY` for people: the currency's decimals (`money.exact`), grouped."""
+    text = f"{exact(Decimal(amount), currency):,f}"
     return f"{text} {currency}" if currency else text
+
+
+def money_plain(amount: int | Decimal, currency: str | None) -> str:
+    """`1234.50`, `77990` for files other tools read: the currency's decimals, no grouping."""
+    return plain(exact(Decimal(amount), currency))
 
 
 def display(value: object, kind: str = "text", currency: str | None = None) -> str:

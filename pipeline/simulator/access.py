@@ -31,6 +31,7 @@ REQUIRED_SCOPE = {
     "giftCards": "read_gift_cards",
     "giftCardCreate": "write_gift_cards",
     "giftCardSendNotificationToCustomer": "write_gift_cards",
+    "shopifyPaymentsAccount": "read_shopify_payments_payouts",
 }
 NEW_ACCOUNTS = "NEW_CUSTOMER_ACCOUNTS"  # CustomerAccountsVersion; CLASSIC is the other value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.simulator.errors import UserErr, numeric_id
@@ -137,7 +138,7 @@ def send_notification(store: Store, card_id: str) -> GiftCardResult:
 
 def gift_card_matches(card: GiftCard, term: tuple[str | None, str, str]) -> bool:
     """One `giftCards(query:)` term: default text searches the code; `id`, `customer_id`, `status`."""
-    name, _op, value = term
+    name, op, value = term
     low = value.lower()
     if name is None:
         return low in card.code.lower()
@@ -149,4 +150,18 @@ def gift_card_matches(card: GiftCard, term: tuple[str | None, str, str]) -> bool
         return (low == "enabled") == card.enabled if low in ("enabled", "disabled") else True
     if name == "last_characters":
         return card.code.lower().endswith(low)
+    if name in ("created_at", "updated_at"):  # the documented date filters: `created_at:>=2026-11-30`
+        return _on_or_after(getattr(card, name), op, value)
     return True  # Shopify ignores filters it does not know (with a search warning)
+
+
+def _on_or_after(moment: datetime, op: str, value: str) -> bool:
+    """A date filter; an unreadable date is ignored, as Shopify ignores what it cannot parse."""
+    try:
+        bound = datetime.fromisoformat(value.strip("'\"").replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    bound = bound if bound.tzinfo else bound.replace(tzinfo=UTC)
+    return {">": moment > bound, ">=": moment >= bound, "<": moment < bound, "<=": moment <= bound}.get(
+        op, moment == bound
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from pipeline.simulator.errors import numeric_id
 from pipeline.simulator.gids import gid
 from pipeline.simulator.locations import location
+from pipeline.simulator.payouts import account
 from pipeline.simulator.store import Store
 from pipeline.simulator.versions import SCHEMA_FILES
 
@@ -39,6 +40,7 @@ SHOP_ROOTS: dict[str, Any] = {
     "storeCreditConfiguration": lambda s, a: {"storeCreditEnabled": s.shop.store_credit_enabled},
     # QueryRoot.location: the primary location when no id is given (its argument is optional).
     "location": lambda s, a: location(s, numeric_id(a["id"], "Location") or -1 if a.get("id") else None),
+    "shopifyPaymentsAccount": account,  # balance transactions and payouts (payouts.py)
     "publicApiVersions": lambda s, a: [
         {"handle": v, "displayName": v, "supported": True} for v in sorted(SCHEMA_FILES)
     ],

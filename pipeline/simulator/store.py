@@ -35,6 +35,7 @@ ALL_SCOPES = (
     "read_orders",
     "write_orders",
     "read_all_orders",
+    "read_shopify_payments_payouts",
 )
 
 

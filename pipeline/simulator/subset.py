@@ -53,6 +53,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "currentAppInstallation",
         "storeCreditConfiguration",
         "publicApiVersions",
+        "shopifyPaymentsAccount",
     ),
     "Shop": (
         "id",
@@ -320,6 +321,26 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "OrderUpdatePayload": ("order", "userErrors"),
     "MetafieldsSetPayload": ("metafields", "userErrors"),
     "MetafieldsSetUserError": ("code", "elementIndex", "field", "message"),
+    # Shopify Payments balance transactions and payouts (payouts.py).
+    "ShopifyPaymentsAccount": ("id", "activated", "defaultCurrency", "balanceTransactions", "payouts"),
+    "ShopifyPaymentsBalanceTransaction": (
+        "id",
+        "amount",
+        "fee",
+        "net",
+        "type",
+        "test",
+        "transactionDate",
+        "sourceId",
+        "sourceOrderTransactionId",
+        "associatedPayout",
+    ),
+    "ShopifyPaymentsBalanceTransactionAssociatedPayout": ("id", "status"),
+    "ShopifyPaymentsBalanceTransactionConnection": _PAGE,
+    "ShopifyPaymentsBalanceTransactionEdge": ("cursor", "node"),
+    "ShopifyPaymentsPayout": ("id", "legacyResourceId", "issuedAt", "net", "status", "transactionType"),
+    "ShopifyPaymentsPayoutConnection": _PAGE,
+    "ShopifyPaymentsPayoutEdge": ("cursor", "node"),
 }
 
 

@@ -196,3 +196,10 @@ def test_shopify_totals_that_disagree_with_its_transactions_are_a_mismatch(field
     the_order["totalRefundedSet"][field]["amount"] = "49.00"
     _, row = one(p, journal(p), the_order)
     assert row.status == "mismatch" and "total refunded 49.00" in row.detail
+
+
+def test_a_restock_no_refund_line_shows_is_never_reported_as_read():
+    p = plan(cancel_step(method=None, restock=True))
+    _, row = one(p, journal(p), order())
+    assert row.status == "matched" and "restock not verified" in row.detail
+    assert row.restocked_units is None  # not read, never "0 units" nor assumed

@@ -54,8 +54,29 @@ def test_refunded_totals_that_differ_from_the_transactions_raise():
     assert isinstance(caught.value, PipelineError) and caught.value.exit_code == 1
 
 
-def test_a_gift_card_counts_as_refunded_although_no_transaction_shows_it():
-    card = ReconciledRow(3, "#2", "matched", "", currency="EUR", method="gift_card", gift_card_value=EUR)
-    with_card = Reconciliation("run", [*result().rows, card], result().transactions)
+def test_a_gift_card_counts_as_refunded_as_a_movement_of_its_own():
+    card = ReconciledRow(
+        3, "#2", "matched", "", currency="EUR", method="gift_card", gift_card_value=EUR, refunded_shop=EUR
+    )
+    issued = RefundTransaction(
+        "o2",
+        "#2",
+        "",
+        "",
+        "gid://shopify/GiftCard/1",
+        None,
+        "gift_card",
+        "GIFT_CARD",
+        "SUCCESS",
+        Money(EUR, "EUR"),
+        Money(EUR, "EUR"),
+        None,
+        "gift_card",
+        "gift card step",
+        "k",
+    )
+    with_card = Reconciliation("run", [*result().rows, card], [*result().transactions, issued])
     totals = [*TOTALS, {"currency": "EUR", "method": "gift_card", "planned": EUR, "refunded": EUR}]
     check_ties_out({("EUR", "original"): EUR, ("EUR", "gift_card"): EUR}, with_card, totals)
+    with pytest.raises(TieOutError, match="refunded EUR"):
+        check_ties_out({("EUR", "original"): EUR, ("EUR", "gift_card"): EUR}, result(), totals)

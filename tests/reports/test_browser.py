@@ -113,7 +113,9 @@ def test_report_html_renders_its_figures_charts_and_exceptions(run_dir, tmp_path
     assert headline(dom, "Rows") == f"{len(result.reconciliation.rows):,}"
     assert headline(dom, "Matched") == f"{counts['matched']:,}"
     assert headline(dom, "Exceptions") == f"{len(result.reconciliation.exceptions):,}"
-    assert re.search(r"Refunded \(EUR\)</span><span class=\"value\">[0-9,]+\.\d\d EUR<", dom)
+    assert re.fullmatch(r"[0-9,]+\.\d\d EUR", headline(dom, "Paid out (EUR, all currencies)"))
+    assert re.fullmatch(r"[0-9a-f]{12}", headline(dom, "Plan seal"))
+    assert 'id="table-payouts"' in dom and 'id="table-accounting-per-currency"' in dom
     assert dom.count("<svg") >= 2 and "<path" in dom
     assert 'id="table-exceptions"' in dom
     for row in result.reconciliation.exceptions:

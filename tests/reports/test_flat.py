@@ -49,7 +49,16 @@ def test_round_trip_with_the_csv_module(tmp_path):
     path = write_csv(tmp_path / "plan.csv", COLUMNS, rows())
     with path.open(encoding="utf-8-sig", newline="") as handle:
         read = list(csv.DictReader(handle))
-    assert [row["amount"] for row in read] == ["100", "-12.50", "0.10", "3.005", "", "5000", "7", "n/a"]
+    assert [row["amount"] for row in read] == [
+        "100.00",
+        "-12.50",
+        "0.10",
+        "3.005",
+        "",
+        "5000.00",
+        "7.00",
+        "n/a",
+    ]
     assert {row["at"] for row in read} == {"2026-05-01T10:30:00+00:00"}
     assert [from_csv_text(row["note"]) for row in read] == NOTES
     assert [Decimal(row["amount"]) for row in read[:4]] == [
@@ -76,3 +85,15 @@ def test_replaces_the_file_whole(tmp_path):
     write_csv(path, COLUMNS, rows()[:1])
     assert "old" not in path.read_text(encoding="utf-8-sig")
     assert sorted(item.name for item in tmp_path.iterdir()) == ["plan.csv"]
+
+
+def test_money_carries_its_currency_decimals(tmp_path):
+    money = [
+        {"amount": Decimal("393.1"), "currency": "EUR"},
+        {"amount": Decimal("77990.0"), "currency": "JPY"},
+        {"amount": Decimal("5"), "currency": "KWD"},
+    ]
+    path = write_csv(tmp_path / "money.csv", COLUMNS[2:4], money)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        read = [row["amount"] for row in csv.DictReader(handle)]
+    assert read == ["393.10", "77990", "5.000"]

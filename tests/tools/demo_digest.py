@@ -23,7 +23,8 @@ MASKS = [
     (re.compile(r"127\.0\.0\.1:\d+"), "HOST"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "UUID"),
     (re.compile(r"\b[0-9a-f]{40,64}\b"), "HASH"),
-    (re.compile(r"(Refund|OrderTransaction|GiftCard|Job)/\d+"), r"\1/N"),
+    (re.compile(r"(Refund|OrderTransaction|GiftCard|Job|ShopifyPaymentsPayout)/\d+"), r"\1/N"),
+    (re.compile(r"\b[0-9a-f]{12}\b"), "SEAL"),  # the plan's seal: the first 12 digits of its sha256
     (re.compile(r"…[A-Za-z0-9]{4}\b"), "…CODE"),
     (re.compile(r"\d+(\.\d+)? s\b"), "N s"),
 ]
