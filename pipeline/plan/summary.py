@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline.money import ZERO
 from pipeline.plan.earlier import repeats
 from pipeline.plan.model import Decision, Plan
-from pipeline.plan.words import UNSENT_GIFT_CARD, by_method, counted
+from pipeline.plan.words import UNSENT_GIFT_CARD, by_method, counted, keeps, seal_words
 
 
-def summary_lines(plan: Plan) -> list[str]:
-    """What a reviewer reads first: decisions, money per currency and method, emails, restock."""
+def summary_lines(plan: Plan, seal: str | None = None) -> list[str]:
+    """What a reviewer reads first: decisions, money per currency and method, what cancels keep,
+    emails, restock, and the plan's `seal` when the files are written."""
     counts = plan.counts_by_decision()
     lines = [f"{len(plan.rows)} rows: {counted(counts)}"]
     blocked: dict[str, int] = {}
@@ -22,6 +25,8 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
     for (currency, method), amount in plan.totals_by_currency_and_method().items():
         lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
+    for currency, (orders, kept, paid) in kept_by_cancels(plan).items():
+        lines.append(f"  cancels keeping money: {_orders(orders)}, {keeps(kept, paid, currency)}")
     repeated = repeated_orders(plan)
     if repeated:
         lines.append(f"  repeats what earlier runs did (--allow-repeat): {repeated} orders")
@@ -31,7 +36,30 @@ def summary_lines(plan: Plan) -> list[str]:
     if unsent:
         cards = "1 gift card" if unsent == 1 else f"{unsent} gift cards"
         lines.append(f"  warning: {cards} not sent: {UNSENT_GIFT_CARD}")
+    if seal:
+        lines.append(f"  plan {seal_words(seal)} (on every page of plan.xlsx and plan.html)")
     return lines
+
+
+def kept_by_cancels(plan: Plan) -> dict[str, tuple[int, Decimal, Decimal]]:
+    """Per currency, the cancelled orders that keep money: (orders, kept, paid on them), sorted.
+
+    An order cancelled while the shop keeps part of what was paid must never pass unnoticed
+    (a partial refund with `action: cancel`, or refund mode `none`); orders that stay open do not count.
+    """
+    found: dict[str, tuple[int, Decimal, Decimal]] = {}
+    for row in plan.rows:
+        money = row.paid_and_kept() if row.decision is Decision.EXECUTE else None
+        if money is None or row.action is None or not row.action.cancels or money[1] <= 0:
+            continue
+        currency = row.facts.presentment_currency if row.facts else ""
+        orders, kept, paid = found.get(currency, (0, ZERO, ZERO))
+        found[currency] = (orders + 1, kept + money[1], paid + money[0])
+    return dict(sorted(found.items()))
+
+
+def _orders(count: int) -> str:
+    return "1 order" if count == 1 else f"{count} orders"
 
 
 def repeated_orders(plan: Plan) -> int:
@@ -43,11 +71,12 @@ def repeated_orders(plan: Plan) -> int:
     )
 
 
-def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
+def summary_json(plan: Plan, run_dir: Path, seal: str | None = None) -> dict[str, Any]:
     """The `plan --json` document."""
     return {
         "run_id": plan.run_id,
         "run_dir": str(run_dir),
+        "seal": seal,
         "rows": len(plan.rows),
         "decisions": plan.counts_by_decision(),
         "totals": [
@@ -58,4 +87,8 @@ def summary_json(plan: Plan, run_dir: Path) -> dict[str, Any]:
         "units_to_restock": plan.units_to_restock(),
         "repeats": repeated_orders(plan),
         "gift_cards_not_sent": plan.unsent_gift_cards(),
+        "kept_by_cancels": [
+            {"currency": currency, "orders": orders, "kept": str(kept), "paid": str(paid)}
+            for currency, (orders, kept, paid) in kept_by_cancels(plan).items()
+        ],
     }

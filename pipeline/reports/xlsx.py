@@ -34,6 +34,8 @@ MIN_WIDTH = 8
 # Widths come from the first rows only: enough to size a column, cheap at 100,000 rows.
 _WIDTH_SAMPLE = 2_000
 _MAX_ROWS = 1_048_575
+# Excel refuses a header longer than 255 characters with its codes.
+_HEADER_MAX = 240
 _BOLD = Font(bold=True)
 _ITALIC = Font(italic=True)
 _TITLE = Font(bold=True, size=12)
@@ -52,23 +54,38 @@ def number_format(column: Column, currency: str | None) -> str:
 
 
 def write_workbook(
-    path: Path | str, sheets: Sequence[Sheet], summary: Sequence[Block] | None = None, *, title: str = ""
+    path: Path | str,
+    sheets: Sequence[Sheet],
+    summary: Sequence[Block] | None = None,
+    *,
+    title: str = "",
+    banner: str = "",
 ) -> Path:
-    """Write `sheets` (after a Summary sheet when `summary` is given) to `path`, replacing it whole."""
+    """Write `sheets` (after a Summary sheet when `summary` is given) to `path`, replacing it whole.
+
+    A `banner` heads every sheet, on screen (a frozen first line above the table) and on every printed
+    page (the page header): what a reviewer must see whichever sheet or page is in front of them.
+    """
     path = Path(path)
     workbook = Workbook(write_only=True)  # streams rows: 100,000 rows in seconds, little memory
     workbook.properties.title = title or path.stem
     workbook.properties.creator = "bulkcancel"  # never the login name of whoever ran it
     if summary is not None:
-        write_blocks(workbook.create_sheet("Summary"), summary, heading=title or "Summary")
+        worksheet = workbook.create_sheet("Summary")
+        _page_header(worksheet, banner)
+        write_blocks(worksheet, summary, heading=title or "Summary", banner=banner)
     for sheet in sheets:
-        _write_sheet(workbook.create_sheet(sheet.name), sheet)
+        worksheet = workbook.create_sheet(sheet.name)
+        _page_header(worksheet, banner)
+        _write_sheet(worksheet, sheet, banner)
     with replacing(path) as temporary:
         workbook.save(temporary)
     return path
 
 
-def write_blocks(worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading: str = "") -> None:
+def write_blocks(
+    worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading: str = "", banner: str = ""
+) -> None:
     """Write label/value lines and small titled tables down one sheet, a blank line between tables."""
     widths: dict[int, int] = {}
     for block in blocks:
@@ -81,6 +98,9 @@ def write_blocks(worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading
     cells = _Cells(worksheet)
     if heading:
         worksheet.append([cells.text(heading, _HEADING)])
+    if banner:
+        worksheet.append([cells.text(banner, _BOLD)])
+    if heading or banner:
         worksheet.append([])
     for block in blocks:
         if isinstance(block, Sheet):
@@ -92,21 +112,31 @@ def write_blocks(worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading
             worksheet.append([cells.text(label, _BOLD), cells.value(value)])
 
 
-def _write_sheet(worksheet: WriteOnlyWorksheet, sheet: Sheet) -> None:
-    if len(sheet.rows) > _MAX_ROWS:
+def _write_sheet(worksheet: WriteOnlyWorksheet, sheet: Sheet, banner: str = "") -> None:
+    top = 2 if banner else 1  # the header's line
+    if len(sheet.rows) + top > _MAX_ROWS + 1:
         raise ValueError(f"sheet {sheet.name!r}: {len(sheet.rows)} rows is more than Excel opens")
     widths: dict[int, int] = {}
     _measure(sheet, widths)
     _set_widths(worksheet, widths)
-    worksheet.freeze_panes = "A2"  # sheet views precede the rows in the file: set before appending
+    worksheet.freeze_panes = f"A{top + 1}"  # sheet views precede the rows in the file: set before appending
     cells = _Cells(worksheet)
+    if banner:
+        worksheet.append([cells.text(banner, _BOLD)])
     _append_table(cells, sheet)
     last = get_column_letter(max(len(sheet.columns), 1))
-    worksheet.auto_filter.ref = f"A1:{last}{len(sheet.rows) + 1}"
+    worksheet.auto_filter.ref = f"A{top}:{last}{len(sheet.rows) + top}"
     if sheet.notes:
         worksheet.append([])
         for note in sheet.notes:
             worksheet.append([cells.text(note, _ITALIC)])
+
+
+def _page_header(worksheet: WriteOnlyWorksheet, banner: str) -> None:
+    """The banner atop every printed page, the page number below (`&` starts Excel's header codes)."""
+    if banner:
+        worksheet.oddHeader.center.text = xlsx_text(banner).replace("&", "&&")[:_HEADER_MAX]
+        worksheet.oddFooter.center.text = "&A, page &P of &N"
 
 
 def _append_table(cells: _Cells, sheet: Sheet) -> None:

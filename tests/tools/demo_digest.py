@@ -23,6 +23,9 @@ MASKS = [
     (re.compile(r"127\.0\.0\.1:\d+"), "HOST"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "UUID"),
     (re.compile(r"\b[0-9a-f]{40,64}\b"), "HASH"),
+    # The plan's seal (12 hex digits of plan.json's sha256, which holds the run id and times).
+    (re.compile(r"\b(seal\W{1,3})[0-9a-f]{12}\b"), r"\1SEAL"),
+    (re.compile(r"^[0-9a-f]{12}$"), "SEAL"),
     (re.compile(r"(Refund|OrderTransaction|GiftCard|Job)/\d+"), r"\1/N"),
     (re.compile(r"…[A-Za-z0-9]{4}\b"), "…CODE"),
     (re.compile(r"\d+(\.\d+)? s\b"), "N s"),
