@@ -27,14 +27,25 @@ if TYPE_CHECKING:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @connection_options
 @execution_options
+@click.option(
+    "--require-approval",
+    is_flag=True,
+    help="Refuse (exit 3) unless `bulkcancel approve` recorded a reviewer's approval of this exact plan.",
+)
 @json_option("outcome")
-def execute(run_dir: Path, as_json: bool, **options: Any) -> None:
+def execute(run_dir: Path, as_json: bool, require_approval: bool, **options: Any) -> None:
     """Carry out an approved plan. Rerunning the same command resumes where it stopped.
 
     \b
     Example:
       bulkcancel execute reports/20261126-101500-cancellations
     """
+    if require_approval:
+        from pipeline.execute.approval import require_approval as approved
+
+        approval = approved(run_dir)
+        if not as_json:
+            click.echo(approval.line())
     settings = run_settings(run_dir, options)
     result = execute_and_report(run_dir, settings, as_json, **pick(options, EXECUTION_KEYS))
     sys.exit(0 if result.all_done else 1)
