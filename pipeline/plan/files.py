@@ -19,7 +19,7 @@ from pathlib import Path
 from pipeline.errors import RefusedError
 from pipeline.plan.model import Decision, Plan, PlannedRow
 from pipeline.plan.page import plan_page
-from pipeline.plan.summary import kept_by_cancels
+from pipeline.plan.summary import Kept, kept_totals
 from pipeline.plan.words import A_VIEW, keeps, seal_words, step_words
 from pipeline.reports import Column, Sheet, totals_by, write_csv, write_workbook
 from pipeline.reports.files import write_bytes
@@ -89,8 +89,19 @@ class PlanFiles:
 
 
 def plan_bytes(plan: Plan) -> bytes:
-    """plan.json exactly: `Plan.to_json()`, indented, UTF-8, keys in the plan's own order, one newline."""
-    return (json.dumps(plan.to_json(), indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+    """plan.json exactly: `Plan.to_json()` in UTF-8, keys in the plan's own order, one row a line.
+
+    The document is indented but each row is one line: people and diffs read it row by row, and
+    json's C encoder writes a line twenty times faster than its indenting one (in Python), which
+    matters at 100,000 rows.
+    """
+    document = plan.to_json()
+    rows = document.pop("rows")
+    assert isinstance(rows, list)
+    head = json.dumps(document, indent=2, ensure_ascii=False)[:-2]  # without its closing "\n}"
+    lines = ",\n".join("    " + json.dumps(row, ensure_ascii=False) for row in rows)
+    body = f'"rows": [\n{lines}\n  ]' if rows else '"rows": []'
+    return f"{head},\n  {body}\n}}\n".encode()
 
 
 def write_plan_files(plan: Plan, run_dir: Path) -> PlanFiles:
@@ -107,7 +118,12 @@ def write_plan_files(plan: Plan, run_dir: Path) -> PlanFiles:
     write_bytes(run_dir / PLAN_JSON, data)
     title = f"bulkcancel plan {plan.run_id}"
     banner = f"{title} · {seal_words(seal)} · {A_VIEW}"
-    summary = _summary(plan, actions, totals, digest)
+    kept = kept_totals(
+        (str(row["currency"]), row["paid"], row["kept"])  # type: ignore[misc]
+        for row in actions
+        if row["action"] == "cancel" and row["kept"] is not None
+    )
+    summary = _summary(plan, actions, totals, digest, kept)
     action_sheet = Sheet("Actions", ACTION_COLUMNS, actions, notes=[MONEY_NOTE])
     blocked_sheet = Sheet(
         "Blocked", BLOCKED_COLUMNS, blocked, highlight=lambda row: row["decision"] == Decision.BLOCKED
@@ -116,7 +132,7 @@ def write_plan_files(plan: Plan, run_dir: Path) -> PlanFiles:
         run_dir / "plan.xlsx", [action_sheet, blocked_sheet], summary, title=title, banner=banner
     )
     csv = write_csv(run_dir / "plan.csv", CSV_COLUMNS, actions + blocked)
-    page = plan_page(plan, seal, summary, action_sheet, blocked_sheet, totals)
+    page = plan_page(plan, seal, summary, action_sheet, blocked_sheet, totals, kept)
     html = write_bytes(run_dir / "plan.html", page.encode())
     sha = write_bytes(run_dir / PLAN_SHA256, f"{digest}  {PLAN_JSON}\n".encode())
     return PlanFiles(run_dir / PLAN_JSON, sha, xlsx, csv, html, digest)
@@ -223,14 +239,14 @@ def action_counts(actions: list[dict[str, object]]) -> dict[str, int]:
 
 
 def _summary(
-    plan: Plan, actions: list[dict[str, object]], totals: list[dict[str, object]], digest: str
+    plan: Plan, actions: list[dict[str, object]], totals: list[dict[str, object]], digest: str, kept: Kept
 ) -> list[tuple[str, object] | Sheet]:
     decisions = [{"decision": key, "count": count} for key, count in plan.counts_by_decision().items()]
     kinds = [{"action": key, "count": count} for key, count in action_counts(actions).items()]
-    kept = [
+    keeping = [
         (f"Cancels keeping money ({code})", f"{orders} {'order' if orders == 1 else 'orders'}, "
          f"{keeps(amount, paid, code)}")
-        for code, (orders, amount, paid) in kept_by_cancels(plan).items()
+        for code, (orders, amount, paid) in kept.items()
     ]  # fmt: skip
     return [
         ("Run id", plan.run_id),
@@ -243,7 +259,7 @@ def _summary(
         ("Created at", plan.created_at),
         ("Customers to be notified", plan.customers_notified()),
         ("Units to restock", plan.units_to_restock()),
-        *kept,
+        *keeping,
         *(
             [("Gift cards not sent (codes in gift_card_codes.csv)", plan.unsent_gift_cards())]
             if plan.unsent_gift_cards()

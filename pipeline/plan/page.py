@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pipeline.money import per_currency
 from pipeline.plan.model import Decision, Plan
-from pipeline.plan.summary import kept_by_cancels
+from pipeline.plan.summary import Kept
 from pipeline.plan.words import A_VIEW, part_of, seal_words
 from pipeline.reports import Chart, Column, Sheet, render_page
 from pipeline.reports.cells import money_text
@@ -51,6 +51,7 @@ def plan_page(
     actions: Sheet,
     refused: Sheet,
     totals: list[dict[str, object]],
+    kept: Kept,
 ) -> str:
     """The page: headlines, the plan's details, charts, the summary tables, Actions, Blocked, Skipped."""
     blocked = [row for row in refused.rows if row["decision"] == Decision.BLOCKED]
@@ -72,7 +73,7 @@ def plan_page(
     return render_page(
         title,
         f"{plan.shop} · input {plan.input_name} · created {plan.created_at} · {seal_words(seal)}",
-        _headline(plan, actions.rows),
+        _headline(plan, actions.rows, kept),
         _charts(plan, totals),
         tables,
         row_limit=ROW_LIMIT,
@@ -83,16 +84,16 @@ def plan_page(
     )
 
 
-def _headline(plan: Plan, actions: list[dict[str, object]]) -> list[tuple[str, object]]:
+def _headline(plan: Plan, actions: list[dict[str, object]], kept: Kept) -> list[tuple[str, object]]:
     counts = plan.counts_by_decision()
     cancels = sum(row["action"] == "cancel" for row in actions)
     money = [
         (f"To refund ({code})", money_text(amount, code))
         for code, amount in per_currency(plan.totals_by_currency_and_method()).items()
     ]
-    kept = [
+    keeping = [
         (f"Kept by cancelled orders ({code})", part_of(amount, paid, code))
-        for code, (_orders, amount, paid) in kept_by_cancels(plan).items()
+        for code, (_orders, amount, paid) in kept.items()
     ]
     return [
         ("Orders to cancel", cancels),
@@ -100,7 +101,7 @@ def _headline(plan: Plan, actions: list[dict[str, object]]) -> list[tuple[str, o
         ("Rows blocked", counts[Decision.BLOCKED]),
         ("Rows skipped", counts[Decision.SKIP]),
         *money,
-        *kept,
+        *keeping,
         ("Customers notified", plan.customers_notified()),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ def summary_lines(plan: Plan, seal: str | None = None) -> list[str]:
         lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
     for (currency, method), amount in plan.totals_by_currency_and_method().items():
         lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
-    for currency, (orders, kept, paid) in kept_by_cancels(plan).items():
+    kept_money = kept_by_cancels(plan)
+    for currency, (orders, kept, paid) in kept_money.items():
         lines.append(f"  cancels keeping money: {_orders(orders)}, {keeps(kept, paid, currency)}")
     repeated = repeated_orders(plan)
     if repeated:
@@ -41,20 +43,31 @@ def summary_lines(plan: Plan, seal: str | None = None) -> list[str]:
     return lines
 
 
-def kept_by_cancels(plan: Plan) -> dict[str, tuple[int, Decimal, Decimal]]:
-    """Per currency, the cancelled orders that keep money: (orders, kept, paid on them), sorted.
+#: Per currency, the cancelled orders keeping money: (orders, kept, paid on them).
+Kept = dict[str, tuple[int, Decimal, Decimal]]
+
+
+def kept_by_cancels(plan: Plan) -> Kept:
+    """Per currency, the cancelled orders that keep money, sorted (`kept_totals`).
 
     An order cancelled while the shop keeps part of what was paid must never pass unnoticed
     (a partial refund with `action: cancel`, or refund mode `none`); orders that stay open do not count.
     """
-    found: dict[str, tuple[int, Decimal, Decimal]] = {}
+    found = []
     for row in plan.rows:
         money = row.paid_and_kept() if row.decision is Decision.EXECUTE else None
-        if money is None or row.action is None or not row.action.cancels or money[1] <= 0:
-            continue
-        currency = row.facts.presentment_currency if row.facts else ""
-        orders, kept, paid = found.get(currency, (0, ZERO, ZERO))
-        found[currency] = (orders + 1, kept + money[1], paid + money[0])
+        if money is not None and row.action is not None and row.action.cancels and row.facts is not None:
+            found.append((row.facts.presentment_currency, *money))
+    return kept_totals(found)
+
+
+def kept_totals(orders: Iterable[tuple[str, Decimal, Decimal]]) -> Kept:
+    """The (currency, paid, kept) of cancelled orders summed per currency, those keeping nothing left out."""
+    found: Kept = {}
+    for currency, paid, kept in orders:
+        if kept > 0:
+            count, kept_sum, paid_sum = found.get(currency, (0, ZERO, ZERO))
+            found[currency] = (count + 1, kept_sum + kept, paid_sum + paid)
     return dict(sorted(found.items()))
 
 
