@@ -22,16 +22,16 @@ ROW_LIMIT = 1_000
 REST = "plan.xlsx (and plan.csv) beside this page hold every row."
 # The page's own columns, relative widths for people: the steps and the note wrap in wide columns.
 _ACTIONS = [
-    Column("row", "Row", "int", width=6),
+    Column("row", "Row", "int", width=7),
     Column("order_name", "Order", width=10),
-    Column("action", "Action", width=12),
-    Column("paid", "Paid", "money", width=13, currency_key="currency"),
-    Column("amount", "To refund", "money", width=13, currency_key="currency"),
-    Column("kept", "Kept", "money", width=13, currency_key="currency"),
-    Column("steps", "Steps", width=60),
-    Column("notify", "Notify", width=8),
-    Column("restock", "Restock", "int", width=8),
-    Column("note", "Note", width=30),
+    Column("action", "Action", width=13),
+    Column("paid", "Paid", "money", width=12, currency_key="currency"),
+    Column("amount", "To refund", "money", width=12, currency_key="currency"),
+    Column("kept", "Kept", "money", width=12, currency_key="currency"),
+    Column("steps", "Steps", width=58),
+    Column("notify", "Notify", width=9),
+    Column("restock", "Restock", "int", width=10),
+    Column("note", "Note", width=25),
 ]
 _REFUSED = [
     Column("row", "Row", "int", width=5),
