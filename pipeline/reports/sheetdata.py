@@ -25,6 +25,7 @@ _EMPTY = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 #: A cell for XML: its value (text, number or date) and the workbook's style id for its look.
 XmlCell = tuple[object, int]
 _CHUNK = 1 << 20  # bytes copied at once from one zip member to the other
+_BATCH = 500  # rows written to the zip at once
 
 
 def sheet_part(index: int) -> str:
@@ -46,9 +47,13 @@ def fill_sheets(path: Path, tables: Mapping[str, Iterable[list[XmlCell | None]]]
                 before, after = _around_rows(source.read(info), info.filename)
                 with target.open(info.filename, "w", force_zip64=True) as writing:
                     writing.write(before + b"<sheetData>")
+                    batch: list[str] = []
                     for text in _rows_xml(tables[info.filename]):
-                        writing.write(text.encode("utf-8"))
-                    writing.write(b"</sheetData>" + after)
+                        batch.append(text)
+                        if len(batch) == _BATCH:  # one compressor call per batch, not per row
+                            writing.write("".join(batch).encode("utf-8"))
+                            batch.clear()
+                    writing.write("".join(batch).encode("utf-8") + b"</sheetData>" + after)
         copy.replace(path)
     finally:
         copy.unlink(missing_ok=True)

@@ -167,6 +167,7 @@ class _Cells:
         self.sheet = worksheet
         self._styles: dict[tuple[object, ...], object] = {}
         self._ids: dict[tuple[object, ...], int] = {}
+        self._numbers: dict[tuple[object, ...], int] = {}
         self._registered = False
 
     def data(self, column: Column, row: Row, fill: PatternFill | None = None) -> _Out:
@@ -198,7 +199,10 @@ class _Cells:
         amount = number(value)
         if amount is None:
             return self.xml_text(str(value), fill=fill)
-        return amount, self._id(number_format(column, column.currency(row)), fill, None, False)
+        look = (column.kind, column.currency(row), id(fill))  # a format per kind and currency
+        if look not in self._numbers:
+            self._numbers[look] = self._id(number_format(column, look[1]), fill, None, False)
+        return amount, self._numbers[look]
 
     def xml_text(
         self, text: str, font: Font | None = None, fill: PatternFill | None = None
