@@ -21,7 +21,7 @@ from pipeline.errors import RefusedError
 from pipeline.plan.model import Decision, Plan, PlannedRow
 from pipeline.plan.page import plan_page
 from pipeline.plan.summary import Kept, kept_totals
-from pipeline.plan.words import A_VIEW, keeps, seal_words, step_words
+from pipeline.plan.words import A_VIEW, MONEY_COLUMNS, keeps, seal_words, step_words
 from pipeline.reports import Column, Sheet, totals_by, write_csv, write_workbook
 from pipeline.reports.files import write_bytes, write_chunks
 
@@ -66,11 +66,6 @@ CSV_COLUMNS = [column for key, column in _COLUMNS.items() if key != "count"]
 TOTAL_COLUMNS = [_COLUMNS[key] for key in ("currency", "method", "count", "amount")]
 DECISION_COLUMNS = [Column("decision", "Decision"), Column("count", "Rows", "int")]
 ACTION_KIND_COLUMNS = [Column("action", "Action"), Column("count", "Orders", "int")]
-#: What the Actions sheet says its money columns are.
-MONEY_NOTE = (
-    "Paid: what the customer paid and has not had back (earlier refunds, pending ones too, taken off); "
-    "To refund: what this plan gives back (refunds and gift cards); Kept: what stays with the shop."
-)
 
 
 @dataclass(frozen=True)
@@ -133,7 +128,7 @@ def write_plan_files(plan: Plan, run_dir: Path) -> PlanFiles:
         if row["action"] == "cancel" and row["kept"] is not None
     )
     summary = _summary(plan, actions, totals, digest, kept)
-    action_sheet = Sheet("Actions", ACTION_COLUMNS, actions, notes=[MONEY_NOTE])
+    action_sheet = Sheet("Actions", ACTION_COLUMNS, actions, notes=[MONEY_COLUMNS])
     blocked_sheet = Sheet(
         "Blocked", BLOCKED_COLUMNS, blocked, highlight=lambda row: row["decision"] == Decision.BLOCKED
     )

@@ -12,14 +12,12 @@ from collections.abc import Sequence
 from pipeline.money import per_currency
 from pipeline.plan.model import Decision, Plan
 from pipeline.plan.summary import Kept
-from pipeline.plan.words import A_VIEW, part_of, seal_words
+from pipeline.plan.words import A_VIEW, ALL_ROWS, part_of, seal_words
 from pipeline.reports import Chart, Column, Sheet, render_page
 from pipeline.reports.cells import money_text
 
 #: Rows of each table the page shows.
 ROW_LIMIT = 1_000
-#: Where the rows a cut table leaves out are.
-REST = "plan.xlsx (and plan.csv) beside this page hold every row."
 # The page's own columns, relative widths for people: the steps and the note wrap in wide columns.
 _ACTIONS = [
     Column("row", "Row", "int", width=7),
@@ -77,7 +75,7 @@ def plan_page(
         _charts(plan, totals),
         tables,
         row_limit=ROW_LIMIT,
-        rest=REST,
+        rest=ALL_ROWS,
         banner=f"{title} · {seal_words(seal)} · {A_VIEW}",
         details=details,
         by_width=True,

@@ -25,7 +25,8 @@ def summary_lines(plan: Plan, seal: str | None = None) -> list[str]:
     if blocked:
         lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
     for (currency, method), amount in plan.totals_by_currency_and_method().items():
-        lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
+        if amount:  # cancels of orders with nothing captured move no money: no "to refund: 0.00"
+            lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")
     kept_money = kept_by_cancels(plan)
     for currency, (orders, kept, paid) in kept_money.items():
         lines.append(f"  cancels keeping money: {_orders(orders)}, {keeps(kept, paid, currency)}")

@@ -2,7 +2,8 @@
 
 A method has had one form per kind of sentence since the first release; the forms are kept side by
 side here so no file's text changes, and no file keeps a table of its own. When refunded money
-arrives (`ARRIVALS`, per gateway) is here too.
+arrives (`ARRIVALS`, per gateway) is here too, and what the plan files say about money kept, orders
+with nothing captured, guests without email, the seal and themselves (a view, not read back).
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ VOIDED = "cancel (authorization voided, nothing to refund)"
 NO_EMAIL = "no email: the order has no address to send one to"
 #: What the plan files say about themselves: a view of plan.json, never read back.
 A_VIEW = "a view of plan.json: edits here are not read; to change the plan, change the input and plan again"
+#: What the Actions sheet's money columns are.
+MONEY_COLUMNS = (
+    "Paid: what the customer paid and has not had back (earlier refunds, pending ones too, taken off); "
+    "To refund: what this plan gives back (refunds and gift cards); Kept: what stays with the shop."
+)
+#: Where the rows are that plan.html leaves out.
+ALL_ROWS = "plan.xlsx (and plan.csv) beside this page hold every row."
 
 
 def keeps(kept: Decimal, paid: Decimal, currency: str) -> str:
