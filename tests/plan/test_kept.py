@@ -122,3 +122,13 @@ def test_the_files_are_built_like_a_merchants_not_a_sample(planned):
     plan, _run_dir, _rows, *_ = planned
     assert plan.input_name == "annulations équipe.csv" and len(plan.rows) == 4
     assert not Path("inputs", plan.input_name).exists()
+
+
+def test_a_plan_of_authorizations_only_says_nothing_of_refunding_zero():
+    from pipeline.plan.model import Plan
+    from tests.plan.test_decide import make_facts, plan_one
+
+    voided = plan_one(facts=make_facts(net_payment=D("0.00"), financial_status="AUTHORIZED"))
+    lines = summary_lines(Plan(run_id="r", rows=[voided]))
+    assert voided.message.startswith("cancel (authorization voided, nothing to refund)")
+    assert not any("to refund" in line or "keeping" in line for line in lines), lines
