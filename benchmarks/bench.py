@@ -42,6 +42,7 @@ SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
     ("validate", _input_figures),
     ("plan", _plan_figures),
     ("execute", _execute_figures),
+    ("plan files", lambda quick: __import__("benchmarks.plan_files").plan_files.plan_files_figures(quick)),
 ]
 
 

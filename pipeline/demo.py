@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.execute.executor import execute_run
 from pipeline.execute.status import phrase
+from pipeline.plan.files import seal_of
 from pipeline.plan.planner import plan_input
 from pipeline.plan.summary import summary_lines
 from pipeline.settings import ConnectionSettings, Secret
@@ -64,7 +65,7 @@ def run_demo(
             if validation.problems:
                 return 2
             plan, run_dir = plan_input(table, validation.rows, settings, out)
-            for line in summary_lines(plan):
+            for line in summary_lines(plan, seal_of(run_dir)):
                 echo(f"   {line}")
             result = execute_run(run_dir, settings)
             echo(f"   executed: {phrase(result.statuses)}")

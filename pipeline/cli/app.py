@@ -7,6 +7,7 @@ import sys
 import click
 
 from pipeline import __version__
+from pipeline.cli.approve import approve
 from pipeline.cli.doctor import doctor
 from pipeline.cli.execute import execute
 from pipeline.cli.limits import join_currency_words
@@ -62,7 +63,7 @@ def cli() -> None:
     """
 
 
-for _command in (validate, plan, execute, run, demo, reconcile, release, template, doctor):
+for _command in (validate, plan, approve, execute, run, demo, reconcile, release, template, doctor):
     cli.add_command(_command)
 
 

@@ -28,14 +28,25 @@ if TYPE_CHECKING:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @connection_options
 @execution_options
+@click.option(
+    "--require-approval",
+    is_flag=True,
+    help="Refuse (exit 3) unless `bulkcancel approve` recorded a reviewer's approval of this exact plan.",
+)
 @json_option("outcome")
-def execute(run_dir: Path, as_json: bool, **options: Any) -> None:
+def execute(run_dir: Path, as_json: bool, require_approval: bool, **options: Any) -> None:
     """Carry out an approved plan. Rerunning the same command resumes where it stopped.
 
     \b
     Example:
       bulkcancel execute reports/20261126-101500-cancellations
     """
+    if require_approval:
+        from pipeline.execute.approval import require_approval as approved
+
+        approval = approved(run_dir)
+        if not as_json:
+            click.echo(approval.line())
     settings = run_settings(run_dir, options)
     shop_state(settings)  # unreachable or refused: said now, exit 2
     result = execute_and_report(run_dir, settings, as_json, **pick(options, EXECUTION_KEYS))
@@ -57,9 +68,10 @@ def execute_and_report(
     import datetime as dt
 
     from pipeline.cli.limits import parse_limits
-    from pipeline.execute.console import ExecutionConsole, plan_seal
+    from pipeline.execute.console import ExecutionConsole
     from pipeline.execute.executor import execute_run
     from pipeline.execute.status import left
+    from pipeline.plan.files import seal_of
 
     limit = parse_limits(max_total, lambda: shop_state(settings).shop_currency) if max_total else None
     console = ExecutionConsole(run_dir, yes=yes, quiet=as_json)
@@ -78,7 +90,7 @@ def execute_and_report(
     if as_json:
         outcome = {
             "run_dir": str(run_dir),
-            "seal": plan_seal(run_dir),
+            "seal": seal_of(run_dir),
             "actions": result.statuses,
             "left": left(result.statuses),
             "interrupted": result.interrupted,

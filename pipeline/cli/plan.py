@@ -56,6 +56,7 @@ def run(then_execute: bool, **options: Any) -> None:
 
 def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
     """validate → look up → decide → plan files; prints the summary; returns the run directory."""
+    from pipeline.plan.files import seal_of
     from pipeline.plan.planner import new_run_dir, plan_input
     from pipeline.plan.summary import summary_json, summary_lines
     from pipeline.validate.report import ERRORS_CSV, count, timestamped_stem
@@ -91,10 +92,11 @@ def make_plan(options: Mapping[str, Any], settings: ConnectionSettings) -> Path:
             progress=bar.update,
             run_dir=run_dir,
         )
+    seal = seal_of(run_dir)
     if as_json:
-        click.echo(json.dumps(summary_json(the_plan, run_dir), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(summary_json(the_plan, run_dir, seal), ensure_ascii=False, indent=2))
         return run_dir
-    for line in summary_lines(the_plan):
+    for line in summary_lines(the_plan, seal):
         click.echo(line)
     if only_sku:
         click.echo(f"--only-sku: {count(table.left_out, 'order')} without those SKUs left out")

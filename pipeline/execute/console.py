@@ -3,7 +3,6 @@ and the outcome in the words of status.py."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sys
@@ -19,14 +18,8 @@ from pipeline.errors import RefusedError
 from pipeline.execute.approval import summary
 from pipeline.execute.executor import ExecutionProgress
 from pipeline.execute.status import FINISHED, left, phrase, so_far
+from pipeline.plan.files import seal_of
 from pipeline.plan.model import Plan
-
-SEAL_DIGITS = 12  # the plan's seal: the first 12 hex digits of plan.json's sha256, as the reviewer saw it
-
-
-def plan_seal(run_dir: Path) -> str:
-    """The seal of the plan in `run_dir` (read after load_plan checked it against plan.sha256)."""
-    return hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()[:SEAL_DIGITS]
 
 
 def ask(prompt: str) -> str:
@@ -62,7 +55,7 @@ class ExecutionConsole:
     def confirm(self, plan: Plan) -> bool:
         """Shows the plan's seal and summary, and on a resume what is done and left; the person types
         the number of orders left (or --yes)."""
-        click.echo(f"executing plan {plan_seal(self.run_dir)} …", err=True)
+        click.echo(f"executing plan {seal_of(self.run_dir)} …", err=True)
         for line in summary(plan):
             click.echo(line, err=True)
         counts = so_far(self.run_dir, plan)

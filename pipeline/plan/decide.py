@@ -15,10 +15,10 @@ from pipeline.money import in_currency
 from pipeline.plan.earlier import cancelled_by_run, held_or_done, repeats
 from pipeline.plan.facts import OrderFacts
 from pipeline.plan.keys import action_key
-from pipeline.plan.model import Decision, PlannedAction, PlannedRow, ReasonCode
+from pipeline.plan.model import Decision, PlannedAction, PlannedRow, ReasonCode, paid_and_kept
 from pipeline.plan.quote import RefundQuote, refund_plan, without_pending
 from pipeline.plan.steps import RefundPlan, build_steps
-from pipeline.plan.words import METHODS, describe
+from pipeline.plan.words import METHODS, describe, keeps
 from pipeline.validate.parse import EXCEL_HINT, looks_rounded, name_key
 from pipeline.validate.rows import OrderRow
 
@@ -188,7 +188,9 @@ def decide(
         claim_digest=facts.claim.digest if facts.claim is not None else None,
     )
     action = PlannedAction(facts.id, facts.name, key, facts.fingerprint(), steps)
-    message = describe(steps)
+    paid, kept = paid_and_kept(action, facts)
+    keeping = keeps(kept, paid, currency) if action.cancels and kept > 0 else None
+    message = describe(steps, can_notify=facts.can_notify, kept=keeping)
     earlier = repeats(facts)
     if earlier is not None:
         assert facts.claim is not None

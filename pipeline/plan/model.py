@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.models import instant
-from pipeline.money import ZERO, totals
+from pipeline.money import ZERO, in_currency, totals
 from pipeline.plan.facts import Fingerprint, OrderFacts
 from pipeline.plan.keys import note_without_key
 from pipeline.plan.steps import Step, StepKind
@@ -81,6 +81,11 @@ class PlannedAction:
         )
 
     @property
+    def given_back(self) -> Decimal:
+        """What the money steps give the customer: refunds and gift cards (the Actions sheet's amount)."""
+        return sum((step.amount or ZERO for step in self.money_steps), ZERO)
+
+    @property
     def refunds_planned(self) -> Decimal:
         """What the cancel and refund steps give back (a gift card is no refund)."""
         kinds = (StepKind.CANCEL, StepKind.REFUND)
@@ -136,6 +141,12 @@ class PlannedRow:
             units += step.restocked_by_lines
         return units
 
+    def paid_and_kept(self) -> tuple[Decimal, Decimal] | None:
+        """(paid, kept) in the order's currency (`paid_and_kept`); None without an action or its order."""
+        if self.action is None or self.facts is None:
+            return None
+        return paid_and_kept(self.action, self.facts)
+
     def to_json(self) -> dict[str, object]:
         return {
             "row": self.row,
@@ -156,6 +167,13 @@ class PlannedRow:
             record["message"],
             PlannedAction.from_json(record["action"]) if record["action"] else None,
         )
+
+
+def paid_and_kept(action: PlannedAction, facts: OrderFacts) -> tuple[Decimal, Decimal]:
+    """What the customer paid and has not had back (earlier refunds, pending ones too, taken off),
+    and what of it the shop keeps once `action` is done: a cancel keeping money must say so."""
+    paid = in_currency(facts.refundable, facts.presentment_currency)
+    return paid, paid - action.given_back
 
 
 @dataclass(frozen=True)

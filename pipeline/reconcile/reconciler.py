@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from pipeline.execute.journal import Journal
-from pipeline.plan.files import PLAN_SHA256, load_plan
+from pipeline.plan.files import load_plan, seal_of
 from pipeline.reconcile.compare import reconcile
 from pipeline.reconcile.model import Reconciliation
 from pipeline.reconcile.payouts import read_payouts
@@ -23,7 +23,6 @@ from pipeline.reconcile.report import ReportFiles, write_reports
 from pipeline.settings import ConnectionSettings
 
 JOURNAL = "journal.sqlite"
-SEAL_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,6 @@ def journal_rows(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
         return journal.rows_for_report()
 
 
-def plan_seal(run_dir: Path) -> str:
-    """The first 12 hex digits of plan.sha256: the approved plan these files reconcile against."""
-    path = Path(run_dir) / PLAN_SHA256
-    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
-    return text.split()[0][:SEAL_DIGITS] if text else ""
-
-
 def reconcile_run(
     run_dir: Path,
     settings: ConnectionSettings,
@@ -81,5 +73,5 @@ def reconcile_run(
     result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
     paid = read_payouts(settings, result.transactions, plan.since, transport=transport)
     result = replace(result, transactions=paid.transactions)
-    files = write_reports(run_dir, plan, result, seal=plan_seal(run_dir), extra=[("Payouts", paid.note)])
+    files = write_reports(run_dir, plan, result, seal=seal_of(run_dir), extra=[("Payouts", paid.note)])
     return ReconcileResult(result, files, shop.points + paid.points, len(order_ids), paid.points)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from pipeline import currencies
 from pipeline.reports.cells import display, money_text
@@ -84,12 +85,20 @@ def _draw(axes: Axes, chart: Chart) -> None:
     if chart.kind == "bar":
         bars = axes.bar(labels, sizes, color="#4472c4")
         axes.set_ylabel(chart.unit)
+        axes.yaxis.set_major_formatter(FuncFormatter(tick))
     else:  # barh, and a pie that has negative slices, which no pie can show
         bars = axes.barh(labels, sizes, color="#4472c4")
         axes.invert_yaxis()
         axes.set_xlabel(chart.unit)
+        axes.xaxis.set_major_formatter(FuncFormatter(tick))
     axes.bar_label(bars, labels=texts, padding=2)
     axes.margins(0.15)
+
+
+def tick(value: float, _position: object = None) -> str:
+    """An axis label as people write numbers: `1,000,000`, `2.5`; never `1e6` nor an offset."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _height(chart: Chart) -> float:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,3 +33,13 @@ def write_bytes(path: Path, data: bytes) -> Path:
     with replacing(path) as temporary:
         temporary.write_bytes(data)
     return path
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes]) -> str:
+    """Replace `path` with `chunks` one after the other, whole; returns the sha256 of what was written."""
+    digest = hashlib.sha256()
+    with replacing(path) as temporary, open(temporary, "wb") as stream:
+        for chunk in chunks:
+            digest.update(chunk)
+            stream.write(chunk)
+    return digest.hexdigest()

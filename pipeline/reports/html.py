@@ -60,6 +60,13 @@ class _Table:
     notes: list[str]
     head: list[_Cell]
     rows: list[_Row]
+    widths: list[str]  # `12.5%` per column when the table is laid out by its columns' widths
+
+
+#: Relative widths of columns that give none, by kind, when a page lays tables out by width.
+_WEIGHTS = {"int": 6, "money": 11, "percent": 7, "date": 10, "text": 10}
+#: What a table cut at `row_limit` says by default about the rows it leaves out.
+REST = "the files hold them all."
 
 
 def render_page(
@@ -70,14 +77,31 @@ def render_page(
     tables: Sequence[Sheet],
     *,
     row_limit: int | None = None,
+    rest: str = REST,
+    banner: str = "",
+    details: Sequence[tuple[str, str]] = (),
+    by_width: bool = False,
 ) -> str:
-    """The whole page as one HTML string; the same input gives the same bytes."""
+    """The whole page as one HTML string; the same input gives the same bytes.
+
+    `banner` stays in view at the top of the screen and of every printed page; `details` are
+    label/value lines under the title; `by_width` lays each table out by its columns' widths (each
+    column's `width`, else by kind), every cell wrapping, so nothing hides behind a sideways scroll.
+    A table longer than `row_limit` shows its first rows and says `rest` about the others.
+    """
     ids = _Ids()
     headlines = [_Headline(ids.new("headline", label), label, display(value)) for label, value in headline]
     figures = [_figure(chart, ids.new("chart", chart.title)) for chart in charts]
-    sections = [_table(sheet, ids.new("table", sheet.name), row_limit) for sheet in tables]
+    sections = [_table(sheet, ids.new("table", sheet.name), row_limit, rest, by_width) for sheet in tables]
     return _TEMPLATES.get_template("page.html.j2").render(
-        title=title, subtitle=subtitle, headlines=headlines, charts=figures, tables=sections
+        title=title,
+        subtitle=subtitle,
+        headlines=headlines,
+        charts=figures,
+        tables=sections,
+        banner=banner,
+        details=details,
+        by_width=by_width,
     )
 
 
@@ -86,7 +110,7 @@ def _figure(chart: Chart, element_id: str) -> _Figure:
     return _Figure(element_id, chart.title, Markup(chart_svg(chart, element_id)))
 
 
-def _table(sheet: Sheet, element_id: str, row_limit: int | None) -> _Table:
+def _table(sheet: Sheet, element_id: str, row_limit: int | None, rest: str, by_width: bool) -> _Table:
     shown = sheet.rows if row_limit is None else sheet.rows[:row_limit]
     numeric = [column.kind in _NUMERIC for column in sheet.columns]
     head = [_Cell(column.title, num) for column, num in zip(sheet.columns, numeric, strict=True)]
@@ -102,10 +126,10 @@ def _table(sheet: Sheet, element_id: str, row_limit: int | None) -> _Table:
     ]
     notes = list(sheet.notes)
     if len(shown) < len(sheet.rows):
-        notes.append(
-            f"Showing the first {len(shown):,} of {len(sheet.rows):,} rows; the files hold them all."
-        )
-    return _Table(element_id, sheet.name, notes, head, rows)
+        notes.append(f"Showing the first {len(shown):,} of {len(sheet.rows):,} rows; {rest}")
+    weights = [column.width or _WEIGHTS[column.kind] for column in sheet.columns] if by_width else []
+    widths = [f"{100 * weight / sum(weights):.2f}%" for weight in weights]
+    return _Table(element_id, sheet.name, notes, head, rows, widths)
 
 
 class _Ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeAlias
@@ -19,6 +19,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pipeline import currencies
 from pipeline.reports.cells import FORMULA_STARTS, as_date, display, number, xlsx_text
 from pipeline.reports.files import replacing
+from pipeline.reports.sheetdata import XmlCell, fill_sheets, sheet_part
 from pipeline.reports.table import Column, Row, Sheet
 
 #: A Summary item: a `(label, value)` line, or a small titled table (its `name` is the title).
@@ -34,6 +35,8 @@ MIN_WIDTH = 8
 # Widths come from the first rows only: enough to size a column, cheap at 100,000 rows.
 _WIDTH_SAMPLE = 2_000
 _MAX_ROWS = 1_048_575
+# Excel refuses a header longer than 255 characters with its codes.
+_HEADER_MAX = 240
 _BOLD = Font(bold=True)
 _ITALIC = Font(italic=True)
 _TITLE = Font(bold=True, size=12)
@@ -52,23 +55,40 @@ def number_format(column: Column, currency: str | None) -> str:
 
 
 def write_workbook(
-    path: Path | str, sheets: Sequence[Sheet], summary: Sequence[Block] | None = None, *, title: str = ""
+    path: Path | str,
+    sheets: Sequence[Sheet],
+    summary: Sequence[Block] | None = None,
+    *,
+    title: str = "",
+    banner: str = "",
 ) -> Path:
-    """Write `sheets` (after a Summary sheet when `summary` is given) to `path`, replacing it whole."""
+    """Write `sheets` (after a Summary sheet when `summary` is given) to `path`, replacing it whole.
+
+    A `banner` heads every sheet, on screen (a frozen first line above the table) and on every printed
+    page (the page header): what a reviewer must see whichever sheet or page is in front of them.
+    """
     path = Path(path)
     workbook = Workbook(write_only=True)  # streams rows: 100,000 rows in seconds, little memory
     workbook.properties.title = title or path.stem
     workbook.properties.creator = "bulkcancel"  # never the login name of whoever ran it
     if summary is not None:
-        write_blocks(workbook.create_sheet("Summary"), summary, heading=title or "Summary")
+        worksheet = workbook.create_sheet("Summary")
+        _page_header(worksheet, banner)
+        write_blocks(worksheet, summary, heading=title or "Summary", banner=banner)
+    tables = {}
     for sheet in sheets:
-        _write_sheet(workbook.create_sheet(sheet.name), sheet)
+        worksheet = workbook.create_sheet(sheet.name)
+        _page_header(worksheet, banner)
+        tables[sheet_part(len(workbook.worksheets) - 1)] = _write_sheet(worksheet, sheet, banner)
     with replacing(path) as temporary:
-        workbook.save(temporary)
+        workbook.save(temporary)  # the table sheets empty: their rows are streamed in after
+        fill_sheets(temporary, tables)
     return path
 
 
-def write_blocks(worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading: str = "") -> None:
+def write_blocks(
+    worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading: str = "", banner: str = ""
+) -> None:
     """Write label/value lines and small titled tables down one sheet, a blank line between tables."""
     widths: dict[int, int] = {}
     for block in blocks:
@@ -81,6 +101,9 @@ def write_blocks(worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading
     cells = _Cells(worksheet)
     if heading:
         worksheet.append([cells.text(heading, _HEADING)])
+    if banner:
+        worksheet.append([cells.text(banner, _BOLD)])
+    if heading or banner:
         worksheet.append([])
     for block in blocks:
         if isinstance(block, Sheet):
@@ -92,21 +115,42 @@ def write_blocks(worksheet: WriteOnlyWorksheet, blocks: Sequence[Block], heading
             worksheet.append([cells.text(label, _BOLD), cells.value(value)])
 
 
-def _write_sheet(worksheet: WriteOnlyWorksheet, sheet: Sheet) -> None:
-    if len(sheet.rows) > _MAX_ROWS:
+def _write_sheet(
+    worksheet: WriteOnlyWorksheet, sheet: Sheet, banner: str = ""
+) -> Iterator[list[XmlCell | None]]:
+    """Set the sheet up (widths, frozen header, filter) and return its rows, for `fill_sheets`."""
+    top = 2 if banner else 1  # the header's line
+    if len(sheet.rows) + top > _MAX_ROWS + 1:
         raise ValueError(f"sheet {sheet.name!r}: {len(sheet.rows)} rows is more than Excel opens")
     widths: dict[int, int] = {}
     _measure(sheet, widths)
     _set_widths(worksheet, widths)
-    worksheet.freeze_panes = "A2"  # sheet views precede the rows in the file: set before appending
-    cells = _Cells(worksheet)
-    _append_table(cells, sheet)
+    worksheet.freeze_panes = f"A{top + 1}"
     last = get_column_letter(max(len(sheet.columns), 1))
-    worksheet.auto_filter.ref = f"A1:{last}{len(sheet.rows) + 1}"
+    worksheet.auto_filter.ref = f"A{top}:{last}{len(sheet.rows) + top}"
+    cells = _Cells(worksheet)
+    cells.register(sheet)  # styles.xml is written on save, before the rows are
+    return _table_rows(cells, sheet, banner)
+
+
+def _table_rows(cells: _Cells, sheet: Sheet, banner: str) -> Iterator[list[XmlCell | None]]:
+    if banner:
+        yield [cells.xml_text(banner, _BOLD)]
+    yield [cells.xml_text(column.title, _BOLD, HEADER_FILL) for column in sheet.columns]
+    for row in sheet.rows:
+        fill = EXCEPTION_FILL if sheet.is_exception(row) else None
+        yield [cells.xml(column, row, fill) for column in sheet.columns]
     if sheet.notes:
-        worksheet.append([])
+        yield []
         for note in sheet.notes:
-            worksheet.append([cells.text(note, _ITALIC)])
+            yield [cells.xml_text(note, _ITALIC)]
+
+
+def _page_header(worksheet: WriteOnlyWorksheet, banner: str) -> None:
+    """The banner atop every printed page, the page number below (`&` starts Excel's header codes)."""
+    if banner:
+        worksheet.oddHeader.center.text = xlsx_text(banner).replace("&", "&&")[:_HEADER_MAX]
+        worksheet.oddFooter.center.text = "&A, page &P of &N"
 
 
 def _append_table(cells: _Cells, sheet: Sheet) -> None:
@@ -122,6 +166,9 @@ class _Cells:
     def __init__(self, worksheet: WriteOnlyWorksheet) -> None:
         self.sheet = worksheet
         self._styles: dict[tuple[object, ...], object] = {}
+        self._ids: dict[tuple[object, ...], int] = {}
+        self._numbers: dict[tuple[object, ...], int] = {}
+        self._registered = False
 
     def data(self, column: Column, row: Row, fill: PatternFill | None = None) -> _Out:
         """One table cell, typed by its column's kind; anything that is not what the kind says is text."""
@@ -134,6 +181,62 @@ class _Cells:
         if amount is None:
             return self.text(str(value), fill=fill)
         return self._cell(amount, number_format(column, column.currency(row)), fill)
+
+    def xml(self, column: Column, row: Row, fill: PatternFill | None = None) -> XmlCell | None:
+        """`data`'s cell for `sheetdata`: the same value and look, as (value, style id)."""
+        value = row.get(column.key)
+        if column.kind == "text" or value is None:
+            return self.xml_text("" if value is None else str(value), fill=fill)
+        if column.kind == "date":
+            when = as_date(value)
+            if when is None:
+                return self.xml_text(str(value), fill=fill)
+            if isinstance(when, dt.datetime):
+                if when.tzinfo is not None:  # Excel has no time zones: UTC, as the title says
+                    when = when.astimezone(dt.UTC).replace(tzinfo=None)
+                return when, self._id(_FORMATS["datetime"], fill, None, False)
+            return when, self._id(_FORMATS["date"], fill, None, False)
+        amount = number(value)
+        if amount is None:
+            return self.xml_text(str(value), fill=fill)
+        look = (column.kind, column.currency(row), id(fill))  # a format per kind and currency
+        if look not in self._numbers:
+            self._numbers[look] = self._id(number_format(column, look[1]), fill, None, False)
+        return amount, self._numbers[look]
+
+    def xml_text(
+        self, text: str, font: Font | None = None, fill: PatternFill | None = None
+    ) -> XmlCell | None:
+        """`text`'s cell for `sheetdata`; None for a blank without a look (nothing to write)."""
+        text = xlsx_text(text)
+        inert = text.startswith(FORMULA_STARTS) or text in ERROR_CODES
+        if not (text or font or fill):
+            return None
+        return (text or None), self._id("General", fill, font, inert)
+
+    def register(self, sheet: Sheet) -> None:
+        """Register every look `sheet`'s cells can take (a money format per currency in its rows)."""
+        money = [column for column in sheet.columns if column.kind == "money"]
+        codes = {column.currency(row) for column in money for row in sheet.rows}
+        formats = {number_format(column, code) for column in money for code in codes | {None}}
+        formats |= set(_FORMATS.values()) | {"General"}
+        for quote in (False, True):
+            for fill in (None, EXCEPTION_FILL):
+                for number_format_ in formats:
+                    self._id(number_format_, fill, None, quote)
+            for font, fill in ((_BOLD, HEADER_FILL), (_BOLD, None), (_ITALIC, None)):
+                self._id("General", fill, font, quote)
+        self._registered = True
+
+    def _id(self, number_format: str, fill: PatternFill | None, font: Font | None, quote: bool) -> int:
+        """The workbook's style id (cellXfs index) of a look; registering it puts it in styles.xml."""
+        key = ("id", number_format, id(fill), id(font), quote)
+        if key not in self._ids:
+            if self._registered:  # a bug: a look `register` missed would point past styles.xml
+                raise AssertionError(f"sheet {self.sheet.title!r}: look {key} was not registered")
+            style = self._style(number_format, fill, font, quote)
+            self._ids[key] = self.sheet.parent._cell_styles.add(style)
+        return self._ids[key]
 
     def value(self, value: object, fill: PatternFill | None = None) -> _Out:
         """A cell formatted by the Python type of `value` (Summary values, dates)."""

@@ -55,6 +55,7 @@ def test_the_commands_are_the_ones_we_ship():
     names = {" ".join(path) for path in _commands(cli)}
     assert names == {
         *EXPECTED,
+        "approve",
         "template",
         "doctor",
         "demo",

@@ -431,7 +431,7 @@ def test_cancel_without_refund():
     planned = plan_one(make_row(mode=RefundMode.NONE))
     assert kinds(planned) == ["cancel", "tag"]
     assert planned.action.steps[1].refund_method is CancelRefund.NONE
-    assert planned.message == "cancel without refund"
+    assert planned.message == "cancel without refund, keeps 50.00 of 50.00 EUR"
 
 
 def test_refund_only_original_store_credit_and_gift_card():

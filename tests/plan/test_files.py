@@ -119,8 +119,11 @@ def test_the_plan_built_covers_every_case(plan):
 
 def test_plan_json_is_exactly_to_json_serialised_deterministically(plan, files, tmp_path):
     data = files.json.read_bytes()
-    assert data == (json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     assert json.loads(data) == plan.to_json()
+    lines = data.decode("utf-8").splitlines()
+    assert lines[:2] == ["{", f'  "run_id": "{plan.run_id}",'] and lines[-2:] == ["  ]", "}"]
+    rows = [json.loads(line.strip().rstrip(",")) for line in lines if line.startswith("    {")]
+    assert rows == plan.to_json()["rows"]  # one row a line
     assert "stockout é.csv" in data.decode("utf-8")  # not \u00e9
     steps = [step for row in json.loads(data)["rows"] if row["action"] for step in row["action"]["steps"]]
     assert {step["amount"] for step in steps} >= {"50.00", "20.50", "1200", "5.00"}  # strings, exact
@@ -187,8 +190,10 @@ def book(files):
 
 
 def table(sheet) -> list[dict]:
-    rows = list(sheet.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    """A sheet's table: its first line is the banner (the seal), its second the header."""
+    rows = list(sheet.iter_rows(values_only=True))[1:]
+    header = rows[0]
+    return [dict(zip(header, row, strict=True)) for row in rows[1:] if any(row[1:])]
 
 
 def summary_block(book, title: str) -> list[dict]:
@@ -210,17 +215,18 @@ def test_xlsx_has_the_three_sheets_frozen_and_filtered(book, plan):
     assert book.sheetnames == ["Summary", "Actions", "Blocked"]
     for name, count in (("Actions", 9), ("Blocked", 3)):
         sheet = book[name]
-        assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{count + 1}"
+        assert sheet.freeze_panes == "A3"
+        assert sheet.auto_filter.ref == f"A2:{sheet.cell(2, sheet.max_column).column_letter}{count + 2}"
         assert len(table(sheet)) == count
     blocked = table(book["Blocked"])
     assert [row["Reason code"] for row in blocked] == ["not_found", "exceeds_refundable", "already_done"]
 
 
 def test_xlsx_amounts_carry_their_currency_format(book):
-    header = [cell.value for cell in book["Actions"][1]]
-    amount, currency = header.index("Amount"), header.index("Currency")
-    formats = {row[currency].value: row[amount].number_format for row in book["Actions"].iter_rows(min_row=2)}
+    header = [cell.value for cell in book["Actions"][2]]
+    amount, currency = header.index("To refund"), header.index("Currency")
+    rows = book["Actions"].iter_rows(min_row=3, max_row=11)
+    formats = {row[currency].value: row[amount].number_format for row in rows}
     assert formats["EUR"] == '#,##0.00 "EUR"' and formats["JPY"] == '#,##0 "JPY"'
     assert formats["USD"] == '#,##0.00 "USD"'
 
@@ -229,12 +235,12 @@ def test_summary_totals_equal_the_sums_of_the_actions_rows_and_the_plan(book, pl
     sums: dict[tuple[str, str], D] = {}
     counts: dict[tuple[str, str], int] = {}
     for row in table(book["Actions"]):
-        if row["Amount"] is not None:
+        if row["To refund"] is not None:
             key = (row["Currency"], row["Method"])
-            sums[key] = sums.get(key, D(0)) + D(str(row["Amount"]))
+            sums[key] = sums.get(key, D(0)) + D(str(row["To refund"]))
             counts[key] = counts.get(key, 0) + 1
     totals = summary_block(book, "Totals per currency and method")
-    summary = {(r["Currency"], r["Method"]): D(str(r["Amount"])) for r in totals}
+    summary = {(r["Currency"], r["Method"]): D(str(r["To refund"])) for r in totals}
     orders = {(r["Currency"], r["Method"]): r["Orders"] for r in totals}
     assert summary == sums == plan.totals_by_currency_and_method()
     assert orders == counts
@@ -269,9 +275,9 @@ def test_actions_describe_the_steps_in_words(book):
 
 
 def test_dangerous_text_is_stored_as_text(book):
-    note = next(row for row in book["Actions"].iter_rows(min_row=2) if row[1].value == "#1001")[-1]
+    note = next(row for row in book["Actions"].iter_rows(min_row=3) if row[1].value == "#1001")[-1]
     assert (note.value, note.data_type) == (HYPERLINK, "s")
-    order = next(row[1] for row in book["Blocked"].iter_rows(min_row=2) if row[0].value == 11)
+    order = next(row[1] for row in book["Blocked"].iter_rows(min_row=3) if row[0].value == 11)
     assert (order.value, order.data_type) == ("+1001", "s")
 
 

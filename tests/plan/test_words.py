@@ -41,3 +41,16 @@ def test_steps_in_the_message_and_in_the_files():
     assert "warning: the customer is not sent the gift card" in describe((card, tag))
     assert "warning" not in describe((sent, tag))
     assert step_words(Step(StepKind.CANCEL, None, None, None, "k")) == "cancel (no refund)"
+
+
+def test_a_cancel_of_nothing_paid_a_guest_without_email_and_what_is_kept():
+    from pipeline.plan.words import keeps
+
+    voided = Step(StepKind.CANCEL, RefundMode.ORIGINAL, D("0.00"), "EUR", "k0", notify=True)
+    tag = Step(StepKind.TAG, None, None, None, "k1")
+    assert step_words(voided) == "cancel (authorization voided, nothing to refund)"
+    assert describe((voided, tag)) == "cancel (authorization voided, nothing to refund), notify the customer"
+    guest = Step(StepKind.CANCEL, RefundMode.ORIGINAL, D("12.00"), "EUR", "k0", notify=True)
+    assert "notify the customer" not in describe((guest, tag), can_notify=False)
+    assert keeps(D("1159.94"), D("1172.44"), "EUR") == "keeps 1,159.94 of 1,172.44 EUR"
+    assert keeps(D(900), D(1200), "JPY") == "keeps 900 of 1,200 JPY"

@@ -137,3 +137,45 @@ def test_plan_html_renders_its_figures_and_charts(run_dir, tmp_path):
     shot = tmp_path / "plan.png"
     browse(run / "plan.html", tmp_path / "profile2", f"--screenshot={shot}")
     assert png_colours(shot) > 8
+
+
+# Measures the laid-out page from inside it: a copy without the CSP (which rightly forbids scripts),
+# the script writing what it measured into the DOM that --dump-dom prints.
+MEASURE = """<script>
+const table = document.querySelector('#table-actions table');
+const head = [...table.querySelectorAll('thead th')];
+const column = head.findIndex(th => th.textContent === 'Steps');
+const notes = [...table.querySelectorAll('tbody tr')].map(tr => tr.cells[head.length - 1]);
+const scroll = table.parentElement;
+const found = {
+  table: table.getBoundingClientRect().width,
+  steps: head[column].getBoundingClientRect().width,
+  sideways: scroll.scrollWidth - scroll.clientWidth,
+  cut: notes.filter(td => td.scrollWidth > td.clientWidth + 1).length,
+  notes: notes.length,
+};
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(found);
+document.body.append(pre);
+</script>"""
+
+
+def test_plan_html_gives_the_steps_a_wide_column_and_wraps_the_notes(run_dir, tmp_path):
+    import html
+    import json
+
+    run, _result = run_dir
+    page = (run / "plan.html").read_text(encoding="utf-8")
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    probe = tmp_path / "plan-measured.html"
+    probe.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = browse(probe, tmp_path / "profile", "--dump-dom", "--virtual-time-budget=2000").stdout
+    found = re.search(r'<pre id="measured">([^<]*)</pre>', dom)
+    assert found, "the measuring script did not run"
+    measured = json.loads(html.unescape(found.group(1)))
+    assert measured["steps"] >= 0.30 * measured["table"], measured
+    assert measured["sideways"] <= 1 and measured["notes"] > 0 and measured["cut"] == 0, measured
+    shot = tmp_path / "plan-steps.png"
+    browse(run / "plan.html", tmp_path / "profile2", f"--screenshot={shot}")
+    assert png_colours(shot) > 8
