@@ -49,6 +49,9 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, simulator: Simulator, port: int = 0) -> None:
         super().__init__((LOOPBACK, port), _RequestHandler)
         self.simulator = simulator
+        bulk = getattr(simulator.api, "bulk", None)
+        if bulk is not None:  # bulk files are fetched from this server's own address
+            bulk.files.base_url = self.url
 
     @property
     def url(self) -> str:

@@ -53,6 +53,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "currentAppInstallation",
         "storeCreditConfiguration",
         "publicApiVersions",
+        "bulkOperation",
+        "bulkOperations",
     ),
     "Shop": (
         "id",
@@ -83,6 +85,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "tagsAdd",
         "orderUpdate",
         "metafieldsSet",
+        "stagedUploadsCreate",
+        "bulkOperationRunQuery",
+        "bulkOperationRunMutation",
+        "bulkOperationCancel",
     ),
     "Node": ("id",),
     "Order": (
@@ -320,6 +326,31 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "OrderUpdatePayload": ("order", "userErrors"),
     "MetafieldsSetPayload": ("metafields", "userErrors"),
     "MetafieldsSetUserError": ("code", "elementIndex", "field", "message"),
+    # Bulk operations (SPEC §15): bulk.py, bulkquery.py, staged.py.
+    "BulkOperation": (
+        "id",
+        "status",
+        "type",
+        "errorCode",
+        "createdAt",
+        "completedAt",
+        "objectCount",
+        "rootObjectCount",
+        "fileSize",
+        "url",
+        "partialDataUrl",
+        "query",
+    ),
+    "BulkOperationConnection": _PAGE,
+    "BulkOperationEdge": ("cursor", "node"),
+    "BulkOperationRunQueryPayload": ("bulkOperation", "userErrors"),
+    "BulkOperationRunMutationPayload": ("bulkOperation", "userErrors"),
+    "BulkOperationCancelPayload": ("bulkOperation", "userErrors"),
+    "BulkOperationUserError": ("code", "field", "message"),
+    "BulkMutationUserError": ("code", "field", "message"),
+    "StagedUploadsCreatePayload": ("stagedTargets", "userErrors"),
+    "StagedMediaUploadTarget": ("parameters", "resourceUrl", "url"),
+    "StagedUploadParameter": ("name", "value"),
 }
 
 
