@@ -46,15 +46,7 @@ def _run_query(engine: BulkEngine, schema: GraphQLSchema, args: dict[str, Any]) 
     if engine.running() >= MAX_RUNNING:
         return _payload(None, [_error(LIMIT, "LIMIT_REACHED", "query")])
     store = engine.store
-    tree = search.parse(plan.arguments.get("query"))
-    emails = {c.id: c.email for c in store.customers.values()}
-    ids = [
-        o.id
-        for o in store.orders.values()
-        if search.evaluate(
-            tree, partial(search.order_matches, o, customer_email=emails.get(o.customer_id or -1))
-        )
-    ]
+    ids = [o.id for o in search.orders_found(store, plan.arguments.get("query"))]
     key = plan.arguments.get("sortKey") or "ID"
     ids.sort(
         key=lambda i: (search.sort_value(store.orders[i], key), i),

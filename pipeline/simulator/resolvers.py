@@ -114,20 +114,12 @@ def _query(store: Store, info: Any, args: dict[str, Any]) -> Any:
         job = store.jobs.get(parsed[1]) if parsed and parsed[0] == "Job" else None
         return job if job is not None else {"id": args["id"], "done": True, "query": ROOT}
     if name == "orders":
-        tree = search.parse(args.get("query"))
-        prefixes = search.name_prefixes(tree)
-        if prefixes is not None:  # the planner's OR-joined names: same answer, from an index
-            hits = search.orders_named(list(store.orders.values()), prefixes)
-        else:
-            emails = {c.id: c.email for c in store.customers.values()}
-            hits = [
-                o
-                for o in store.orders.values()
-                if search.evaluate(
-                    tree, partial(search.order_matches, o, customer_email=emails.get(o.customer_id or -1))
-                )
-            ]
+        hits = search.orders_found(store, args.get("query"))
         return connection(hits, {**args, "sortKey": args.get("sortKey") or "PROCESSED_AT"}, lambda o: o)
+    if name == "ordersCount":  # recorded: count capped at `limit`, then precision AT_LEAST
+        found, limit = len(search.orders_found(store, args.get("query"))), args.get("limit")
+        capped = limit is not None and found > limit
+        return {"count": limit if capped else found, "precision": "AT_LEAST" if capped else "EXACT"}
     if name in SHOP_ROOTS:
         return SHOP_ROOTS[name](store, args)
     if name in bulkapi.QUERIES:

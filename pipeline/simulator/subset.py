@@ -55,7 +55,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "publicApiVersions",
         "bulkOperation",
         "bulkOperations",
+        "ordersCount",
     ),
+    "Count": ("count", "precision"),
     "Shop": (
         "id",
         "name",
