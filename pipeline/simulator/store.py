@@ -14,9 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.simulator.persist import RUNTIME, dump, load, read_json, write_json
+from pipeline.simulator.persist import RUNTIME, dump, load, no_collection, read_json, write_json
 
 FORMAT = "bulkcancel-simulator-store/1"
+COMPACT_ABOVE = 10_000  # orders: past this, the store file is written without indentation
 Clock = Callable[[], datetime]
 
 #: gateways whose refunds stay PENDING for a while (asynchronous processors, e.g. bank debits),
@@ -275,11 +276,12 @@ class Store:
     @classmethod
     def load(cls, path: Path, clock: Clock = utc_clock) -> Store:
         """Read a store JSON file (format in README.md)."""
-        return store_from_json(read_json(path), clock)
+        with no_collection():
+            return store_from_json(read_json(path), clock)
 
     def save(self, path: Path) -> None:
-        """Write the store JSON file, deterministically and atomically."""
-        write_json(store_to_json(self), path)
+        """Write the store JSON file, deterministically and atomically; a large shop without indent."""
+        write_json(store_to_json(self), path, indent=2 if len(self.orders) <= COMPACT_ABOVE else None)
 
     def now(self) -> datetime:
         """The injected clock, checked to be timezone-aware."""
