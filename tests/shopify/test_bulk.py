@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from pipeline.errors import BulkOperationError
@@ -76,3 +77,30 @@ def test_a_sixth_start_waits_for_a_slot() -> None:
         ops.run_query("SelectOrdersBulk", {"query": "status:open"})
     sixth = ops.run_query("SelectOrdersBulk", {"query": "status:open"})  # the waits move the clock
     assert sixth.running and sim.api.bulk.running() <= 5
+
+
+class LoseFirstStart(SimulatorTransport):
+    """The shop starts the operation, then the answer to the first start never arrives."""
+
+    lost = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = super().handle_request(request)
+        if not self.lost and b"bulkOperationRunQuery" in request.content:
+            self.lost = True
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return answer
+
+
+def test_a_lost_start_answer_finds_the_operation_it_started() -> None:
+    clock = FakeClock()
+    api = ShopApi(
+        seed_store(orders=20, seed=5, clock=clock), bulk=BulkSettings(query_rate=5, background=False)
+    )
+    sim = Simulator(api, SimulatorConfig(bucket=20000, restore_rate=5000))
+    transport = LoseFirstStart(sim)
+    ops = BulkOperations(ShopifyClient(settings(), transport), transport, sleep=clock.advance)
+    started = ops.run_query("SelectOrdersBulk", {"query": "status:open"})
+    assert transport.lost and len(api.bulk.operations) == 1  # found, not started twice
+    assert started.id == "gid://shopify/BulkOperation/1"
+    assert ops.wait(started.id).status == "COMPLETED"
