@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from pipeline.errors import ShopifyError
 from pipeline.select.affected import ShopOrder
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
@@ -54,9 +55,12 @@ def read(
     if engine == "paced" or (engine == "auto" and matched <= PACED_MAX):
         try:
             return Reading("paced", matched, iter(list(_paced(client, query))))
-        except _TooManyLines:
+        except _TooManyLines as exc:
             if engine == "paced":
-                raise
+                raise ShopifyError(
+                    f"order {exc} has more than {LINES_PER_ORDER - 1} lines, more than a page reads: "
+                    "use --engine bulk (or auto)"
+                ) from None
     return Reading("bulk", matched, _bulk(bulk, query, matched, progress))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.app import cli
+from pipeline.errors import ShopifyError
 from pipeline.select.affected import Line, Selection, ShopOrder, affected, search_query
 from pipeline.select.selector import select_orders
 from pipeline.shopify.bulk import BulkOperations
@@ -154,3 +156,24 @@ def test_the_command_writes_the_file_and_refuses_bad_options(tmp_path: Path) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_order_longer_than_a_page_is_read_in_bulk(tmp_path: Path) -> None:
+    client, bulk, store = shop(orders=40)
+    order = next(o for o in store.orders.values() if not (o.test or o.cancelled_at or o.closed_at))
+    template = order.line_items[0]
+    for k in range(35):
+        line = dataclasses.replace(
+            template,
+            id=store.new_id(),
+            sku=SKU if k == 0 else f"X-{k}",
+            quantity=1,
+            refunded_quantity=0,
+            removed_quantity=0,
+            fulfilled_quantity=0,
+        )
+        order.line_items.append(line)
+    auto = select_orders(client, bulk, Selection((SKU,)), tmp_path / "a.csv")
+    assert auto.engine == "bulk" and f"gid://shopify/Order/{order.id}" in written(tmp_path / "a.csv")
+    with pytest.raises(ShopifyError, match="--engine bulk"):
+        select_orders(client, bulk, Selection((SKU,)), tmp_path / "b.csv", engine="paced")
