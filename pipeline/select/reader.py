@@ -83,7 +83,6 @@ def _bulk(
     bulk: BulkOperations, query: str, matched: int, progress: Callable[[Progress], None] | None
 ) -> Iterator[ShopOrder]:
     started = bulk.run_query("SelectOrdersBulk", {"query": query})
-    # About four objects an order (the order and its lines): enough for an ETA.
-    done = bulk.wait(started.id, total=matched * 4 if matched else None, progress=progress)
+    done = bulk.wait(started.id, total=matched or None, progress=progress)
     for record in bulk.records(done.url):
         yield ShopOrder.from_json(record.object, record.children.get("LineItem", []))

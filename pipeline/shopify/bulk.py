@@ -181,13 +181,14 @@ class BulkOperations:
         self, operation_id: str, total: int | None = None, progress: Callable[[Progress], None] | None = None
     ) -> BulkStatus:
         """Polls until the operation is over, each poll later than the last (up to `max_poll`);
-        `total`: the objects expected, for the ETA. FAILED raises BulkOperationError."""
+        `total`: the root objects expected (orders of a query, lines of a mutation), for the ETA.
+        FAILED raises BulkOperationError."""
         tracker = ProgressTracker(total, self.clock)
         delay = self.poll
         while True:
             status = self.status(operation_id)
             if progress is not None:
-                progress(tracker.update(status.object_count))
+                progress(tracker.update(status.root_object_count))
             if not status.running:
                 break
             self.sleep(delay)

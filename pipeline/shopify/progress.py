@@ -1,4 +1,5 @@
-"""Progress of a bulk operation: objects done of the total, the rate, the time left."""
+"""Progress of a bulk operation: root objects done (orders exported, lines run) of the total, the
+rate, the time left."""
 
 from __future__ import annotations
 
