@@ -104,3 +104,35 @@ def test_a_lost_start_answer_finds_the_operation_it_started() -> None:
     assert transport.lost and len(api.bulk.operations) == 1  # found, not started twice
     assert started.id == "gid://shopify/BulkOperation/1"
     assert ops.wait(started.id).status == "COMPLETED"
+
+
+def test_bulk_cancels_with_a_staff_note_and_a_line_shopify_refuses() -> None:
+    ops, sim = bulk_ops(orders=120)
+    store = sim.api.store
+    open_orders = [o for o in store.orders.values() if o.cancelled_at is None and not o.fulfillments][:3]
+    cancelled = next(o for o in store.orders.values() if o.cancelled_at is not None)
+    lines = [
+        {
+            "orderId": f"gid://shopify/Order/{o.id}",
+            "reason": "INVENTORY",
+            "restock": False,
+            "staffNote": f"key-{o.id}",
+        }
+        for o in [*open_orders, cancelled]
+    ]
+    path, _ = ops.upload(lines)
+    done = ops.wait(ops.run_mutation("OrderCancel", path).id)
+    answers = sorted(ops.stream(done.url), key=lambda line: line["__lineNumber"])
+    assert [bool(a["data"]["orderCancel"]["orderCancelUserErrors"]) for a in answers] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    store_orders = [store.orders[o.id] for o in open_orders]
+    ops.status(done.id)  # the next request settles the cancel jobs
+    assert all(o.cancelled_at is not None and o.cancel_staff_note == f"key-{o.id}" for o in store_orders)
+    ledger = sim.api.ledger_json()["entries"]
+    assert sorted(e["order_id"] for e in ledger if e["kind"] == "cancel") == sorted(
+        line["orderId"] for line in lines[:3]
+    )
