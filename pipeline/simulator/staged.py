@@ -40,7 +40,7 @@ class Files:
 
     base_url: str = "http://127.0.0.1"
     shop_id: int = 1
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bulkcancel-sim-bulk-")))
+    folder: Path | None = None  # made on first use: most simulators never run a bulk operation
     _issued: dict[str, dict[str, str]] = field(default_factory=dict)  # key → its form parameters
     _uploaded: dict[str, Path] = field(default_factory=dict)  # key → the uploaded file
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -100,7 +100,7 @@ class Files:
             return _xml_error(400, "InvalidArgument", "Invalid argument.")
         if any(fields.get(name) != value for name, value in issued.items()):
             return _xml_error(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed.")
-        path = self.root / f"upload-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
+        path = self.root() / f"upload-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
         path.write_bytes(content)
         with self._lock:
             self._uploaded[key] = path
@@ -112,6 +112,13 @@ class Files:
         )
         return Reply(201, body_xml.encode(), dict(XML))
 
+    def root(self) -> Path:
+        """The folder of this shop's bulk files (temporary: they live as long as the process)."""
+        with self._lock:
+            if self.folder is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="bulkcancel-sim-bulk-"))
+            return self.folder
+
     def uploaded(self, key: str) -> Path | None:
         """The file uploaded under a `stagedUploadPath`, or None."""
         with self._lock:
@@ -119,7 +126,7 @@ class Files:
 
     def result_path(self, name: str) -> Path:
         """Where the result file `name` is written."""
-        return self.root / name
+        return self.root() / name
 
     def url(self, name: str) -> str:
         return f"{self.base_url}{FILES_PREFIX}{name}"
@@ -129,7 +136,7 @@ class Files:
         if path == UPLOAD_PATH and method == "POST":
             return self.upload(headers, body)
         name = path[len(FILES_PREFIX) :]
-        target = self.root / name
+        target = self.root() / name
         if method != "GET" or "/" in name or not name.endswith(".jsonl") or not target.is_file():
             return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
         return Reply(200, target.read_bytes(), {"Content-Type": "application/jsonl"})
