@@ -2,8 +2,9 @@
 
 Restrictions (shopify.dev bulk-operations/queries, "Operation restrictions"; BulkOperationRunQuery
 payload page): at least one connection and at most five, connections nested at most two levels,
-no top-level `node`/`nodes`; a parent of a nested connection must select `id`. `first` and cursors
-are ignored: every object is exported. Each object is one line; the nodes of a nested connection
+no top-level `node`/`nodes`; also (inferred, see README) no connection inside a list field and a
+parent of a nested connection must select `id`. `first` and cursors are
+ignored: every object is exported. Each object is one line; the nodes of a nested connection
 are lines of their own with `__parentId`, written right after their parent (groupObjects).
 """
 
@@ -24,6 +25,8 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
     parse,
     value_from_ast_untyped,
 )
@@ -96,7 +99,9 @@ class _Walker:
                     return inner.selection_set, "edges"
         return None, ""
 
-    def shape(self, selection: SelectionSetNode | None, parent: GraphQLObjectType, depth: int) -> Shape:
+    def shape(
+        self, selection: SelectionSetNode | None, parent: GraphQLObjectType, depth: int, in_list: bool = False
+    ) -> Shape:
         shape = Shape()
         fields = _fields(selection, self.fragments)
         for f in fields:
@@ -105,6 +110,11 @@ class _Walker:
                 continue
             named = get_named_type(definition.type)
             if _is_connection(named.name):
+                if in_list:  # e.g. Order.refunds (a list) { transactions (a connection) }
+                    raise BulkQueryError(
+                        "Queries that contain a connection field within a list field are not currently "
+                        "supported."
+                    )
                 self.count += 1
                 if depth + 1 > MAX_DEPTH:
                     raise BulkQueryError(
@@ -119,7 +129,8 @@ class _Walker:
                 assert isinstance(node_type, GraphQLObjectType)
                 shape.children[(f.alias or f.name).value] = self.shape(inner, node_type, depth + 1)
             elif isinstance(named, GraphQLObjectType):
-                self.shape(f.selection_set, named, depth)  # connections under plain objects count too
+                listed = in_list or is_list_type(get_nullable_type(definition.type))
+                self.shape(f.selection_set, named, depth, listed)  # connections under plain objects count too
         return shape
 
 

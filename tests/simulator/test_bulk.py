@@ -118,6 +118,7 @@ def test_bulk_queries_follow_shopify_restrictions() -> None:
         '{ nodes(ids: ["gid://shopify/Order/1"]) { id } }': "node",
         "{ shop { name } }": "at least one connection",
         "{ orders { edges { node { name lineItems { edges { node { id } } } } } } }": "'id'",
+        "{ orders { nodes { id refunds { id transactions { nodes { id } } } } } }": "within a list field",
     }
     for text, words in refused.items():
         errors = shop.run_query(text)["userErrors"]
