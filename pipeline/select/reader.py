@@ -83,6 +83,6 @@ def _bulk(
     bulk: BulkOperations, query: str, matched: int, progress: Callable[[Progress], None] | None
 ) -> Iterator[ShopOrder]:
     started = bulk.run_query("SelectOrdersBulk", {"query": query})
-    done = bulk.wait(started.id, total=matched or None, progress=progress)
+    done = bulk.wait(started.id, total=matched or None, progress=progress, unit="orders")
     for record in bulk.records(done.url):
         yield ShopOrder.from_json(record.object, record.children.get("LineItem", []))

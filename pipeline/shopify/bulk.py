@@ -178,12 +178,16 @@ class BulkOperations:
         return self.status(operation_id)
 
     def wait(
-        self, operation_id: str, total: int | None = None, progress: Callable[[Progress], None] | None = None
+        self,
+        operation_id: str,
+        total: int | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        unit: str = "objects",
     ) -> BulkStatus:
         """Polls until the operation is over, each poll later than the last (up to `max_poll`);
         `total`: the root objects expected (orders of a query, lines of a mutation), for the ETA.
         FAILED raises BulkOperationError."""
-        tracker = ProgressTracker(total, self.clock)
+        tracker = ProgressTracker(total, self.clock, unit)
         delay = self.poll
         while True:
             status = self.status(operation_id)

@@ -15,11 +15,12 @@ class Progress:
     total: int | None
     rate: float  # objects per second since the first reading
     eta: float | None  # seconds left at that rate
+    unit: str = "objects"  # what is counted: orders exported, lines run
 
     def __str__(self) -> str:
         of = f" of {self.total:,}" if self.total is not None else ""
         left = f", about {_duration(self.eta)} left" if self.eta is not None else ""
-        return f"{self.done:,}{of} objects, {self.rate:,.0f}/s{left}"
+        return f"{self.done:,}{of} {self.unit}, {self.rate:,.0f}/s{left}"
 
 
 def _duration(seconds: float) -> str:
@@ -34,8 +35,8 @@ def _duration(seconds: float) -> str:
 class ProgressTracker:
     """Turns successive object counts into readings."""
 
-    def __init__(self, total: int | None, clock: Callable[[], float]) -> None:
-        self.total, self.clock = total, clock
+    def __init__(self, total: int | None, clock: Callable[[], float], unit: str = "objects") -> None:
+        self.total, self.clock, self.unit = total, clock, unit
         self._start = clock()
 
     def update(self, done: int) -> Progress:
@@ -44,4 +45,4 @@ class ProgressTracker:
         eta = None
         if self.total is not None and rate > 0:
             eta = max(self.total - done, 0) / rate
-        return Progress(done, self.total, rate, eta)
+        return Progress(done, self.total, rate, eta, self.unit)

@@ -136,3 +136,8 @@ def test_bulk_cancels_with_a_staff_note_and_a_line_shopify_refuses() -> None:
     assert sorted(e["order_id"] for e in ledger if e["kind"] == "cancel") == sorted(
         line["orderId"] for line in lines[:3]
     )
+
+
+def test_progress_reads_as_a_merchant_would() -> None:
+    assert str(Progress(250, 1000, 50.0, 15.0, "orders")) == "250 of 1,000 orders, 50/s, about 15 s left"
+    assert str(Progress(7, None, 2.0, None)) == "7 objects, 2/s"
