@@ -34,6 +34,8 @@ SAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cancellations.xlsx", ()),
     ("stock_out_orders_export.csv", ("BC-09L",)),
 )
+#: Last, the stock-out found in the shop itself (SPEC §15): `select` writes the file, plan takes it.
+SELECT_SKUS = ("BC-02M",)
 
 
 def run_demo(
@@ -51,9 +53,11 @@ def run_demo(
     settings = ConnectionSettings(shop_url=server.url, token=Secret(DEFAULT_TOKEN))
     code = 0
     try:
-        for name, skus in SAMPLES:
+        for name, skus in [*SAMPLES, ("", SELECT_SKUS)]:
             started = dt.datetime.now(dt.UTC)
-            table = read_input([inputs / name])
+            source = inputs / name if name else _select(settings, out, skus, echo)
+            name = name or source.name
+            table = read_input([source])
             if skus:
                 table = only_sku(table, skus)
             validation = validate_table(table, Defaults())
@@ -83,3 +87,27 @@ def run_demo(
     spent, throttled = stats["points_spent"], stats["throttled"]
     echo(f"\nsimulator: {stats['requests']} requests, {spent} cost points, {throttled} throttled")
     return code
+
+
+def _select(
+    settings: ConnectionSettings, out: Path, skus: tuple[str, ...], echo: Callable[[str], None]
+) -> Path:
+    """`bulkcancel select` into out/select-….csv: the input file of the stock-out found in the shop."""
+    from pipeline.select.affected import Selection
+    from pipeline.select.selector import select_orders
+    from pipeline.shopify.bulk import BulkOperations
+    from pipeline.shopify.client import ShopifyClient
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"select-{'-'.join(skus)}.csv"
+    # The last ten days' orders: enough to show the flow, few enough to keep the demo short.
+    since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=10)
+    with ShopifyClient(settings) as client:
+        bulk = BulkOperations(client)
+        try:
+            done = select_orders(client, bulk, Selection(skus, created_since=since), path, mode="original")
+        finally:
+            bulk.close()
+    flags = f"--sku {' '.join(skus)} --status unfulfilled --created-since {since} --mode original"
+    echo(f"\n== select {flags}: {done.written} orders ({done.engine} read) -> {path}")
+    return path

@@ -11,6 +11,7 @@ PipelineError                    base; `exit_code` says how the CLI exits
     │   └── TokenRefusedError    401: the shop refused the access token itself
     ├── GraphQLError             the API answered `errors` (invalid document, unknown id...) (terminal)
     ├── MaxCostExceededError     a single query costs more than 1,000 points (terminal)
+    ├── BulkOperationError       a bulk operation ended FAILED or CANCELED; carries its partial file
     └── TransientError           worth retrying as is: nothing was executed, or it was a read
         ├── ThrottledError       THROTTLED or HTTP 429; carries the seconds to wait
         ├── ConcurrentRequestError  IDEMPOTENCY_CONCURRENT_REQUEST: the key's first request is still
@@ -85,6 +86,14 @@ class GraphQLError(ShopifyError):
 
 class MaxCostExceededError(GraphQLError):
     """A single query would cost more than Shopify's 1,000-point maximum."""
+
+
+class BulkOperationError(ShopifyError):
+    """A bulk operation ended without completing; `partial_data_url` holds what it did, if anything."""
+
+    def __init__(self, message: str, partial_data_url: str | None = None) -> None:
+        super().__init__(message)
+        self.partial_data_url = partial_data_url
 
 
 class TransientError(ShopifyError):

@@ -15,6 +15,7 @@ from pipeline.cli.plan import plan, run
 from pipeline.cli.probe import merchant_words
 from pipeline.cli.reconcile import reconcile
 from pipeline.cli.release import release
+from pipeline.cli.select import select
 from pipeline.cli.simulator import SIMULATOR, demo, simulator_group
 from pipeline.cli.validate import template, validate
 from pipeline.errors import PipelineError, ShopifyError
@@ -63,7 +64,7 @@ def cli() -> None:
     """
 
 
-for _command in (validate, plan, approve, execute, run, demo, reconcile, release, template, doctor):
+for _command in (validate, plan, approve, execute, run, demo, reconcile, release, template, doctor, select):
     cli.add_command(_command)
 
 

@@ -21,6 +21,7 @@ ACCESS_DOC = "https://shopify.dev/api/usage/access-scopes"
 REQUIRED_SCOPE = {
     "order": "read_orders",
     "orders": "read_orders",
+    "ordersCount": "read_orders",
     "orderCancel": "write_orders",
     "refundCreate": "write_orders",
     "orderUpdate": "write_orders",

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pipeline.errors import ConfigError
+from pipeline.simulator.bulk import DEFAULT_QUERY_RATE, DEFAULT_RATE, BulkSettings
 from pipeline.simulator.faults import FaultSpec
 from pipeline.simulator.handler import DEFAULT_TOKEN, Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
@@ -37,7 +38,7 @@ def simulator() -> None:
 @click.option("--bucket", default=2000.0, show_default=True, help="Cost bucket size in points.")
 @click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to each answer (±20%).")
 @click.option("--cancel-delay-ms", default=200.0, show_default=True, help="How long an orderCancel job runs.")
-@click.option("--faults", default="", help="e.g. 5xx=0.05,lost=0.02,throttle=0.01,seed=3")
+@click.option("--faults", default="", help="e.g. 5xx=0.05,lost=0.02,throttle=0.01,bulk=0.2,seed=3")
 @click.option(
     "--in-progress-ms",
     default=3000.0,
@@ -45,6 +46,15 @@ def simulator() -> None:
     help="After a lost answer, how long its idempotency key answers 'in progress'.",
 )
 @click.option("--token", default=DEFAULT_TOKEN, show_default=True, help="The access token it accepts.")
+@click.option(
+    "--bulk-rate", default=DEFAULT_RATE, show_default=True, help="Bulk mutation lines run per second."
+)
+@click.option(
+    "--bulk-query-rate",
+    default=DEFAULT_QUERY_RATE,
+    show_default=True,
+    help="Bulk query objects exported per second.",
+)
 @click.option("--scopes", default=None, help="The token's access scopes, comma-separated (default: all).")
 @click.option(
     "--staff-without",
@@ -63,6 +73,8 @@ def serve(
     faults: str,
     in_progress_ms: float,
     token: str,
+    bulk_rate: float,
+    bulk_query_rate: float,
     scopes: str | None,
     staff_without: tuple[str, ...],
 ) -> None:
@@ -80,7 +92,11 @@ def serve(
     store = Store.load(store_path) if store_path and store_path.exists() else seed_store(orders=500, seed=7)
     if store_path and not no_save:
         _save(store, store_path)  # a folder that cannot take the file is said now, not at exit
-    api = ShopApi(store, cancel_delay=cancel_delay_ms / 1000)
+    api = ShopApi(
+        store,
+        cancel_delay=cancel_delay_ms / 1000,
+        bulk=BulkSettings(rate=bulk_rate, query_rate=bulk_query_rate),
+    )
     config = SimulatorConfig(
         token=token,
         restore_rate=restore_rate,

@@ -15,7 +15,7 @@ from pipeline.simulator.reply import JSON, Reply
 # Mean length of a THROTTLED storm (the triggering request included); lengths are 2..6.
 STORM_LENGTHS = (2, 6)
 MEAN_STORM = sum(STORM_LENGTHS) / 2
-_SHARES = {"5xx": "http_5xx", "lost": "lost", "throttle": "throttle"}
+_SHARES = {"5xx": "http_5xx", "lost": "lost", "throttle": "throttle", "bulk": "bulk"}
 
 # Shopify's generic edge error page: the head is verbatim from a real 503 body
 # (Shopify/shopify-app-template-node#1326); the rest is abridged from Shopify/error-pages.
@@ -60,6 +60,7 @@ class FaultSpec:
     http_5xx: float = 0.0
     lost: float = 0.0
     throttle: float = 0.0
+    bulk: float = 0.0  # share of bulk operations that end FAILED part way (SPEC §15)
     seed: int = 0
 
     @classmethod
@@ -85,7 +86,7 @@ class FaultSpec:
                     raise ValueError(f"{name} must be a share between 0 and 1, not {raw}")
                 values[_SHARES[name]] = share
             else:
-                raise ValueError(f"unknown fault {name!r}: expected 5xx, lost, throttle or seed")
+                raise ValueError(f"unknown fault {name!r}: expected 5xx, lost, throttle, bulk or seed")
         return cls(**values)
 
 

@@ -31,6 +31,7 @@ from pipeline.simulator.access import ALL_SCOPES, Access
 from pipeline.simulator.bucket import CostBucket
 from pipeline.simulator.faults import Fault, FaultInjector, FaultSpec
 from pipeline.simulator.reply import Reply
+from pipeline.simulator.staged import FILES_PREFIX
 from pipeline.simulator.syntax import shopify_validate, variable_errors
 from pipeline.simulator.versions import HEADER, served_version
 
@@ -122,6 +123,9 @@ class Simulator:
         self.api = api
         self.config = config or SimulatorConfig()
         api.grant(self.config.access())
+        bulk = getattr(api, "bulk", None)  # a ShopApi's bulk operations (SPEC §15); fakes have none
+        if bulk is not None:
+            bulk.faults(self.config.faults.bulk, self.config.faults.seed)
         self.bucket = CostBucket(self.config.bucket, self.config.restore_rate, clock=clock)
         self.faults = FaultInjector(self.config.faults)
         self.stats = Stats()
@@ -133,6 +137,10 @@ class Simulator:
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         """Answer one HTTP request."""
         path = path.split("?", 1)[0]
+        bulk = getattr(self.api, "bulk", None)
+        if bulk is not None and path.startswith(FILES_PREFIX):  # the bucket: no token, no cost
+            reply: Reply = bulk.files.serve(method, path, headers, body)
+            return reply
         if path.startswith("/_simulator/") and method == "GET":
             return self._inspect(path)
         found = GRAPHQL_PATH.match(path)

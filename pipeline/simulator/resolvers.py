@@ -5,6 +5,7 @@ The lead's handler validates documents and serialises results; this module only 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -23,8 +24,9 @@ from graphql import (
 from graphql.execution.values import get_directive_values
 
 from pipeline.simulator import accounting as acc
-from pipeline.simulator import search
+from pipeline.simulator import bulkapi, search
 from pipeline.simulator.access import Access, check_scope
+from pipeline.simulator.bulk import BulkEngine, BulkSettings
 from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, check_sizes, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
@@ -53,6 +55,7 @@ IDEMPOTENCY_REQUIRED = "The @idempotent directive is required for this mutation 
 class Context:
     store: Store
     keys: list[str] = field(default_factory=list)  # idempotency keys this request applied
+    bulk: BulkEngine | None = None
 
 
 class Root:
@@ -111,22 +114,16 @@ def _query(store: Store, info: Any, args: dict[str, Any]) -> Any:
         job = store.jobs.get(parsed[1]) if parsed and parsed[0] == "Job" else None
         return job if job is not None else {"id": args["id"], "done": True, "query": ROOT}
     if name == "orders":
-        tree = search.parse(args.get("query"))
-        prefixes = search.name_prefixes(tree)
-        if prefixes is not None:  # the planner's OR-joined names: same answer, from an index
-            hits = search.orders_named(list(store.orders.values()), prefixes)
-        else:
-            emails = {c.id: c.email for c in store.customers.values()}
-            hits = [
-                o
-                for o in store.orders.values()
-                if search.evaluate(
-                    tree, partial(search.order_matches, o, customer_email=emails.get(o.customer_id or -1))
-                )
-            ]
+        hits = search.orders_found(store, args.get("query"))
         return connection(hits, {**args, "sortKey": args.get("sortKey") or "PROCESSED_AT"}, lambda o: o)
+    if name == "ordersCount":  # recorded: count capped at `limit`, then precision AT_LEAST
+        found, limit = len(search.orders_found(store, args.get("query"))), args.get("limit")
+        capped = limit is not None and found > limit
+        return {"count": limit if capped else found, "precision": "AT_LEAST" if capped else "EXACT"}
     if name in SHOP_ROOTS:
         return SHOP_ROOTS[name](store, args)
+    if name in bulkapi.QUERIES:
+        return bulkapi.query(info.context.bulk, name, args)
     if name == "giftCards":
         tree = search.parse(args.get("query"))
         cards = [g for g in store.gift_cards.values() if search.evaluate(tree, partial(gift_card_matches, g))]
@@ -172,6 +169,8 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
     if name == "metafieldsSet":
         mres = metafields_set(store, args["metafields"])
         return {"metafields": mres.metafields, "userErrors": [e.as_json() for e in mres.errors]}
+    if name in bulkapi.MUTATIONS:
+        return bulkapi.mutation(info.context.bulk, info.schema, name, args)
     raise KeyError(name)
 
 
@@ -196,10 +195,20 @@ def _type(value: Any, info: Any, abstract: Any) -> str | None:
 class ShopApi:
     """The simulated Admin API over one store. Not thread-safe: the handler serialises calls."""
 
-    def __init__(self, store: Store, cancel_delay: float | None = None, access: Access | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cancel_delay: float | None = None,
+        access: Access | None = None,
+        bulk: BulkSettings | None = None,
+    ) -> None:
         """`cancel_delay`: seconds until an orderCancel job completes (default: the store's, 0.2 s);
-        `access`: the token's scopes and staff permissions (default: everything)."""
+        `access`: the token's scopes and staff permissions (default: everything); `bulk`: how fast
+        bulk operations work (SPEC §15)."""
         self.store = store
+        # Bulk operations work from a background thread: it and the requests take turns on the store.
+        self.lock = threading.RLock()
+        self.bulk = BulkEngine(store, self.execute, _resolve, self.lock, bulk)
         if access is not None:
             store.access = access
         self.schema = SCHEMA
@@ -214,26 +223,33 @@ class ShopApi:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         schema: GraphQLSchema | None = None,
+        *,
+        field_resolver: Any = None,
     ) -> ExecutionResult:
-        """Settle due jobs, refuse malformed ids as Shopify does, then run the validated document."""
-        settle(self.store)
-        schema = schema or self.schema
-        bad = check_ids(schema, document, variables, operation_name)
-        if bad:
-            return ExecutionResult(data=None, errors=bad)
-        context = Context(self.store)
-        result = execute(
-            schema,
-            document,
-            root_value=ROOT,
-            context_value=context,
-            variable_values=variables,
-            operation_name=operation_name,
-            field_resolver=_resolve,
-            type_resolver=_type,
-        )
+        """Settle due jobs, refuse malformed ids as Shopify does, then run the validated document
+        (`field_resolver`: a bulk query's, which wraps the shop's)."""
+        with self.lock:
+            settle(self.store)
+            if field_resolver is None:
+                self.bulk.advance()
+            schema = schema or self.schema
+            bad = check_ids(schema, document, variables, operation_name)
+            if bad:
+                return ExecutionResult(data=None, errors=bad)
+            context = Context(self.store, bulk=self.bulk)
+            result = execute(
+                schema,
+                document,
+                root_value=ROOT,
+                context_value=context,
+                variable_values=variables,
+                operation_name=operation_name,
+                field_resolver=field_resolver or _resolve,
+                type_resolver=_type,
+            )
         assert not isinstance(result, type(None))
-        self._last_keys = context.keys
+        if field_resolver is None:  # a bulk line's keys are not the last answer's
+            self._last_keys = context.keys
         return result  # type: ignore[return-value]
 
     def grant(self, access: Access) -> None:
@@ -246,6 +262,10 @@ class ShopApi:
 
     def ledger_json(self) -> dict[str, Any]:
         """GET /_simulator/ledger (SPEC §14)."""
+        with self.lock:
+            return self._ledger_json()
+
+    def _ledger_json(self) -> dict[str, Any]:
         settle(self.store)
         return {
             "entries": [
@@ -268,6 +288,10 @@ class ShopApi:
 
     def orders_json(self) -> dict[str, Any]:
         """GET /_simulator/orders (SPEC §14): amounts in presentment currency."""
+        with self.lock:
+            return self._orders_json()
+
+    def _orders_json(self) -> dict[str, Any]:
         settle(self.store)
         out = []
         for o in sorted(self.store.orders.values(), key=lambda o: o.id):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from pipeline.simulator import accounting as acc
-from pipeline.simulator.store import Order
+from pipeline.simulator.store import Order, Store
 
 Term = tuple[str | None, str, str]  # (field or None for free text, comparator, value)
 Node = tuple[Any, ...]
@@ -92,6 +93,20 @@ def evaluate(node: Node | None, match: Callable[[Term], bool]) -> bool:
     if kind == "or":
         return any(evaluate(n, match) for n in node[1:])
     return all(evaluate(n, match) for n in node[1:])
+
+
+def orders_found(store: Store, query: str | None) -> list[Order]:
+    """The orders `query` finds, in no particular order."""
+    tree = parse(query)
+    prefixes = name_prefixes(tree)
+    if prefixes is not None:  # the planner's OR-joined names: same answer, from an index
+        return orders_named(list(store.orders.values()), prefixes)
+    emails = {c.id: c.email for c in store.customers.values()}
+    return [
+        o
+        for o in store.orders.values()
+        if evaluate(tree, functools.partial(order_matches, o, customer_email=emails.get(o.customer_id or -1)))
+    ]
 
 
 def _norm_name(value: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.cancel import complete_cancel
 from pipeline.simulator.money import q
+from pipeline.simulator.persist import no_collection
 from pipeline.simulator.refunds import LineRequest, write_refund
 from pipeline.simulator.store import (
     PRIMARY_LOCATION,
@@ -88,6 +89,11 @@ def seed_store(orders: int, seed: int, clock: Clock = utc_clock) -> Store:
 
     History spans the 45 days before midnight UTC of `clock()`: identical JSON for one seed and day.
     """
+    with no_collection():
+        return _seed(orders, seed, clock)
+
+
+def _seed(orders: int, seed: int, clock: Clock) -> Store:
     rng = random.Random(seed)
     store = Store(shop=Shop(), clock=clock)
     end = clock().replace(hour=0, minute=0, second=0, microsecond=0)

@@ -56,6 +56,9 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, simulator: Simulator, port: int = 0) -> None:
         super().__init__((LOOPBACK, port), _RequestHandler)
         self.simulator = simulator
+        bulk = getattr(simulator.api, "bulk", None)
+        if bulk is not None:  # bulk files are fetched from this server's own address
+            bulk.files.base_url = self.url
         self._tls_noted = False
 
     def handle_error(self, request: object, client_address: object) -> None:

@@ -14,9 +14,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.simulator.persist import RUNTIME, dump, load, read_json, write_json
+from pipeline.simulator.persist import (
+    RUNTIME,
+    dump,
+    dump_rows,
+    load,
+    no_collection,
+    read_json,
+    row_fields,
+    write_json,
+)
 
 FORMAT = "bulkcancel-simulator-store/1"
+COMPACT_FORMAT = "bulkcancel-simulator-store-compact/1"
+COMPACT_ABOVE = 10_000  # orders: past this, the store is written in the compact format
 Clock = Callable[[], datetime]
 
 #: gateways whose refunds stay PENDING for a while (asynchronous processors, e.g. bank debits),
@@ -276,11 +287,13 @@ class Store:
     @classmethod
     def load(cls, path: Path, clock: Clock = utc_clock) -> Store:
         """Read a store JSON file (format in README.md)."""
-        return store_from_json(read_json(path), clock)
+        with no_collection():
+            return store_from_json(read_json(path), clock)
 
     def save(self, path: Path) -> None:
-        """Write the store JSON file, deterministically and atomically."""
-        write_json(store_to_json(self), path)
+        """Write the store JSON file, deterministically and atomically; a large shop in compact form."""
+        compact = len(self.orders) > COMPACT_ABOVE
+        write_json(store_to_json(self, compact=compact), path, indent=None if compact else 2)
 
     def now(self) -> datetime:
         """The injected clock, checked to be timezone-aware."""
@@ -330,13 +343,24 @@ class Store:
             self.unsettled.add(unsettled_order)
 
 
-def store_to_json(store: Store) -> dict[str, Any]:
-    """The store file's content: its format, then every saved field."""
+def store_to_json(store: Store, *, compact: bool = False) -> dict[str, Any]:
+    """The store file's content: its format, then every saved field (compact: as rows, with the
+    field names of each kind of row once)."""
+    if compact:
+        return {"format": COMPACT_FORMAT, "fields": row_fields(Store), "store": dump_rows(store)}
     return {"format": FORMAT, **dump(store)}
 
 
 def store_from_json(data: dict[str, Any], clock: Clock = utc_clock) -> Store:
-    """The store a file's content describes, running on `clock`."""
+    """The store a file's content describes (either format), running on `clock`."""
+    if data.get("format") == COMPACT_FORMAT:
+        if data.get("fields") != row_fields(Store):
+            raise ValueError(
+                "the compact store was written by another version of the simulator: seed it again"
+            )
+        store = load(Store, data["store"], rows=True)
+        store.clock = clock
+        return store
     if data.get("format") != FORMAT:
         raise ValueError(f"not a simulator store (format {data.get('format')!r}, expected {FORMAT!r})")
     store = load(Store, data)

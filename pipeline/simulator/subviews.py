@@ -27,27 +27,29 @@ def _line(s: Sub, name: str) -> Any:
     o, li = s.order, s.obj
     assert isinstance(li, LineItem)
     price = li.unit_price
-    return {
-        "id": gid("LineItem", li.id),
-        "name": li.title,
-        "title": li.title,
-        "sku": li.sku,
-        "variantTitle": li.variant_title,
-        "vendor": li.vendor,
-        "quantity": li.quantity,
-        "currentQuantity": acc.current_quantity(li),
-        "refundableQuantity": acc.refundable_quantity(li),
-        "unfulfilledQuantity": max(0, acc.current_quantity(li) - li.fulfilled_quantity),
-        "nonFulfillableQuantity": li.refunded_quantity + li.removed_quantity,
-        "restockable": acc.refundable_quantity(li) > li.restocked_quantity,
-        "requiresShipping": li.requires_shipping,
-        "isGiftCard": False,
-        "taxable": li.taxable,
-        "originalUnitPriceSet": bag(o, price),
-        "discountedUnitPriceSet": bag(o, price),
-        "originalTotalSet": bag(o, price * li.quantity),
-        "discountedTotalSet": bag(o, price * li.quantity),
-    }[name]
+    # Lazy: a bulk export reads hundreds of thousands of lines, most fields never asked for.
+    fields: dict[str, Callable[[], Any]] = {
+        "id": lambda: gid("LineItem", li.id),
+        "name": lambda: li.title,
+        "title": lambda: li.title,
+        "sku": lambda: li.sku,
+        "variantTitle": lambda: li.variant_title,
+        "vendor": lambda: li.vendor,
+        "quantity": lambda: li.quantity,
+        "currentQuantity": lambda: acc.current_quantity(li),
+        "refundableQuantity": lambda: acc.refundable_quantity(li),
+        "unfulfilledQuantity": lambda: max(0, acc.current_quantity(li) - li.fulfilled_quantity),
+        "nonFulfillableQuantity": lambda: li.refunded_quantity + li.removed_quantity,
+        "restockable": lambda: acc.refundable_quantity(li) > li.restocked_quantity,
+        "requiresShipping": lambda: li.requires_shipping,
+        "isGiftCard": lambda: False,
+        "taxable": lambda: li.taxable,
+        "originalUnitPriceSet": lambda: bag(o, price),
+        "discountedUnitPriceSet": lambda: bag(o, price),
+        "originalTotalSet": lambda: bag(o, price * li.quantity),
+        "discountedTotalSet": lambda: bag(o, price * li.quantity),
+    }
+    return fields[name]()
 
 
 def _txn(s: Sub, name: str) -> Any:

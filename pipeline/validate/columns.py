@@ -19,6 +19,8 @@ RESTOCK = "restock"
 NOTIFY = "notify"
 REASON = "reason"
 NOTE = "note"
+#: written by `select` (SPEC §14): whether every line of the order is affected; read by --only-sku.
+ALL_LINES_AFFECTED = "all_lines_affected"
 
 #: Canonical columns in the order the template and reports show them.
 COLUMNS = (
@@ -37,6 +39,7 @@ COLUMNS = (
 )
 
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    ALL_LINES_AFFECTED: ("all_lines_affected", "all lines affected"),
     ORDER: (
         "order",
         "order number",

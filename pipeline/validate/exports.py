@@ -261,6 +261,10 @@ def only_sku(table: InputTable, wanted: Iterable[str]) -> InputTable:
     """SPEC §5a stock-out: every line affected → cancel; some → refund_only those lines, no restock;
     none → left out and counted."""
     skus = {C.clean_cell(sku).casefold() for sku in wanted if C.clean_cell(sku)}
+    if not table.kind and C.LINES in table.frame and C.ALL_LINES_AFFECTED in table.frame:
+        from pipeline.validate.selected import only_sku_selected  # a `select` file (SPEC §15)
+
+        return only_sku_selected(table, skus, wanted)
     if not table.kind or ITEMS not in table.frame:
         raise InputError(
             f"{table.source}: --only-sku needs the orders' line items: give a Shopify orders export or a "

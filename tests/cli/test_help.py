@@ -59,6 +59,7 @@ def test_the_commands_are_the_ones_we_ship():
         "template",
         "doctor",
         "demo",
+        "select",
         "simulator",
         "simulator serve",
         "simulator seed",

@@ -6,6 +6,8 @@ import collections
 import csv
 from pathlib import Path
 
+import pytest
+
 from pipeline.simulator import accounting as acc
 from pipeline.simulator.seed import CUSTOM_NAMES, seed_store, write_input_file
 from pipeline.simulator.store import Store, store_to_json
@@ -65,3 +67,25 @@ def test_input_file_references_seeded_orders(tmp_path: Path) -> None:
     )
     assert all(r["order"] in known for r in rows)
     assert len({r["refund_mode"] for r in rows}) >= 3
+
+
+def test_a_large_store_is_written_compact_and_reads_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past COMPACT_ABOVE orders the store is rows with their field names once; it loads to the same shop."""
+    import json
+
+    from pipeline.simulator import store as store_module
+    from pipeline.simulator.store import COMPACT_FORMAT
+
+    monkeypatch.setattr(store_module, "COMPACT_ABOVE", 50)
+    shop = seed_store(orders=80, seed=4)
+    path = tmp_path / "store.json"
+    shop.save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["format"] == COMPACT_FORMAT and data["fields"]["LineItem"][:3] == ["id", "sku", "title"]
+    assert store_to_json(Store.load(path)) == store_to_json(shop)
+    data["fields"]["LineItem"].append("colour")  # written by another version
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="seed it again"):
+        Store.load(path)

@@ -1,0 +1,224 @@
+"""Bulk operations (SPEC §15): run, poll, cancel; work done at a fixed rate on the shop's clock.
+
+An operation's progress is a function of the shop's clock: `rate × seconds since it was created`
+lines are due, and `advance()` does the due work. A background thread calls it (serve, demo) and
+so does every request (`ShopApi.execute`), so tests move a fake clock and poll, never sleep.
+Bulk work runs through the shop's own resolvers but outside the handler: it is charged to no bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from graphql import DocumentNode, ExecutionResult
+
+from pipeline.simulator.bulkquery import BulkQuery, query_lines
+from pipeline.simulator.gids import gid
+from pipeline.simulator.shapes import ts
+from pipeline.simulator.staged import Files
+from pipeline.simulator.store import Store
+
+MAX_RUNNING = 5  # per shop since 2026-01 (bulk-operations/imports; "faster bulk operations" changelog)
+DEFAULT_RATE = 50.0  # mutation lines per second (`--bulk-rate`)
+DEFAULT_QUERY_RATE = 1000.0  # exported objects per second (`--bulk-query-rate`); see README
+CHUNK = 50  # lines or root objects done per step (one file append)
+ACTIVE = ("CREATED", "RUNNING", "CANCELING")
+Execute = Callable[..., ExecutionResult]
+
+
+@dataclass(eq=False)
+class BulkOperation:
+    """One operation and where its work stands."""
+
+    id: int
+    type: str  # QUERY or MUTATION
+    query: str
+    created_at: datetime
+    status: str = "CREATED"
+    error_code: str | None = None
+    completed_at: datetime | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    file_size: int | None = None
+    url: str | None = None
+    partial_data_url: str | None = None
+    total: int = 0  # roots (query) or lines (mutation) to do
+    done: int = 0  # of those, done
+    fail_at: int | None = None  # the `bulk` fault: fails once `done` reaches it
+    plan: BulkQuery | None = None
+    order_ids: list[int] = field(default_factory=list)
+    mutation: DocumentNode | None = None
+    source: Path | None = None  # the uploaded variables, read line by line from `offset`
+    offset: int = 0
+    name: str = ""
+
+    def view(self) -> dict[str, Any]:
+        """The BulkOperation object as the API answers it (UnsignedInt64 as strings)."""
+        return {
+            "id": gid("BulkOperation", self.id),
+            "status": self.status,
+            "type": self.type,
+            "errorCode": self.error_code,
+            "createdAt": ts(self.created_at),
+            "completedAt": ts(self.completed_at),
+            "objectCount": str(self.object_count),
+            "rootObjectCount": str(self.root_object_count),
+            "fileSize": None if self.file_size is None else str(self.file_size),
+            "url": self.url,
+            "partialDataUrl": self.partial_data_url,
+            "query": self.query,
+        }
+
+
+@dataclass
+class BulkSettings:
+    """`--bulk-rate`, `--bulk-query-rate`, and the `bulk` fault's share and seed."""
+
+    rate: float = DEFAULT_RATE
+    query_rate: float = DEFAULT_QUERY_RATE
+    fail_share: float = 0.0
+    seed: int = 0
+    background: bool = True
+
+
+class BulkEngine:
+    """The shop's bulk operations. Every method runs under `lock` (the ShopApi's)."""
+
+    def __init__(
+        self,
+        store: Store,
+        execute: Execute,
+        resolve: Callable[..., Any],
+        lock: threading.RLock,
+        settings: BulkSettings | None = None,
+    ) -> None:
+        self.store, self.now, self.execute, self.resolve, self.lock = store, store.now, execute, resolve, lock
+        self.settings = settings or BulkSettings()
+        self.files = Files()
+        self.operations: dict[int, BulkOperation] = {}
+        self._rng = random.Random(self.settings.seed)
+        self._next = 0
+        self._advancing = False
+        self._worker: threading.Thread | None = None
+
+    def faults(self, share: float, seed: int) -> None:
+        """The `bulk` fault: this share of operations ends FAILED part way."""
+        self.settings.fail_share, self._rng = share, random.Random(seed)
+
+    def running(self) -> int:
+        return sum(1 for op in self.operations.values() if op.status in ACTIVE)
+
+    def create(self, kind: str, query: str, total: int) -> BulkOperation:
+        self._next += 1
+        op = BulkOperation(self._next, kind, query, self.now(), total=total)
+        op.name = f"bulk-{op.id}.jsonl"
+        if self.settings.fail_share and self._rng.random() < self.settings.fail_share:
+            op.fail_at = max(1, int(total * self._rng.uniform(0.2, 0.8)))
+        self.operations[op.id] = op
+        self.files.result_path(op.name).write_bytes(b"")
+        self._wake()
+        return op
+
+    def cancel(self, op: BulkOperation) -> None:
+        if op.status in ("CREATED", "RUNNING"):
+            op.status = "CANCELING"
+
+    def advance(self) -> None:
+        """Do the work due by now on every active operation."""
+        if self._advancing:  # a bulk line's own execution must not start more work
+            return
+        self._advancing = True
+        try:
+            self._advance(self.now())
+        finally:
+            self._advancing = False
+
+    def _advance(self, now: datetime) -> None:
+        for op in list(self.operations.values()):
+            if op.status not in ACTIVE:
+                continue
+            if op.status == "CANCELING":
+                self._finish(op, "CANCELED", now)
+                continue
+            op.status = "RUNNING"
+            rate = self.settings.query_rate if op.type == "QUERY" else self.settings.rate
+            due = int(rate * max((now - op.created_at).total_seconds(), 0.0))
+            while op.status == "RUNNING" and op.object_count < due and op.done < op.total:
+                if op.fail_at is not None and op.done >= op.fail_at:
+                    op.error_code = "INTERNAL_SERVER_ERROR"
+                    self._finish(op, "FAILED", now)
+                    break
+                budget = min(CHUNK, due - op.object_count, op.total - op.done)
+                if op.fail_at is not None:
+                    budget = min(budget, op.fail_at - op.done)
+                with self.files.result_path(op.name).open("a", encoding="utf-8") as out:
+                    self._step(op, max(budget, 1), out)
+            if op.status == "RUNNING" and op.done >= op.total:
+                self._finish(op, "COMPLETED", now)
+
+    def _step(self, op: BulkOperation, count: int, out: IO[str]) -> None:
+        """Run the next `count` lines (mutation) or root objects (query), appending their results."""
+        if op.type == "MUTATION":
+            assert op.source is not None and op.mutation is not None
+            with op.source.open("rb") as source:
+                source.seek(op.offset)
+                for _ in range(count):
+                    variables = json.loads(source.readline())
+                    result = self.execute(op.mutation, variables, field_resolver=self.resolve)
+                    line: dict[str, Any] = {"data": result.data}
+                    if result.errors:
+                        line["errors"] = [e.formatted for e in result.errors]
+                    line["__lineNumber"] = op.done
+                    out.write(json.dumps(line, separators=(",", ":")) + "\n")
+                    op.done += 1
+                    op.object_count += 1
+                    op.root_object_count += 1
+                op.offset = source.tell()
+            return
+        assert op.plan is not None
+        end = op.done + count
+        roots = [o for i in op.order_ids[op.done : end] if (o := self.store.orders.get(i)) is not None]
+        lines, error = query_lines(self.execute, self.resolve, op.plan, roots)
+        if error is not None:
+            op.error_code = error
+            self._finish(op, "FAILED", self.now())
+            return
+        for line in lines:
+            out.write(json.dumps(line, separators=(",", ":")) + "\n")
+            op.object_count += 1
+            op.root_object_count += "__parentId" not in line
+        op.done = end
+
+    def _finish(self, op: BulkOperation, status: str, now: datetime) -> None:
+        op.status, op.completed_at = status, now
+        size = self.files.result_path(op.name).stat().st_size
+        if status == "COMPLETED":
+            op.file_size = size
+            op.url = self.files.url(op.name) if op.object_count else None  # null when nothing matched
+        elif op.object_count:
+            op.partial_data_url = self.files.url(op.name)
+        op.order_ids = []
+
+    def _wake(self) -> None:
+        """Start the background worker if operations are active and none runs."""
+        if not self.settings.background or (self._worker is not None and self._worker.is_alive()):
+            return
+        self._worker = threading.Thread(target=self._work, name="bulk-operations", daemon=True)
+        self._worker.start()
+
+    def _work(self) -> None:
+        stop = threading.Event()
+        while True:
+            with self.lock:
+                self.advance()
+                if not self.running():
+                    self._worker = None
+                    return
+            stop.wait(0.05)  # a worker's tick in real time; progress itself follows the shop's clock
