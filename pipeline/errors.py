@@ -18,6 +18,7 @@ PipelineError                    base; `exit_code` says how the CLI exits
         │                        being processed; resend with the same key after a pause
         └── ServerError          HTTP 5xx, a non-JSON body, a dropped connection, a timeout
             ├── UnreachableError  no connection at all (refused, unknown name, TLS): nothing was sent
+            ├── NoAnswerError    a read got no answer within the timeout
             └── OutcomeUnknownError  a mutation was sent and its answer was lost: verify first
 
 Whether an error is retried is a property of its type (`retryable`), never a message match.
@@ -139,6 +140,10 @@ class UnreachableError(ServerError):
         super().__init__(message)
         self.reason = reason
         self.retryable = retryable
+
+
+class NoAnswerError(ServerError):
+    """A read got no answer within the timeout: retried by the work, said at once by the first look."""
 
 
 class OutcomeUnknownError(ServerError):

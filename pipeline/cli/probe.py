@@ -20,6 +20,7 @@ def shop_state(settings: ConnectionSettings) -> ShopState:
     from pipeline.errors import (
         AuthError,
         ConfigError,
+        NoAnswerError,
         ShopifyError,
         TokenRefusedError,
         TransientError,
@@ -34,7 +35,7 @@ def shop_state(settings: ConnectionSettings) -> ShopState:
         with ShopifyClient(settings) as client:
             try:  # one try: a shop that cannot be reached is said at once, not after a minute of retries
                 answer = client.execute(PROBE, {}, mutation=False)
-            except UnreachableError:
+            except (UnreachableError, NoAnswerError):  # the address or the network: said at once
                 raise
             except TransientError:  # a busy bucket or one 5xx is no connection problem: try again
                 answer = execute_with_retry(client, PROBE, {}, mutation=False)

@@ -23,7 +23,9 @@ def summary_lines(plan: Plan, seal: str | None = None) -> list[str]:
         if row.reason is not None:
             blocked[str(row.reason)] = blocked.get(str(row.reason), 0) + 1
     if blocked:
-        lines.append("  not executed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items())))
+        lines.append(
+            "  blocked or skipped: " + ", ".join(f"{reason} {n}" for reason, n in sorted(blocked.items()))
+        )
     for (currency, method), amount in plan.totals_by_currency_and_method().items():
         if amount:  # cancels of orders with nothing captured move no money: no "to refund: 0.00"
             lines.append(f"  to refund: {amount} {currency} by {by_method(method)}")

@@ -27,6 +27,7 @@ from pipeline.errors import (
     ConcurrentRequestError,
     GraphQLError,
     MaxCostExceededError,
+    NoAnswerError,
     OutcomeUnknownError,
     ServerError,
     ShopifyError,
@@ -204,6 +205,8 @@ class ShopifyClient:
                 what = f"{document.name}: {self.settings.shop} {waited}"
             if document.is_mutation and not isinstance(exc, _NOT_SENT):
                 raise OutcomeUnknownError(f"{what}; the mutation may have been applied") from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise NoAnswerError(what) from None
             raise ServerError(what) from None
         self._unreachable_since = None
         return response

@@ -86,7 +86,7 @@ def test_execute_requires_an_approval_of_this_exact_plan(shop, tmp_path):
     done = bulkcancel("execute", str(run_dir), "--yes", "--require-approval")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"approved by Jeanne Dupont-Lefèvre at {record['at']} (seal {digest[:12]})")
-    assert "actions: done 2" in done.stdout
+    assert "actions: 2 done" in done.stdout
 
 
 def test_a_plan_changed_after_approval_is_refused_even_with_its_hash_recomputed(shop, tmp_path):
