@@ -83,6 +83,15 @@ def stock_out(directory: Path, rows: int, seed: int = 11) -> tuple[Path, Path]:
 @contextmanager
 def served(store: Path, rate: float, bucket: float, latency_ms: float = LATENCY_MS) -> Iterator[str]:
     """`bulkcancel simulator serve` on a free loopback port; yields its URL, stops it after."""
+    with serving(store, rate, bucket, latency_ms) as (url, _process):
+        yield url
+
+
+@contextmanager
+def serving(
+    store: Path, rate: float, bucket: float, latency_ms: float = LATENCY_MS
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`served`, also yielding the server's process (whose CPU time can be read)."""
     options = {
         "--port": 0,
         "--store": store,
@@ -103,7 +112,7 @@ def served(store: Path, rate: float, bucket: float, latency_ms: float = LATENCY_
         line = process.stdout.readline() if process.stdout else ""
         if " at " not in line:
             raise RuntimeError(f"simulator did not start: {line!r}")
-        yield line.split(" at ", 1)[1].split("/admin/", 1)[0]
+        yield line.split(" at ", 1)[1].split("/admin/", 1)[0], process
     finally:
         process.terminate()
         process.wait(timeout=10)
