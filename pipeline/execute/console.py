@@ -51,7 +51,8 @@ class ExecutionConsole:
         elapsed, count = time.monotonic() - self._started[0], p.finished - self._started[1]
         rate = count / elapsed if elapsed > 0 else 0.0
         eta = f"{(p.total - p.finished) / rate:.0f} s" if rate else "?"
-        line = f"{p.finished}/{p.total} orders, {rate:.1f}/s, ETA {eta}, {p.failures} failed or drifted"
+        pace = f"{rate:.1f}/s" + (f" ({p.concurrency} at once)" if p.concurrency else "")
+        line = f"{p.finished}/{p.total} orders, {pace}, ETA {eta}, {p.failures} failed or drifted"
         if self.tty:
             click.echo(f"\r{line}   ", nl=p.finished == p.total, err=True)
         elif (tenth := p.finished * 10 // max(p.total, 1)) > self._shown:

@@ -187,6 +187,7 @@ class ShopifyClient:
         if status in (401, 403):
             raise AuthError(f"{where}: the access token was refused or lacks a scope")
         if status == 429:
+            self.governor.throttled()  # no cost came with it: the governor is told directly
             raise ThrottledError(f"{where}: too many requests", retry_after=_retry_after(response))
         if status >= 500:
             self._unknown_or_server(document, f"{where}: Shopify had a server error")
