@@ -173,7 +173,7 @@ class ShopifyClient:
         if document.is_mutation != mutation:
             raise ValueError(f"{document_name} is {'a' if document.is_mutation else 'not a'} mutation")
         static = static_cost(document.ast, variables)
-        reservation = self.governor.acquire(self._estimator.estimate(document_name, static))
+        reservation = self.governor.acquire(lambda: self._estimator.estimate(document_name, static))
         cost: QueryCost | None = None
         try:
             response = self._post(document, variables or {})

@@ -111,12 +111,16 @@ class CostGovernor:
         assert self._level is not None
         return min(self._maximum, self._level + self._rate * (now - self._stamp))
 
-    def acquire(self, estimated_cost: float) -> Reservation:
-        """Blocks until the bucket has room for `estimated_cost` beside the other reservations."""
-        cost = max(float(estimated_cost), 0.0)
+    def acquire(self, estimated_cost: float | Callable[[], float]) -> Reservation:
+        """Blocks until the bucket has room for `estimated_cost` beside the other reservations.
+
+        A callable is asked again after each wait: an estimate made before the first answers (a
+        shape's price not learned yet) would otherwise hold out for room it will never need."""
+        estimate = estimated_cost if callable(estimated_cost) else (lambda: float(estimated_cost))
         with self._cond:
             started: float | None = None
             while True:
+                cost = max(float(estimate()), 0.0)
                 timeout = self._delay(cost)
                 if timeout == 0.0:
                     break
