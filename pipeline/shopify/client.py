@@ -1,8 +1,9 @@
 """The Shopify Admin GraphQL client: one POST per operation, every answer mapped to the exception tree.
 
-Concurrency: threads. One `ShopifyClient` (one thread-safe `httpx.Client`, one connection pool) and
-its `CostGovernor` are shared by every worker of the execution stage's `ThreadPoolExecutor`; each
-`execute` call blocks its own thread only, first in the governor, then on the network.
+Concurrency: threads. One `ShopifyClient` (an `httpx.Client` with its kept-alive connection per
+thread) and its `CostGovernor` are shared by every worker of the execution stage's
+`ThreadPoolExecutor`; each `execute` call blocks its own thread only, first in the governor, then on
+the network.
 """
 
 from __future__ import annotations
