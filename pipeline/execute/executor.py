@@ -64,6 +64,8 @@ class ExecutionResult:
         return not self.interrupted and all(n == 0 for s, n in self.counts.items() if s != "done")
 
 
+COUNT_EVERY = 0.2  # seconds between counts of failures for the progress line
+
 #: The file `release` leaves in a run directory: its claims are gone, so it must never resume.
 RELEASED = "released"
 
@@ -160,6 +162,7 @@ def _run_all(
     governor = executor.runner.client.governor
     gate = Gate(ConcurrencyController(executor.concurrency))
     throttled = [governor.pressure().throttled]
+    counted = [float("-inf"), 0.0]  # when failures were last counted, and how many
 
     def one(pending: PendingAction) -> None:
         gate.enter()
@@ -181,9 +184,12 @@ def _run_all(
             limit = gate.leave(reading)
         with lock:
             finished[0] += 1
-            counts = journal.summary()["actions"]
-            failures = counts["failed"] + counts["drifted"]
-            progress(ExecutionProgress(finished[0], total, failures, limit))
+            now = time.monotonic()
+            if now - counted[0] >= COUNT_EVERY or finished[0] == total:
+                # Counting scans the journal under its lock: a few times a second, not per order.
+                counts = journal.summary()["actions"]
+                counted[:] = [now, counts["failed"] + counts["drifted"]]
+            progress(ExecutionProgress(finished[0], total, int(counted[1]), limit))
 
     progress(ExecutionProgress(already, total, 0))
     with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
