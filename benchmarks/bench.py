@@ -37,10 +37,17 @@ def _execute_figures(quick: bool = False) -> list[Figure]:
     return execute_figures(quick)
 
 
+def _simulator_figures(quick: bool = False) -> list[Figure]:
+    from benchmarks.simulator import simulator_figures
+
+    return simulator_figures(quick)
+
+
 # Each suite takes `quick` (`--quick`: stage sizes ÷ 10 for a fast look).
 SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
     ("validate", _input_figures),
     ("plan", _plan_figures),
+    ("simulator", _simulator_figures),
     ("execute", _execute_figures),
     ("plan files", lambda quick: __import__("benchmarks.plan_files").plan_files.plan_files_figures(quick)),
 ]

@@ -113,10 +113,10 @@ execution_options = option_group(
     click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts)."),
     click.option(
         "--concurrency",
-        type=click.IntRange(1, 64),
-        default=8,
+        type=click.IntRange(1, 256),
+        default=64,
         show_default=True,
-        help="Orders processed at once (the cost governor paces them).",
+        help="At most this many orders at once (fewer run while Shopify's cost bucket allows no more).",
     ),
     click.option(
         "--max-total",

@@ -84,7 +84,8 @@ class ExecutionConsole:
         elapsed, count = time.monotonic() - self._started[0], p.finished - self._started[1]
         rate = count / elapsed if elapsed > 0 else 0.0
         eta = f"{(p.total - p.finished) / rate:.0f} s" if rate else "?"
-        line = f"{p.finished}/{p.total} orders, {rate:.1f}/s, ETA {eta}, {p.failures} failed or drifted"
+        pace = f"{rate:.1f}/s" + (f" ({p.concurrency} at once)" if p.concurrency else "")
+        line = f"{p.finished}/{p.total} orders, {pace}, ETA {eta}, {p.failures} failed or drifted"
         if self.tty:
             self._open_line = p.finished != p.total
             click.echo(f"\r{line}   ", nl=not self._open_line, err=True)

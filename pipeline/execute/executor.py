@@ -1,7 +1,8 @@
 """`execute RUN_DIR`: the approved plan carried out, step by step, through the journal (SPEC §7).
 
-Orders run in parallel (a thread each, `concurrency` at once, paced by the one cost governor of the
-shared client); an order's steps run in sequence. Every step's intent is journaled before it is
+Orders run in parallel (a thread each, paced by the one cost governor of the shared client); how
+many at once is found as the run goes (shopify/concurrency.py), `concurrency` being only the ceiling.
+An order's steps run in sequence. Every step's intent is journaled before it is
 sent and its result after, so rerunning the same command resumes: done steps are skipped and
 steps whose answer was lost are verified against the shop before anything is sent again (action.py).
 """
@@ -13,6 +14,7 @@ import fcntl
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -35,17 +37,21 @@ from pipeline.plan.files import load_plan
 from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.concurrency import ConcurrencyController, Gate, Reading
+from pipeline.shopify.governor import CostGovernor
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ExecutionProgress:
-    """One tick of the progress bar: actions finished (any outcome) out of the total, failures so far."""
+    """One tick of the progress bar: actions finished (any outcome) out of the total, failures so far,
+    and how many orders run at once now (0 before the first has finished)."""
 
     finished: int
     total: int
     failures: int
+    concurrency: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class ExecutionResult:
     def all_done(self) -> bool:
         return not self.interrupted and all(n == 0 for s, n in self.counts.items() if s != "done")
 
+
+COUNT_EVERY = 0.2  # seconds between counts of failures for the progress line
 
 #: The file `release` leaves in a run directory: its claims are gone, so it must never resume.
 RELEASED = "released"
@@ -80,7 +88,7 @@ def execute_run(
     run_dir: Path,
     settings: ConnectionSettings,
     *,
-    concurrency: int = 8,
+    concurrency: int = 64,
     max_total: Decimal | Mapping[str, Decimal] | None = None,
     max_age: dt.timedelta = dt.timedelta(hours=24),
     confirm: Callable[[Plan], bool] = lambda _plan: True,
@@ -90,7 +98,9 @@ def execute_run(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     runner_options: dict[str, Any] | None = None,
 ) -> ExecutionResult:
-    """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped."""
+    """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped.
+
+    `concurrency`: the most orders at once; fewer run while the bucket allows no more."""
     plan = load_plan(run_dir)
     if (run_dir / RELEASED).exists():
         raise RefusedError(
@@ -152,23 +162,42 @@ def _run_all(
     journal: Journal,
 ) -> None:
     lock = threading.Lock()
+    finished = [already]
+    governor = executor.runner.client.governor
+    gate = Gate(ConcurrencyController(executor.concurrency))
+    throttled = [governor.pressure().throttled]
+    counted = [float("-inf"), 0.0]  # when failures were last counted, and how many
 
     def one(pending: PendingAction) -> None:
         if executor.stop.is_set():
             return  # interrupted: an order not begun stays for the next run, and is not counted
+        gate.enter()
+        reading = None
         try:
-            executor.run_action(pending)
-        except AuthError:
-            executor.stop.set()  # the token is refused: nothing else will go through
-            raise
-        except ShopifyError as exc:
-            # Retries exhausted on a read or an unsent request: this order waits for the next run.
-            log.warning("%s: left for the next run: %s", pending.order_name, exc)
+            waited, points = governor.this_thread()
+            started = time.monotonic()
+            try:
+                executor.run_action(pending)
+            except AuthError:
+                executor.stop.set()  # the token is refused: nothing else will go through
+                raise
+            except ShopifyError as exc:
+                # Retries exhausted on a read or an unsent request: this order waits for the next run.
+                log.warning("%s: left for the next run: %s", pending.order_name, exc)
+            with lock:
+                reading = _reading(governor, time.monotonic() - started, waited, points, throttled)
+        finally:
+            limit = gate.leave(reading)
         with lock:
-            # Counted from the journal: an order stopped half-way (Ctrl-C, a lost answer) is not finished.
-            counts = journal.summary()["actions"]
-            failures = counts["failed"] + counts["drifted"]
-            progress(ExecutionProgress(counts["done"] + failures, total, failures))
+            if executor.stop.is_set():
+                return  # interrupted: an order stopped half-way is not finished, and the count stops
+            finished[0] += 1
+            now = time.monotonic()
+            if now - counted[0] >= COUNT_EVERY or finished[0] == total:
+                # Counting scans the journal under its lock: a few times a second, not per order.
+                counts = journal.summary()["actions"]
+                counted[:] = [now, counts["failed"] + counts["drifted"]]
+            progress(ExecutionProgress(finished[0], total, int(counted[1]), limit))
 
     progress(ExecutionProgress(already, total, 0))
     with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
@@ -180,3 +209,24 @@ def _run_all(
                 for other in futures:
                     other.cancel()
                 raise future.exception()  # type: ignore[misc]
+
+
+def _reading(
+    governor: CostGovernor, elapsed: float, waited: float, points: float, throttled: list[int]
+) -> Reading:
+    """What the order that took `elapsed` seconds tells the controller (this thread's totals before
+    it were `waited` and `points`; `throttled` holds the count already told, and is updated)."""
+    now_waited, now_points = governor.this_thread()
+    pressure, bucket = governor.pressure(), governor.snapshot()
+    new_throttles, throttled[0] = pressure.throttled - throttled[0], pressure.throttled
+    level = None
+    if bucket.available is not None and bucket.maximum:
+        level = max(0.0, bucket.available - bucket.reserved) / bucket.maximum
+    return Reading(
+        waited=now_waited > waited,
+        service=max(0.0, elapsed - (now_waited - waited)),
+        points=now_points - points,
+        throttled=new_throttles,
+        level=level,
+        restore_rate=bucket.restore_rate,
+    )

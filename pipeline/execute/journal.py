@@ -13,13 +13,13 @@ The tables, the states and the rows read back are journal_format.py; the seal is
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
 from pipeline.errors import JournalError, RefusedError
+from pipeline.execute.commits import GroupCommit
 from pipeline.execute.journal_format import (
     ACTION_STATES,
     ID_FIELDS,
@@ -73,7 +73,7 @@ class Journal:
 
     def __init__(self, path: Path, run_id: str, db: sqlite3.Connection) -> None:
         self.path, self.run_id, self._db = path, run_id, db
-        self._lock = threading.Lock()
+        self._commits = GroupCommit(db)  # transitions of concurrent orders share an fsync
 
     @classmethod
     def open(cls, path: str | Path, run_id: str) -> Journal:
@@ -101,8 +101,7 @@ class Journal:
 
     def close(self) -> None:
         """Close the connection; a closed journal refuses further use."""
-        with self._lock:
-            self._db.close()
+        self._commits.close()
 
     def __enter__(self) -> Self:
         return self
@@ -112,19 +111,13 @@ class Journal:
 
     @contextmanager
     def _tx(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock before the from-state is read: the check and the move are one.
-        with self._lock:
-            db = self._db
-            try:
-                db.execute(f"BEGIN {mode}")
+        # IMMEDIATE takes the write lock before the from-state is read: the check and the move are one;
+        # it returns once committed (with other threads' transitions: commits.py).
+        try:
+            with self._commits.write() if mode == "IMMEDIATE" else self._commits.read() as db:
                 yield db
-                db.execute("COMMIT")
-            except BaseException as exc:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise JournalError(f"journal {self.path}: {exc}") from None
-                raise
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: {exc}") from None
 
     def seed(self, actions: Iterable[PlannedAction | SeedAction]) -> bool:
         """Insert the plan's actions and steps once; False when this very plan is already seeded.

@@ -65,6 +65,17 @@ class Reservation:
 
 
 @dataclass(frozen=True, slots=True)
+class Pressure:
+    """Running totals since the governor was made, for the concurrency controller: requests that
+    waited for the bucket and how long, THROTTLED answers, and points charged."""
+
+    waits: int
+    waited: float
+    throttled: int
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
 class BucketSnapshot:
     """What the governor believes now, for progress displays and tests."""
 
@@ -93,20 +104,33 @@ class CostGovernor:
         self._reserved = 0.0
         self._in_flight: set[Reservation] = set()
         self._syncs = 0
+        self._pressure = Pressure(0, 0.0, 0, 0.0)
+        self._mine = threading.local()  # this thread's seconds waited and points charged
 
     def _projected(self, now: float) -> float:
         assert self._level is not None
         return min(self._maximum, self._level + self._rate * (now - self._stamp))
 
-    def acquire(self, estimated_cost: float) -> Reservation:
-        """Blocks until the bucket has room for `estimated_cost` beside the other reservations."""
-        cost = max(float(estimated_cost), 0.0)
+    def acquire(self, estimated_cost: float | Callable[[], float]) -> Reservation:
+        """Blocks until the bucket has room for `estimated_cost` beside the other reservations.
+
+        A callable is asked again after each wait: an estimate made before the first answers (a
+        shape's price not learned yet) would otherwise hold out for room it will never need."""
+        estimate = estimated_cost if callable(estimated_cost) else (lambda: float(estimated_cost))
         with self._cond:
+            started: float | None = None
             while True:
+                cost = max(float(estimate()), 0.0)
                 timeout = self._delay(cost)
                 if timeout == 0.0:
                     break
+                started = self._clock() if started is None else started
                 self._wait(self._cond, timeout)
+            if started is not None:
+                waited = self._clock() - started
+                p = self._pressure
+                self._pressure = Pressure(p.waits + 1, p.waited + waited, p.throttled, p.points)
+                self._mine.waited = getattr(self._mine, "waited", 0.0) + waited
             reservation = Reservation(cost, self._syncs)
             self._in_flight.add(reservation)
             self._reserved += cost
@@ -136,6 +160,7 @@ class CostGovernor:
             charged = max(reservation.cost, (cost.requested or 0.0) if cost else 0.0)
             for other in self._in_flight:
                 other.overlap += charged
+            self._account(cost)
             now = self._clock()
             if cost is None or not cost.has_status:
                 # No news (lost answer, HTML error page): assume it spent what it reserved.
@@ -144,6 +169,28 @@ class CostGovernor:
             else:
                 self._resync(reservation, cost, now)
             self._cond.notify_all()
+
+    def _account(self, cost: QueryCost | None) -> None:
+        spent = cost.actual if cost is not None and cost.actual is not None else 0.0
+        throttled = int(cost is not None and cost.has_status and cost.actual is None)
+        p = self._pressure
+        self._pressure = Pressure(p.waits, p.waited, p.throttled + throttled, p.points + spent)
+        self._mine.points = getattr(self._mine, "points", 0.0) + spent
+
+    def throttled(self) -> None:
+        """Counts a throttle that came without a cost (HTTP 429)."""
+        with self._cond:
+            p = self._pressure
+            self._pressure = Pressure(p.waits, p.waited, p.throttled + 1, p.points)
+
+    def pressure(self) -> Pressure:
+        """The running totals."""
+        with self._cond:
+            return self._pressure
+
+    def this_thread(self) -> tuple[float, float]:
+        """Seconds the calling thread has waited for the bucket, and points its requests were charged."""
+        return getattr(self._mine, "waited", 0.0), getattr(self._mine, "points", 0.0)
 
     def _resync(self, reservation: Reservation, cost: QueryCost, now: float) -> None:
         assert cost.maximum is not None and cost.available is not None and cost.restore_rate is not None

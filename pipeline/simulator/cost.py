@@ -6,10 +6,14 @@ Rules from shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits, calibrate
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, cast
 
 from graphql import (
+    ArgumentNode,
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -27,11 +31,14 @@ from graphql import (
     SelectionNode,
     SelectionSetNode,
     TypeMetaFieldDef,
+    VariableNode,
+    Visitor,
     get_named_type,
     get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     value_from_ast_untyped,
+    visit,
 )
 
 MAX_COST = 1000
@@ -43,6 +50,10 @@ FREE_TYPES = frozenset({"MoneyBag", "MoneyV2", "PageInfo"})
 # Fields Shopify prices by hand, read off recorded answers (refundCreate 20 + selection; counts 10).
 FIELD_COSTS = {("Mutation", "refundCreate"): 20, ("QueryRoot", "ordersCount"): 10}
 DOCS = "https://shopify.dev/api/usage/rate-limits"
+# Documents whose walk is remembered (a client sends the same few thousands of times), and prices
+# remembered per document (one per page size or list length in use).
+DOCUMENTS_KEPT = 256
+PRICES_KEPT = 64
 
 
 def page_factor(size: int) -> int:
@@ -54,7 +65,15 @@ def requested_cost(
     schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
 ) -> int:
     """The cost Shopify checks against the bucket before running the operation."""
-    return _Coster(schema, document, variables).operation(operation_name, None)
+    walk = _walk(schema, document)
+    key = (operation_name, walk.price_key(variables or {}))
+    price = walk.prices.get(key)
+    if price is None:
+        price = _Coster(schema, document, variables, walk).operation(operation_name, None)
+        if len(walk.prices) >= PRICES_KEPT:
+            walk.prices.clear()
+        walk.prices[key] = price
+    return price
 
 
 def actual_cost(
@@ -65,7 +84,7 @@ def actual_cost(
     data: dict[str, Any],
 ) -> int:
     """The cost of what was returned: connections by nodes returned, nothing below a null."""
-    return _Coster(schema, document, variables).operation(operation_name, data or {})
+    return _Coster(schema, document, variables, _walk(schema, document)).operation(operation_name, data or {})
 
 
 def max_cost_errors(requested: int) -> list[dict[str, Any]]:
@@ -82,12 +101,94 @@ def max_cost_errors(requested: int) -> list[dict[str, Any]]:
     return [{"message": message, "extensions": extensions}]
 
 
+class _Walk:
+    """What pricing a document learns once: the variables its price depends on (page sizes, list
+    lengths, @skip/@include conditions) and the fields merged under each selection."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
+        self.schema, self.document = schema, document  # held: their ids key the cache
+        self.by_value: set[str] = set()  # in `first`, `last` or a directive
+        self.by_length: set[str] = set()  # the whole value of an `ids` argument
+        conditions: set[str] = set()  # in @skip/@include: they decide which fields count
+        self.prices: dict[tuple[Any, ...], int] = {}
+        self.fields: dict[tuple[Any, ...], list[tuple[str, GraphQLField, list[FieldNode]]]] = {}
+        walk = self
+
+        class Found(Visitor):
+            def __init__(self, *into: set[str]) -> None:
+                super().__init__()
+                self.into = into
+
+            def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+                for names in self.into:
+                    names.add(node.name.value)
+
+        class Variables(Visitor):
+            def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+                visit(node, Found(walk.by_value, conditions))
+
+            def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+                name = node.name.value
+                if name == "ids" and isinstance(node.value, VariableNode):
+                    walk.by_length.add(node.value.name.value)
+                elif name in ("first", "last"):
+                    visit(node.value, Found(walk.by_value))
+
+        visit(document, Variables())
+        self.conditions = sorted(conditions)
+
+    def condition_key(self, variables: dict[str, Any]) -> tuple[Any, ...]:
+        """The values that decide which selections @skip/@include leave out."""
+        return tuple(_frozen(variables.get(name, _ABSENT)) for name in self.conditions)
+
+    def price_key(self, variables: dict[str, Any]) -> tuple[Any, ...]:
+        """Every value the requested cost depends on."""
+        values = tuple(_frozen(variables.get(name, _ABSENT)) for name in sorted(self.by_value))
+        lengths = tuple(
+            len(value) if isinstance(value := variables.get(name, _ABSENT), list) else _frozen(value)
+            for name in sorted(self.by_length)
+        )
+        return values, lengths
+
+
+_ABSENT = object()
+_walks: OrderedDict[tuple[int, int], _Walk] = OrderedDict()
+_walks_lock = threading.Lock()
+
+
+def _walk(schema: GraphQLSchema, document: DocumentNode) -> _Walk:
+    """The document's remembered walk (least recently used ones forgotten past DOCUMENTS_KEPT)."""
+    key = (id(schema), id(document))
+    with _walks_lock:
+        walk = _walks.get(key)
+        if walk is not None and walk.schema is schema and walk.document is document:
+            _walks.move_to_end(key)
+            return walk
+    walk = _Walk(schema, document)
+    with _walks_lock:
+        _walks[key] = walk
+        while len(_walks) > DOCUMENTS_KEPT:
+            _walks.popitem(last=False)
+    return walk
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a variable's value (True and 1 kept apart)."""
+    if isinstance(value, (list, dict)):
+        return ("json", repr(value))
+    return (type(value).__name__, value) if value is not _ABSENT else _ABSENT
+
+
 class _Coster:
     """One walk over a document; `data` None prices the request, otherwise the result."""
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], walk: _Walk
+    ) -> None:
         self.schema = schema
         self.variables = variables or {}
+        self.walk = walk
+        self.conditions = walk.condition_key(self.variables)
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -261,12 +362,15 @@ class _Coster:
         self, concrete: GraphQLNamedType, selections: list[SelectionSetNode]
     ) -> Iterator[tuple[str, GraphQLField, list[FieldNode]]]:
         """Fields selected on `concrete`, merged by response key, with their definitions."""
-        merged: dict[str, list[FieldNode]] = {}
-        self._collect(concrete, selections, merged)
-        fields = {**getattr(concrete, "fields", {}), **_INTROSPECTION}
-        for key, nodes in merged.items():
-            if nodes[0].name.value in fields:
-                yield key, fields[nodes[0].name.value], nodes
+        memo = (self.conditions, concrete.name, *map(id, selections))
+        known = self.walk.fields.get(memo)
+        if known is None:
+            merged: dict[str, list[FieldNode]] = {}
+            self._collect(concrete, selections, merged)
+            fields = {**getattr(concrete, "fields", {}), **_INTROSPECTION}
+            known = [(k, fields[n[0].name.value], n) for k, n in merged.items() if n[0].name.value in fields]
+            self.walk.fields[memo] = known
+        yield from known
 
     def _collect(
         self,

@@ -100,7 +100,7 @@ def orders_found(store: Store, query: str | None) -> list[Order]:
     tree = parse(query)
     prefixes = name_prefixes(tree)
     if prefixes is not None:  # the planner's OR-joined names: same answer, from an index
-        return orders_named(list(store.orders.values()), prefixes)
+        return name_index(store.orders).find(prefixes)
     emails = {c.id: c.email for c in store.customers.values()}
     return [
         o
@@ -132,18 +132,48 @@ def name_prefixes(node: Node | None) -> list[str] | None:
     return values
 
 
-def orders_named(orders: list[Order], prefixes: list[str]) -> list[Order]:
-    """Orders whose normalised name starts with any prefix: `name:` semantics, by bisection."""
-    index = sorted((_norm_name(o.name), o.id) for o in orders)
-    keys = [key for key, _ in index]
-    by_id = {o.id: o for o in orders}
-    found: dict[int, Order] = {}
-    for prefix in prefixes:
-        at = bisect.bisect_left(keys, prefix)
-        while at < len(keys) and keys[at].startswith(prefix):
-            found[index[at][1]] = by_id[index[at][1]]
-            at += 1
-    return [o for o in orders if o.id in found]
+class NameIndex:
+    """A shop's orders sorted by normalised name; valid while no order is added (names are fixed
+    once seeded), which `current` checks."""
+
+    def __init__(self, orders: dict[int, Order]) -> None:
+        self.orders = orders  # held: its id keys the cache
+        self._token = self._count(orders)
+        self._position = {number: at for at, number in enumerate(orders)}
+        index = sorted((_norm_name(o.name), o.id) for o in orders.values())
+        self._keys = [key for key, _ in index]
+        self._ids = [number for _, number in index]
+
+    @staticmethod
+    def _count(orders: dict[int, Order]) -> tuple[int, int | None]:
+        return len(orders), next(reversed(orders), None)
+
+    def current(self, orders: dict[int, Order]) -> bool:
+        return orders is self.orders and self._count(orders) == self._token
+
+    def find(self, prefixes: list[str]) -> list[Order]:
+        """The orders (in the shop's order) whose normalised name starts with any prefix."""
+        found: set[int] = set()
+        for prefix in prefixes:
+            at = bisect.bisect_left(self._keys, prefix)
+            while at < len(self._keys) and self._keys[at].startswith(prefix):
+                found.add(self._ids[at])
+                at += 1
+        return [self.orders[n] for n in sorted(found, key=self._position.__getitem__)]
+
+
+_indexes: list[NameIndex] = []  # the latest few shops' (tests make many)
+INDEXES_KEPT = 4
+
+
+def name_index(orders: dict[int, Order]) -> NameIndex:
+    """The index of these orders, built again only when an order was added."""
+    for index in _indexes:
+        if index.current(orders):
+            return index
+    index = NameIndex(orders)
+    _indexes[:] = [index, *(i for i in _indexes if i.orders is not orders)][:INDEXES_KEPT]
+    return index
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:

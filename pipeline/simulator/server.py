@@ -15,6 +15,9 @@ TLS_HANDSHAKE = b"\x16\x03"  # the first bytes of a TLS ClientHello
 class _RequestHandler(BaseHTTPRequestHandler):
     server: SimulatorServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: with Nagle's algorithm the body would wait for the
+    # client's delayed ACK (~40 ms a request on loopback), far above the latency being simulated.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer()

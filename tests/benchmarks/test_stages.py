@@ -34,3 +34,11 @@ def test_figures_have_the_bench_shape(suite: str) -> None:
     else:
         assert by_name["orders not done"]["value"] == 0
         assert 0 < by_name["points per order"]["value"] <= 35, by_name["points per order"]
+
+
+def test_the_simulator_throughput_loop_answers_every_request() -> None:
+    from benchmarks import simulator as bench_simulator
+
+    # in_process asserts every answer is a 200; the figure itself is for `make bench` only.
+    assert bench_simulator.in_process(orders=60, requests=120) > 0
+    assert len(bench_simulator.order_traffic("gid://shopify/Order/1")) == 6

@@ -154,3 +154,35 @@ def test_a_refusal_never_counts_as_approval_for_the_next_run(tmp_path):
     with pytest.raises(RefusedError, match="not confirmed"):
         run(run_dir, sim, confirm=lambda plan: asked.append(plan.run_id) or False)
     assert asked and sim.api.ledger_json()["entries"] == []
+
+
+def test_a_small_bucket_paces_without_throttled_reaching_the_user_and_within_the_ceiling(
+    tmp_path, caplog, monkeypatch
+):
+    from pipeline.execute.action import Executor
+    from pipeline.simulator.bucket import CostBucket
+
+    sim = simulator(orders=120, seed=21)
+    run_dir = make_run(tmp_path, sim, rows=50, seed=21)
+    sim.bucket = CostBucket(120, 3000)  # planned on a big bucket; executed on a tiny, quick one
+    inside, most, lock = [0], [0], threading.Lock()
+    run_action = Executor.run_action
+
+    def counted(self, pending):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            return run_action(self, pending)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(Executor, "run_action", counted)
+    figures: list[int] = []
+    result = run(run_dir, sim, concurrency=6, progress=lambda p: figures.append(p.concurrency))
+    assert result.all_done
+    assert most[0] <= 6 and max(figures) <= 6 and min(f for f in figures if f) >= 1
+    told = [r for r in caplog.records if r.levelno >= 30 and "throttl" in r.getMessage().lower()]
+    assert told == []
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])

@@ -187,3 +187,31 @@ def test_estimates_learn_from_what_shopify_asked_for_the_same_shape():
     assert estimator.estimate("OrdersByIds", 1000) == 200  # a bigger shape: the smaller one's ratio bounds it
     assert estimator.estimate("OrdersByIds", 50) == 50  # a smaller shape: nothing bounds it yet
     assert estimator.estimate("OrdersByIds", 5000) == 1000  # never more than Shopify would accept
+
+
+def test_an_estimate_is_asked_again_after_each_wait():
+    # Requests queued before a shape's price was learned (1,000 points: the cap) must not hold out
+    # for that much room once the first answer has taught the estimator the real price.
+    governor = CostGovernor(clock=lambda: 0.0, wait=refuse_to_wait)
+    governor.release(governor.acquire(10), status(50))
+    estimate = [150.0]
+    waits: list[float | None] = []
+
+    def learn_while_waiting(condition: threading.Condition, timeout: float | None) -> None:
+        waits.append(timeout)
+        estimate[0] = 20.0  # an answer came back meanwhile: the estimator knows better now
+
+    governor._wait = learn_while_waiting
+    reservation = governor.acquire(lambda: estimate[0])
+    assert len(waits) == 1 and reservation.cost == 20.0
+    assert governor.pressure().waits == 1  # counted for the concurrency controller
+
+
+def test_pressure_counts_throttled_answers_and_points():
+    governor = CostGovernor(clock=lambda: 0.0, wait=refuse_to_wait)
+    governor.release(governor.acquire(10), status(150, actual=7))
+    governor.release(governor.acquire(10), status(140, actual=None))  # THROTTLED: not executed
+    governor.throttled()  # an HTTP 429, which has no cost
+    pressure = governor.pressure()
+    assert (pressure.throttled, pressure.points) == (2, 7.0)
+    assert governor.this_thread() == (0.0, 7.0)

@@ -217,3 +217,28 @@ def test_selections_left_out_by_skip_or_include_are_not_charged():
     without = cost.requested_cost(schema, doc, {"id": "gid://shopify/Order/1", "lines": False}, None)
     assert without == 1
     assert with_lines > without
+
+
+def test_the_remembered_walk_prices_as_a_fresh_one_and_is_bounded(schema) -> None:
+    text = """query Q($first: Int, $ids: [ID!]!, $lines: Boolean!) {
+      orders(first: $first) { nodes { id lineItems(first: 5) @include(if: $lines) { nodes { title } } } }
+      nodes(ids: $ids) { id }
+    }"""
+    document = parse(text)
+    cases = [
+        {"first": 10, "ids": ["a"], "lines": True},
+        {"first": 10, "ids": ["b"], "lines": True},  # same length: same price, from memory
+        {"first": 10, "ids": ["a", "b", "c"], "lines": True},
+        {"first": 250, "ids": ["a"], "lines": False},
+        {"first": 10, "ids": ["a"], "lines": True},
+    ]
+    for variables in cases:
+        fresh = cost._Coster(schema, document, variables, cost._Walk(schema, document))
+        assert cost.requested_cost(schema, document, variables, None) == fresh.operation(None, None)
+        data = {"orders": {"nodes": [{"id": "1", "lineItems": {"nodes": []}}]}, "nodes": [None]}
+        assert cost.actual_cost(schema, document, variables, None, data) == fresh.operation(None, data)
+    prices = {cost.requested_cost(schema, document, v, None) for v in cases}
+    assert len(prices) > 2  # page size, list length and @include all change the price
+    for n in range(cost.DOCUMENTS_KEPT + 20):
+        cost.requested_cost(schema, parse(f'query Q{n} {{ order(id: "{n}") {{ id }} }}'), {}, None)
+    assert len(cost._walks) <= cost.DOCUMENTS_KEPT

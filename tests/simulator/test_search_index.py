@@ -27,7 +27,7 @@ def test_index_and_general_search_agree(query):
     general = [o for o in ORDERS if search.evaluate(tree, lambda term, o=o: search.order_matches(o, term))]
     prefixes = search.name_prefixes(tree)
     assert prefixes is not None
-    assert [o.id for o in search.orders_named(ORDERS, prefixes)] == [o.id for o in general]
+    assert [o.id for o in search.name_index(STORE.orders).find(prefixes)] == [o.id for o in general]
 
 
 @pytest.mark.parametrize("query", ["name:1001 status:open", "name:1001 OR test:true", "-name:1001", None])

@@ -1,0 +1,91 @@
+"""Group commit for the journal: the transitions of many order threads share one fsync.
+
+Each writer runs its statements inside a savepoint of the one open transaction (an error undoes its
+own part only), then waits until a COMMIT that includes them has returned: what `mark_sent` returns
+is on disk before the request leaves, as with a transaction of its own. The first waiter commits for
+everyone who wrote meanwhile, so at dozens of orders in flight the journal costs one fsync per
+batch instead of one per transition.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class GroupCommit:
+    """Transactions over one connection, several writers' statements committed together."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._lock = threading.Lock()  # the connection: one statement sequence at a time
+        self._committing = threading.Lock()  # one COMMIT at a time; its holder commits for all
+        self._batch = 0  # the open (or last) batch of writes
+        self._committed = 0  # every batch up to this one is on disk
+        self._writes = 0  # writes in the open batch
+        self._failed: dict[int, BaseException] = {}  # batches whose COMMIT failed
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (IMMEDIATE: the check and the move are one) that is durable on exit."""
+        with self._lock:
+            if not self.db.in_transaction:
+                self.db.execute("BEGIN IMMEDIATE")
+                self._batch += 1
+            batch = self._batch
+            self.db.execute("SAVEPOINT step")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO step")
+                self.db.execute("RELEASE step")
+                if not self._writes:  # nobody else's in it: do not hold the write lock open
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("RELEASE step")
+            self._writes += 1
+        self._durable(batch)
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read; inside the open batch when there is one (our own writes, committed by their writers)."""
+        with self._lock:
+            if self.db.in_transaction:
+                yield self.db
+                return
+            self.db.execute("BEGIN DEFERRED")
+            try:
+                yield self.db
+            finally:
+                if self.db.in_transaction:
+                    self.db.execute("COMMIT")
+
+    def _durable(self, batch: int) -> None:
+        """Returns once `batch` is committed (committing it, and whatever joined it, if need be)."""
+        with self._committing:
+            if batch in self._failed:
+                raise self._failed[batch]
+            if self._committed >= batch:
+                return
+            with self._lock:
+                current, self._writes = self._batch, 0
+                try:
+                    if self.db.in_transaction:
+                        self.db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    for lost in range(self._committed + 1, current + 1):
+                        self._failed[lost] = exc
+                    self._committed = current
+                    raise
+                self._committed = current
+
+    def close(self) -> None:
+        """Commits what is open (every writer has waited for it), then closes the connection."""
+        with self._lock:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+            self.db.close()
