@@ -6,13 +6,13 @@ from pipeline.execute.console import ExecutionConsole
 from pipeline.execute.executor import ExecutionProgress
 
 
-def test_the_progress_line_shows_the_orders_at_once(capsys) -> None:
-    console = ExecutionConsole(yes=True)
+def test_the_progress_line_shows_the_orders_at_once(capsys, tmp_path) -> None:
+    console = ExecutionConsole(tmp_path, yes=True)
     console.tty = False
     console.progress(ExecutionProgress(0, 10, 0))  # starts the clock
     console.progress(ExecutionProgress(10, 10, 0, concurrency=12))
     assert "(12 at once)" in capsys.readouterr().err
-    before = ExecutionConsole(yes=True)
+    before = ExecutionConsole(tmp_path, yes=True)
     before.tty = False
     before.progress(ExecutionProgress(0, 10, 0))
     before.progress(ExecutionProgress(10, 10, 0))  # not known: nothing shown
