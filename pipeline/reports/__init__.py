@@ -3,7 +3,7 @@
 from pipeline.reports.flat import write_csv
 from pipeline.reports.html import Chart, render_page
 from pipeline.reports.table import Column, Sheet, counts_by, totals_by
-from pipeline.reports.xlsx import write_blocks, write_workbook
+from pipeline.reports.xlsx import write_workbook
 
 __all__ = [
     "Chart",
@@ -12,7 +12,6 @@ __all__ = [
     "counts_by",
     "render_page",
     "totals_by",
-    "write_blocks",
     "write_csv",
     "write_workbook",
 ]

@@ -6,17 +6,17 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from pipeline.money import exact
 
 # The starts that make Excel, LibreOffice or Sheets read text as a formula (SPEC §8, and OWASP's
 # CSV injection guidance: https://owasp.org/www-community/attacks/CSV_Injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Excel's error values: text that reads as one is given a quote prefix, as formula-like text is.
+ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 #: Longest text one xlsx cell holds; longer text makes Excel call the file corrupt.
 XLSX_MAX_TEXT = 32_767
-# openpyxl ships no types; naming the pattern's type keeps xlsx_text a str for mypy.
-_ILLEGAL: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
+# The control characters XML 1.0 cannot hold (tab, line feed and carriage return it can).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def is_formula_like(text: str) -> bool:

@@ -10,11 +10,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-
+from pipeline.reports.worksheet import BOLD, Looks, SheetWriter, close, open_workbook
 from pipeline.validate.rows import Problem, Validation
 
 ERRORS_STEM = "validation_errors"
@@ -22,10 +18,7 @@ ERRORS_CSV = f"{ERRORS_STEM}.csv"
 ERRORS_XLSX = f"{ERRORS_STEM}.xlsx"
 #: Past this many, the console points at the files instead of printing every problem.
 MAX_PRINTED = 1000
-_XLSX_MAX_CELL = 32_767
 _XLSX_MAX_ROWS = 1_048_575
-# Text that Excel (or a formula bar edit) would take for a formula or a command.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def summary_lines(validation: Validation, source: str) -> list[str]:
@@ -96,26 +89,17 @@ def _record(problem: Problem, with_file: bool) -> list[object]:
 
 
 def _write_xlsx(problems: list[Problem], header: list[str], with_file: bool, path: Path) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Errors")
-    sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFG", (8, 14, 30, 70, 18, 18, 24), strict=True):
-        sheet.column_dimensions[letter].width = width
-    bold = Font(bold=True)
-    sheet.append([_cell(sheet, name, bold) for name in header])
+    workbook = open_workbook(path, path.stem)
+    errors = SheetWriter(workbook.add_worksheet("Errors"), Looks(workbook))
+    errors.sheet.freeze_panes(1, 0)
+    for position, width in enumerate((8, 14, 30, 70, 18, 18, 24)):
+        errors.sheet.set_column(position, position, width)
+    for position, name in enumerate(header):
+        errors.text(position, name, BOLD)
+    errors.next()
     for problem in problems[:_XLSX_MAX_ROWS]:
-        sheet.append([_cell(sheet, value) for value in _record(problem, with_file)])
-    workbook.save(path)
-
-
-def _cell(sheet: object, value: object, font: Font | None = None) -> WriteOnlyCell:
-    """A cell whose text Excel shows as typed and never evaluates."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value[:_XLSX_MAX_CELL])  # control characters break the xlsx
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        cell.data_type = "s"  # openpyxl made `=…` a formula; store it as a plain string
-        cell.quotePrefix = True  # and keep Excel from re-reading it if someone edits the cell
-    if font is not None:
-        cell.font = font
-    return cell
+        errors.sheet.write_number(errors.row, 0, problem.row)
+        for position, value in enumerate(_record(problem, with_file)[1:], start=1):
+            errors.text(position, str(value))  # shown as typed, never evaluated
+        errors.next()
+    close(workbook)

@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter import Workbook
 
 from pipeline.errors import InputError
+from pipeline.reports.worksheet import BOLD, HEADER_FILL, Looks, SheetWriter, close, open_workbook
 from pipeline.validate import columns as C
 
 #: Rows that get the dropdowns; enough for a big stock-out, small enough to keep the file light.
@@ -86,7 +84,7 @@ def write_template(path: Path) -> Path:
         if suffix == ".csv":
             _write_csv(path)
         else:
-            _workbook().save(path)
+            _write_workbook(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the template ({exc.strerror})") from None
     return path
@@ -100,49 +98,64 @@ def _write_csv(path: Path) -> None:
         writer.writerow(["" if _EXAMPLE[column] is None else _EXAMPLE[column] for column in TEMPLATE_COLUMNS])
 
 
-def _workbook() -> Workbook:
-    workbook = Workbook()
-    orders = workbook.active
-    orders.title = "Orders"
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    for position, column in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = orders.cell(row=1, column=position, value=column)
-        cell.font, cell.fill = Font(bold=True), header_fill
-        example = orders.cell(row=2, column=position, value=_EXAMPLE[column])
-        example.font = Font(italic=True, color="808080")
-        letter = cell.column_letter
-        orders.column_dimensions[letter].width = 42 if column == C.NOTE else max(14, len(column) + 4)
-        if column in (C.ORDER, C.LINES, C.CURRENCY):
-            # Text format, so Excel keeps `1001` and `0012` as typed instead of turning them into numbers.
-            orders.column_dimensions[letter].number_format = "@"
+def _write_workbook(path: Path) -> None:
+    workbook = open_workbook(path, "bulkcancel template")
+    looks = Looks(workbook)
+    orders = SheetWriter(workbook.add_worksheet("Orders"), looks)
+    # Text format, so Excel keeps `1001` and `0012` as typed instead of turning them into numbers.
+    typed = workbook.add_format({"num_format": "@"})
+    example = workbook.add_format({"italic": True, "font_color": "#808080"})
+    example_typed = workbook.add_format({"italic": True, "font_color": "#808080", "num_format": "@"})
+    for position, column in enumerate(TEMPLATE_COLUMNS):
+        as_text = column in (C.ORDER, C.LINES, C.CURRENCY)
+        width = 42 if column == C.NOTE else max(14, len(column) + 4)
+        orders.sheet.set_column(position, position, width, typed if as_text else None)
+        orders.text(position, column, BOLD, HEADER_FILL)
         if column in _CHOICES:
-            rule = DataValidation(type="list", formula1=f'"{_CHOICES[column]}"', allow_blank=True)
-            # Shipping also takes an amount, so its list only suggests.
-            rule.showErrorMessage = column != C.SHIPPING
-            rule.error = f"Choose one of: {_CHOICES[column]}"
-            rule.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
-            orders.add_data_validation(rule)
-    orders.freeze_panes = "A2"
-    _write_help(workbook.create_sheet("Columns"))
-    return workbook
+            orders.sheet.data_validation(
+                1,
+                position,
+                TEMPLATE_ROWS,
+                position,
+                {
+                    "validate": "list",
+                    "source": _CHOICES[column].split(","),
+                    "ignore_blank": True,
+                    # Shipping also takes an amount, so its list only suggests.
+                    "show_error": column != C.SHIPPING,
+                    "error_message": f"Choose one of: {_CHOICES[column]}",
+                },
+            )
+    orders.next()
+    for position, column in enumerate(TEMPLATE_COLUMNS):
+        value = _EXAMPLE[column]
+        if value is not None:  # our own words: written as strings all the same
+            look = example_typed if column in (C.ORDER, C.LINES, C.CURRENCY) else example
+            orders.sheet.write_string(orders.row, position, value, look)
+    orders.sheet.freeze_panes(1, 0)
+    _write_help(workbook, SheetWriter(workbook.add_worksheet("Columns"), looks))
+    close(workbook)
 
 
-def _write_help(sheet: Worksheet) -> None:
-    sheet.append(["column", "required", "values", "default", "other headers accepted (EN / FR)"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+def _write_help(workbook: Workbook, help_: SheetWriter) -> None:
+    for position, width in enumerate((14, 24, 60, 32, 70)):
+        help_.sheet.set_column(position, position, width)
+    for position, title in enumerate(
+        ["column", "required", "values", "default", "other headers accepted (EN / FR)"]
+    ):
+        help_.text(position, title, BOLD)
+    help_.next()
+    wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
     for column in C.COLUMNS:
         required, values, default = _HELP[column]
-        sheet.append([column, required, values, default, ", ".join(C.aliases(column))])
-    sheet.append([])
-    sheet.append(
-        ["Yes/no cells accept yes/no, y/n, true/false, 1/0, x, oui/non, vrai/faux; blank takes the default."]
-    )
-    sheet.append(
-        ["Delete the grey example row on the Orders sheet before use: a file that still holds it is refused."]
-    )
-    for letter, width in zip("ABCDE", (14, 24, 60, 32, 70), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for position, text in enumerate((column, required, values, default, ", ".join(C.aliases(column)))):
+            if text:
+                help_.sheet.write_string(help_.row, position, text, wrapped)
+        help_.next()
+    help_.next()
+    for line in (
+        "Yes/no cells accept yes/no, y/n, true/false, 1/0, x, oui/non, vrai/faux; blank takes the default.",
+        "Delete the grey example row on the Orders sheet before use: a file that still holds it is refused.",
+    ):
+        help_.sheet.write_string(help_.row, 0, line, wrapped)
+        help_.next()
