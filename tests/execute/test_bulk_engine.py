@@ -1,0 +1,124 @@
+"""The bulk write engine (SPEC §15) against the simulator in process, its clock moved by the polls:
+every planned step exactly once in the ledger, through FAILED operations and lost start answers."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.execute.executor import ExecutionResult, execute_run
+from pipeline.plan.files import load_plan
+from pipeline.simulator.bulk import BulkSettings
+from pipeline.simulator.faults import FaultSpec
+from pipeline.simulator.handler import Simulator, SimulatorConfig
+from pipeline.simulator.resolvers import ShopApi
+from pipeline.simulator.seed import seed_store
+from pipeline.simulator.transport import SimulatorTransport
+from tests.harness import assert_ledger_matches_plan, make_run, settings
+from tests.simulator.factory import FakeClock
+
+FAST = {"cancel_wait": 0.3, "poll": 0.01}
+
+
+def bulk_simulator(orders: int, seed: int = 7, faults: str = "") -> tuple[Simulator, FakeClock]:
+    clock = FakeClock()
+    store = seed_store(orders=orders, seed=seed, clock=clock)
+    api = ShopApi(store, cancel_delay=0.0, bulk=BulkSettings(rate=200, query_rate=2000, background=False))
+    config = SimulatorConfig(faults=FaultSpec.parse(faults), bucket=2000, restore_rate=100)
+    return Simulator(api, config), clock
+
+
+def run_bulk(run_dir: Path, sim: Simulator, clock: FakeClock, transport: Any = None) -> ExecutionResult:
+    return execute_run(
+        run_dir,
+        settings(),
+        transport=transport or SimulatorTransport(sim),
+        runner_options=FAST,
+        engine="bulk",
+        bulk_options={"sleep": clock.advance, "clock": lambda: clock().timestamp()},
+    )
+
+
+def operations(run_dir: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        return db.execute("SELECT kind, operation_id, status FROM bulk_operations ORDER BY seq").fetchall()
+
+
+def mutations(sim: Simulator) -> list[Any]:
+    return [op for op in sim.api.bulk.operations.values() if op.type == "MUTATION"]
+
+
+def test_a_bulk_run_does_every_planned_step_once_one_operation_per_kind_in_order(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=400)
+    run_dir = make_run(tmp_path, sim, rows=300)
+    result = run_bulk(run_dir, sim, clock)
+    plan = load_plan(run_dir)
+    assert result.all_done and result.counts["done"] == len(plan.actions()) > 100
+    assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
+    kinds = [kind for kind, _id, status in operations(run_dir) if status == "finished"]
+    order = ["claim", "cancel", "refund", "gift_card", "gift_card_notify", "tag"]
+    assert kinds == sorted(kinds, key=order.index) and len(kinds) == len(set(kinds)) >= 4
+    assert kinds[0] == "claim" and kinds[-1] == "tag"
+    assert len(mutations(sim)) == len(kinds)
+    # The paced API was used only to start and poll: a few points per operation, not per order.
+    before = len(sim.api.ledger_json()["entries"])
+    assert run_bulk(run_dir, sim, clock).all_done  # nothing left: nothing sent
+    assert len(sim.api.ledger_json()["entries"]) == before
+
+
+def test_a_failed_operation_has_its_partial_results_applied_and_the_rest_verified(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=300, seed=4)
+    run_dir = make_run(tmp_path, sim, rows=200, seed=4)
+    inner = SimulatorTransport(sim)
+    failed: list[str] = []
+
+    class FailCancels(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.read()) if request.url.path.endswith(".json") else {}
+            run_cancels = "bulkOperationRunMutation" in body.get("query", "") and "orderCancel" in str(
+                body.get("variables", {}).get("mutation")
+            )
+            if run_cancels and not failed:
+                sim.api.bulk.faults(1.0, 3)  # this operation ends FAILED part way
+                try:
+                    return inner.handle_request(request)
+                finally:
+                    sim.api.bulk.faults(0.0, 3)
+                    failed.append("cancel")
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, FailCancels())
+    plan = load_plan(run_dir)
+    assert failed and result.all_done
+    ops = operations(run_dir)
+    assert ("cancel" in [k for k, _i, s in ops if s == "failed"]) and len(ops) > 5
+    bad = next(op for op in mutations(sim) if op.status == "FAILED")
+    assert 0 < bad.done < bad.total and bad.partial_data_url  # part way, with partial data
+    assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
+
+
+def test_a_lost_answer_to_the_run_call_never_starts_a_second_operation(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=5)
+    run_dir = make_run(tmp_path, sim, rows=120, seed=5)
+    inner = SimulatorTransport(sim)
+    lost: list[str] = []
+
+    class LoseRunAnswers(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = inner.handle_request(request)
+            if b"bulkOperationRunMutation" in request.content and len(lost) < 3:
+                lost.append(re.findall(rb"mutation (\w+)", request.content)[1].decode())
+                raise httpx.ReadTimeout("answer lost", request=request)  # applied, answer dropped
+            return answer
+
+    result = run_bulk(run_dir, sim, clock, LoseRunAnswers())
+    assert len(lost) == 3 and result.all_done
+    started = Counter(op.query for op in mutations(sim))
+    assert all(n == 1 for n in started.values()), started
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
