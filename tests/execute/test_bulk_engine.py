@@ -3,6 +3,7 @@ every planned step exactly once in the ledger, through FAILED operations and los
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -122,3 +123,55 @@ def test_a_lost_answer_to_the_run_call_never_starts_a_second_operation(tmp_path:
     started = Counter(op.query for op in mutations(sim))
     assert all(n == 1 for n in started.values()), started
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_a_lines_user_error_fails_its_order_only(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=6)
+    run_dir = make_run(tmp_path, sim, rows=120, seed=6)
+    plan = load_plan(run_dir)
+    cancelled = [a for a in plan.actions() if any(s.kind.value == "cancel" for s in a.steps)]
+    victim = sim.api.store.orders[int(cancelled[0].order_id.rsplit("/", 1)[1])]
+    inner = SimulatorTransport(sim)
+
+    class PendingAuthorization(httpx.BaseTransport):
+        """Right before the cancels run, the victim gains a pending authorization: orderCancel refuses it."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = request.read()
+            if b"bulkOperationRunMutation" in body and b"orderCancel" in body:
+                first = victim.transactions[0]
+                pending = dataclasses.replace(
+                    first, id=first.id + 10**9, kind="AUTHORIZATION", status="PENDING"
+                )
+                if pending not in victim.transactions:
+                    victim.transactions.append(pending)
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, PendingAuthorization())
+    assert result.counts["failed"] == 1 and result.counts["done"] == len(plan.actions()) - 1
+    applied = [e for e in sim.api.ledger_json()["entries"] if not e["replayed"]]
+    victim_gid = cancelled[0].order_id
+    assert [e["kind"] for e in applied if e["order_id"] == victim_gid] == ["claim"]  # later kinds skipped
+    planned = Counter(s.kind.value for a in plan.actions() for s in a.steps if a.order_id != victim_gid)
+    done = Counter(e["kind"] for e in applied if e["order_id"] != victim_gid and e["kind"] in planned)
+    assert done["cancel"] == planned["cancel"] and done["tag"] == planned["tag"]
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        failed = db.execute("SELECT kind, error_message FROM steps WHERE state = 'failed'").fetchall()
+    assert failed == [("cancel", failed[0][1])] and "authorization" in failed[0][1].lower()
+
+
+def test_a_schema_1_journal_is_migrated_on_open(tmp_path: Path) -> None:
+    from pipeline.execute.journal import Journal
+
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path, "run-1"):
+        pass
+    with sqlite3.connect(path) as db:  # as a journal written before the bulk engine
+        db.execute("DROP TABLE bulk_lines")
+        db.execute("DROP TABLE bulk_operations")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    with Journal.open(path, "run-1"):
+        pass
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+        assert db.execute("SELECT count(*) FROM bulk_operations").fetchone() == (0,)
