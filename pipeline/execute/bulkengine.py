@@ -20,7 +20,7 @@ from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
 from pipeline.execute.bulkread import READABLE, proven, read_orders
-from pipeline.execute.bulkstart import find_started, newest_operation, start
+from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
 from pipeline.execute.claim import claim_input
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import JournalStep
@@ -179,9 +179,16 @@ class BulkExecution:
         operation_id = record.operation_id
         if operation_id is None:
             known = self._known()
-            operation_id = find_started(self.bulk, text, record.newest_before, known) or start(
-                self.bulk, text, record.staged_path, record.newest_before, known
-            )
+            try:
+                operation_id = find_started(self.bulk, text, record.newest_before, known) or start(
+                    self.bulk, text, record.staged_path, record.newest_before, known
+                )
+            except StartUnknownError as exc:
+                outwait(
+                    self.bulk, exc.candidates
+                )  # whichever is ours, its lines are over before they are read
+                self.journal.close(record.seq, "unknown")
+                return
             self.journal.started(record.seq, operation_id)
         try:
             status = self.bulk.wait(operation_id, record.lines, lambda p: self.show(kind.value, p), "lines")

@@ -20,7 +20,7 @@ from pipeline.execute.journal import Journal, JournalStep
 from pipeline.execute.journal_format import ID_FIELDS, RESENDABLE_KINDS, clean, ids_row, timestamp
 from pipeline.execute.runner import Outcome, Status
 
-OPEN = ("staged", "started", "unknown")
+OPEN = ("staged", "started")  # unknown: settled by verifying its lines, never polled
 _ACTION_FROM_STEPS = """UPDATE actions SET updated_at = :now, state = CASE
   WHEN EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state = 'failed') THEN 'failed'
   WHEN NOT EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state != 'done') THEN 'done'

@@ -5,10 +5,11 @@ operations created after it, running or not, and never started a second time.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.errors import OutcomeUnknownError, ShopifyError
+from pipeline.errors import BulkOperationError, OutcomeUnknownError, ShopifyError
 from pipeline.shopify.bulk import LIMIT_REACHED, BulkOperations
 from pipeline.shopify.retry import execute_with_retry, retrying
 
@@ -16,7 +17,12 @@ MAX_WAITS = 100  # for a free slot while five operations run on the shop
 
 
 class StartUnknownError(ShopifyError):
-    """The start's answer was lost and more than one operation could be ours: verified by a read instead."""
+    """The start's answer was lost and more than one operation could be ours: once they have all
+    finished, the lines are verified by a read instead."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 def number(gid: str) -> int:
@@ -46,7 +52,9 @@ def find_started(bulk: BulkOperations, text: str, newest_before: int, known: set
         if n["query"] == text and number(n["id"]) > newest_before and n["id"] not in known
     ]
     if len(mine) > 1:
-        raise StartUnknownError(f"{len(mine)} bulk operations could be the one whose start answer was lost")
+        raise StartUnknownError(
+            f"{len(mine)} bulk operations could be the one whose start answer was lost", mine
+        )
     return mine[0] if mine else None
 
 
@@ -72,3 +80,10 @@ def start(bulk: BulkOperations, text: str, staged_path: str, newest_before: int,
             continue
         raise ShopifyError("bulkOperationRunMutation: " + "; ".join(str(e.get("message")) for e in errors))
     raise ShopifyError("bulkOperationRunMutation: no slot or no answer after many tries")
+
+
+def outwait(bulk: BulkOperations, operation_ids: list[str]) -> None:
+    """Waits until each of these operations is over, however it ends."""
+    for operation_id in operation_ids:
+        with contextlib.suppress(BulkOperationError):
+            bulk.wait(operation_id)

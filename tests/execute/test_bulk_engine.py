@@ -182,3 +182,42 @@ def test_a_schema_1_journal_is_migrated_on_open(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
         assert db.execute("SELECT count(*) FROM bulk_operations").fetchone() == (0,)
+
+
+def test_a_lost_start_answer_with_two_possible_operations_waits_for_both_then_verifies(
+    tmp_path: Path,
+) -> None:
+    from pipeline.shopify.bulk import BulkOperations
+    from pipeline.shopify.client import ShopifyClient
+
+    sim, clock = bulk_simulator(orders=200, seed=9)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=9)
+    planned = {a.order_id for a in load_plan(run_dir).actions()}
+    stranger = next(
+        f"gid://shopify/Order/{i}"
+        for i in sorted(sim.api.store.orders)
+        if f"gid://shopify/Order/{i}" not in planned
+    )
+    inner = SimulatorTransport(sim)
+    other = BulkOperations(ShopifyClient(settings(), inner), inner, sleep=clock.advance)
+    other_path, _ = other.upload([{"id": stranger, "tags": ["another-tool"]}])
+    lost: list[str] = []
+
+    class AnotherToolAtOnce(httpx.BaseTransport):
+        """Our tags run is applied, then another tool starts the same mutation, then our answer is lost."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = inner.handle_request(request)
+            if b"bulkOperationRunMutation" in request.content and b"tagsAdd" in request.content and not lost:
+                lost.append("tags")
+                other.run_mutation("TagsAdd", other_path)
+                raise httpx.ReadTimeout("answer lost", request=request)
+            return answer
+
+    result = run_bulk(run_dir, sim, clock, AnotherToolAtOnce())
+    assert lost and result.all_done
+    assert [s for k, _i, s in operations(run_dir) if k == "tag"] == ["unknown"]  # settled by the read
+    tags_runs = [op for op in mutations(sim) if "tagsAdd" in op.query]
+    assert len(tags_runs) == 2 and all(op.status == "COMPLETED" for op in tags_runs)
+    ours = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] != stranger]
+    assert_ledger_matches_plan(load_plan(run_dir), ours)
