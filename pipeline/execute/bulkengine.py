@@ -53,18 +53,13 @@ DOCUMENTS = {
 }
 MAX_ROUNDS = 60  # rounds and waits for cancel jobs; what is left is settled by the next run
 Shown = Callable[[str, Progress], None]
+Tick = Callable[[], None]
 
 
 class BulkExecution:
     """Runs one journal's pending work through bulk operations; `executor` lends its parts."""
 
-    def __init__(
-        self,
-        executor: Executor,
-        bulk: BulkOperations,
-        progress: Shown | None = None,
-        tick: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, executor: Executor, bulk: BulkOperations, progress: Shown | None, tick: Tick) -> None:
         self.ex, self.bulk, self.tick = executor, bulk, tick
         self.journal = BulkJournal(executor.journal)
         self.show = progress or (lambda _kind, _p: None)
@@ -78,8 +73,10 @@ class BulkExecution:
         for _ in range(MAX_ROUNDS):
             if self.ex.stop.is_set():
                 return
-            unsettled = self._verify_in_flight()
-            batch = self._next_batch()
+            pending = self._pending()
+            in_flight = [(a, s) for a, s in pending if s.needs_verification]
+            unsettled = self._verify_in_flight(in_flight)
+            batch = self._next_batch(self._pending() if in_flight else pending)
             if batch is None:
                 if not unsettled:
                     return
@@ -119,9 +116,8 @@ class BulkExecution:
             if why:
                 self.ex.journal.mark_drifted(action.action_key, why)
 
-    def _verify_in_flight(self) -> int:
+    def _verify_in_flight(self, in_flight: list[tuple[Any, JournalStep]]) -> int:
         """Settles `sent`/`unknown` steps by reading the shop; returns how many are still unsettled."""
-        in_flight = [(a, s) for a, s in self._pending() if s.needs_verification]
         if not in_flight:
             return 0
         readable = [(a, s) for a, s in in_flight if a.steps[s.index].kind in READABLE]
@@ -142,8 +138,10 @@ class BulkExecution:
         self.journal.settle(None, results)
         return sum(1 for _, o in results if o.status is Status.UNKNOWN)
 
-    def _next_batch(self) -> tuple[StepKind, list[tuple[Any, JournalStep]]] | None:
-        ready = [(a, s) for a, s in self._pending() if s.state == "pending" and s.attempts < MAX_SENDS]
+    def _next_batch(
+        self, pending: list[tuple[Any, JournalStep]]
+    ) -> tuple[StepKind, list[tuple[Any, JournalStep]]] | None:
+        ready = [(a, s) for a, s in pending if s.state == "pending" and s.attempts < MAX_SENDS]
         if not ready:
             return None
         kind = min((a.steps[s.index].kind for a, s in ready), key=ORDER.index)

@@ -19,7 +19,7 @@ from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
 
 STANDARD_RESTORE_RATE = 100.0  # points a second, when the shop's own is not known
-POLL = 0.5  # seconds between polls at first; the waits grow to MAX_POLL
+POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
 MAX_POLL = 2.0  # short: a poll costs a few points, a late one costs the run time past the floor
 
 
