@@ -221,3 +221,28 @@ def test_a_lost_start_answer_with_two_possible_operations_waits_for_both_then_ve
     assert len(tags_runs) == 2 and all(op.status == "COMPLETED" for op in tags_runs)
     ours = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] != stranger]
     assert_ledger_matches_plan(load_plan(run_dir), ours)
+
+
+def test_auto_takes_bulk_only_past_the_rule_and_a_bulk_run_stays_bulk(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=120, seed=10)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    small = make_run(tmp_path / "a", sim, rows=40, seed=10)
+    options = {"sleep": clock.advance, "clock": lambda: clock().timestamp()}
+    transport = SimulatorTransport(sim)
+    paced = execute_run(
+        small, settings(), transport=transport, runner_options=FAST, engine="auto", bulk_options=options
+    )
+    assert paced.all_done and operations(small) == []  # 40 orders at 100 points/s: paced, as before
+    slow = make_run(tmp_path / "b", sim, rows=30, seed=11)
+    # 22 orders × 35 points at half a point a second is more than 15 minutes paced: bulk.
+    result = execute_run(
+        slow,
+        settings(),
+        transport=transport,
+        runner_options=FAST,
+        engine="auto",
+        restore_rate=0.5,
+        bulk_options=options,
+    )
+    assert result.all_done and operations(slow)
