@@ -6,6 +6,8 @@ stays on the bulk engine whatever is asked, so a resume polls what it started.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,8 @@ from pipeline.execute.bulkjournal import BulkJournal
 from pipeline.plan.engine import EngineChoice, choose_engine
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
+
+log = logging.getLogger(__name__)
 
 STANDARD_RESTORE_RATE = 100.0  # points a second, when the shop's own is not known
 POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
@@ -38,10 +42,32 @@ def run_bulk(
     tick: Callable[[], None],
     options: dict[str, Any] | None = None,
 ) -> None:
-    """Carries the journal's pending work through bulk operations on `client`'s shop."""
+    """Carries the journal's pending work through bulk operations on `client`'s shop.
+
+    Ctrl-C (`executor.stop`) ends the wait for a running operation at once: it goes on at Shopify,
+    journaled, and the next run polls it."""
     settings = {"poll": POLL, "max_poll": MAX_POLL, **(options or {})}
+    settings["sleep"] = _stoppable(settings.get("sleep"), executor.stop)
     bulk = BulkOperations(client, files, **settings)
     try:
         BulkExecution(executor, bulk, progress, tick).run()
+    except Interrupted:
+        log.info("interrupted while a bulk operation runs: the next run polls it")
     finally:
         bulk.close()
+
+
+class Interrupted(Exception):
+    """Ctrl-C while waiting on a bulk operation."""
+
+
+def _stoppable(sleep: Callable[[float], None] | None, stop: threading.Event) -> Callable[[float], None]:
+    def wait(seconds: float) -> None:
+        if sleep is None:
+            stop.wait(seconds)
+        else:
+            sleep(seconds)
+        if stop.is_set():
+            raise Interrupted
+
+    return wait

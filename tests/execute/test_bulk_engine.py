@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -246,3 +247,29 @@ def test_auto_takes_bulk_only_past_the_rule_and_a_bulk_run_stays_bulk(tmp_path: 
         bulk_options=options,
     )
     assert result.all_done and operations(slow)
+
+
+def test_ctrl_c_while_an_operation_runs_leaves_it_to_the_next_run(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=150, seed=12)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=12)
+    stop = threading.Event()
+
+    def on_progress(kind: str, _progress: object) -> None:
+        if kind == "cancel":
+            stop.set()  # Ctrl-C at the first poll of the cancels operation
+
+    options = {"sleep": clock.advance, "clock": lambda: clock().timestamp()}
+    first = execute_run(
+        run_dir,
+        settings(),
+        transport=SimulatorTransport(sim),
+        runner_options=FAST,
+        engine="bulk",
+        bulk_options=options,
+        stop=stop,
+        bulk_progress=on_progress,
+    )
+    assert first.interrupted and ("cancel", "started") in [(k, s) for k, _i, s in operations(run_dir)]
+    assert run_bulk(run_dir, sim, clock).all_done
+    assert [k for k, _i, _s in operations(run_dir)].count("cancel") == 1
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
