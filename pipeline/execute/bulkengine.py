@@ -18,8 +18,9 @@ from typing import Any
 
 from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
+from pipeline.execute.bulkanswer import line_outcome
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulkread import READABLE, proven, read_orders
+from pipeline.execute.bulkread import READABLE, drifted_since_claim, proven, read_orders
 from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
 from pipeline.execute.claim import claim_input
 from pipeline.execute.drift import drift
@@ -162,10 +163,27 @@ class BulkExecution:
         return variables(action.order_id, step, card)[1]
 
     def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
+        if kind in (StepKind.CANCEL, StepKind.REFUND):  # money: orders changed since are left out
+            items = self._undrifted(items)
+            if not items:
+                return
         path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
         self._finish(record)
+
+    def _undrifted(self, items: list[tuple[Any, JournalStep]]) -> list[tuple[Any, JournalStep]]:
+        orders = read_orders(self.bulk, {a.order_id for a, _ in items}, lambda p: self.show("read", p))
+        kept = []
+        for action, journaled in items:
+            why = drifted_since_claim(
+                action, journaled.index, orders.get(action.order_id), self.ex.planned_at
+            )
+            if why:
+                self.ex.journal.mark_drifted(action.action_key, why)
+            else:
+                kept.append((action, journaled))
+        return kept
 
     def _known(self) -> set[str]:
         return {r.operation_id for r in self.journal.operations() if r.operation_id}
@@ -203,32 +221,13 @@ class BulkExecution:
             line = lines.get(int(answer.get(LINE_NUMBER, -1)))
             if line is None or line.result is not None:
                 continue
-            outcome = self._answer(kind, line, answer)
+            outcome = line_outcome(self.ex, kind, line, answer)
             (
                 refused_claims if kind is StepKind.CLAIM and outcome.status is Status.FAILED else results
             ).append((line, outcome))
         self.journal.settle(record.seq, results)
         self._settle_refused_claims(record.seq, refused_claims)
         self.journal.close(record.seq, closed)
-
-    def _answer(self, kind: StepKind, line: BulkLine, answer: dict[str, Any]) -> Outcome:
-        action = self.ex.plan_actions[line.action_key]
-        step = action.steps[line.index]
-        data = answer.get("data") or {}
-        payload = next(iter(data.values()), None) if data else None
-        if payload is None:
-            said = "; ".join(str(e.get("message")) for e in answer.get("errors") or ()) or "no answer"
-            return Outcome(Status.FAILED, code="graphql", message=said)
-        if kind is StepKind.CLAIM:
-            refused = payload.get("userErrors") or []
-            if not refused:
-                return Outcome(Status.DONE)
-            first = refused[0]
-            message = "; ".join(e["message"] for e in refused)
-            return Outcome(Status.FAILED, code=str(first.get("code") or "user_error"), message=message)
-        outcome = self.ex.runner._answer(action.order_id, step, action.action_key, data, sent_before=False)
-        self.ex._keep_code(action, step, outcome)
-        return outcome
 
     def _settle_refused_claims(self, seq: int, refused: list[tuple[BulkLine, Outcome]]) -> None:
         """A refused claim is read: ours after all, another run's (drifted), or a plain failure."""

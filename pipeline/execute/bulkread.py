@@ -7,10 +7,12 @@ check before money moves and the verification before anything is sent again. Dec
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.execute.drift import drift
 from pipeline.execute.ours import cancelled_by_us, carries_key
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.claims import parse_claim
@@ -46,6 +48,24 @@ def read_orders(
             continue
         return {str(o["id"]): o for o in bulk.stream(done.url) if str(o.get("id")) in wanted}
     raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+
+
+def drifted_since_claim(
+    action: PlannedAction, index: int, order: Mapping[str, Any] | None, planned_at: dt.datetime
+) -> str | None:
+    """Right before a money step (its order claimed): why it must not go on, as the paced re-read says.
+
+    The bulk read carries no refund transactions, so a refund by someone else is seen by its id and
+    date, not its amount (any such refund counts)."""
+    ours = any(step.kind is StepKind.CANCEL for step in action.steps[:index])
+    if order is not None:
+        refunds = [dict(r, transactions={"nodes": [_ANY]}) for r in order.get("refunds") or ()]
+        order = {**order, "refunds": refunds}
+    return drift(action, order, planned_at=planned_at, started=True, cancelled_by_us=ours)
+
+
+# A stand-in transaction for a refund read without its transactions: counted as money moved.
+_ANY = {"kind": "REFUND", "status": "SUCCESS", "amountSet": {"presentmentMoney": {"amount": "0.01"}}}
 
 
 def proven(

@@ -273,3 +273,48 @@ def test_ctrl_c_while_an_operation_runs_leaves_it_to_the_next_run(tmp_path: Path
     assert run_bulk(run_dir, sim, clock).all_done
     assert [k for k, _i, _s in operations(run_dir)].count("cancel") == 1
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_an_order_cancelled_by_another_hand_after_the_claims_is_dropped_from_the_cancels(
+    tmp_path: Path,
+) -> None:
+    from pipeline.simulator.cancel import order_cancel
+
+    sim, clock = bulk_simulator(orders=150, seed=13)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=13)
+    plan = load_plan(run_dir)
+    victim = next(a for a in plan.actions() if any(s.kind.value == "cancel" for s in a.steps))
+    inner = SimulatorTransport(sim)
+    reads: list[str] = []
+
+    class AnotherHand(httpx.BaseTransport):
+        """Between the claims and the cancels (at the read before them), someone cancels the victim."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if b"bulkOperationRunQuery" in request.read():
+                reads.append("read")
+                if len(reads) == 2:
+                    order_cancel(
+                        sim.api.store,
+                        {
+                            "orderId": victim.order_id,
+                            "staffNote": "by hand",
+                            "reason": "OTHER",
+                            "restock": False,
+                            "notifyCustomer": False,
+                            "refundMethod": {"originalPaymentMethodsRefund": False},
+                        },
+                    )
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, AnotherHand())
+    assert result.counts["drifted"] == 1 and result.counts["done"] == len(plan.actions()) - 1
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        detail = db.execute("SELECT detail FROM actions WHERE state = 'drifted'").fetchone()[0]
+        lines = db.execute(
+            "SELECT count(*) FROM bulk_lines JOIN bulk_operations USING (seq) WHERE kind = 'cancel'"
+        ).fetchone()[0]
+    assert "cancelled by someone else" in detail
+    assert lines == sum(1 for a in plan.actions() for s in a.steps if s.kind.value == "cancel") - 1
+    applied = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] == victim.order_id]
+    assert [e["kind"] for e in applied if e["kind"] in ("cancel", "tag")] == ["cancel"]  # the other hand's
