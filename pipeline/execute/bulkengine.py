@@ -118,7 +118,7 @@ class BulkExecution:
                 self.ex.journal.mark_drifted(action.action_key, why)
 
     def _verify_in_flight(self, in_flight: list[tuple[Any, JournalStep]]) -> int:
-        """Settles `sent`/`unknown` steps by reading the shop; returns how many are still unsettled."""
+        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run."""
         if not in_flight:
             return 0
         readable = [(a, s) for a, s in in_flight if a.steps[s.index].kind in READABLE]
@@ -137,7 +137,8 @@ class BulkExecution:
                 outcome = Outcome(Status.UNKNOWN, message=f"not applied after {MAX_SENDS} sends")
             results.append((journaled, outcome))
         self.journal.settle(None, results)
-        return sum(1 for _, o in results if o.status is Status.UNKNOWN)
+        # Only a cancel job still at work may settle by waiting; anything else waits for the next run.
+        return sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
 
     def _next_batch(
         self, pending: list[tuple[Any, JournalStep]]
