@@ -50,6 +50,10 @@ SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
     ("simulator", _simulator_figures),
     ("execute", _execute_figures),
     ("plan files", lambda quick: __import__("benchmarks.plan_files").plan_files.plan_files_figures(quick)),
+    (
+        "bulk execute",
+        lambda quick: __import__("benchmarks.bulk_execute").bulk_execute.bulk_execute_figures(quick),
+    ),
 ]
 
 

@@ -33,8 +33,15 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Refuse (exit 3) unless `bulkcancel approve` recorded a reviewer's approval of this exact plan.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(("auto", "paced", "bulk")),
+    default="auto",
+    show_default=True,
+    help="auto: Shopify's bulk operations above 2,000 orders or 15 minutes paced (SPEC §15).",
+)
 @json_option("outcome")
-def execute(run_dir: Path, as_json: bool, require_approval: bool, **options: Any) -> None:
+def execute(run_dir: Path, as_json: bool, require_approval: bool, engine: str, **options: Any) -> None:
     """Carry out an approved plan. Rerunning the same command resumes where it stopped.
 
     \b
@@ -48,9 +55,17 @@ def execute(run_dir: Path, as_json: bool, require_approval: bool, **options: Any
         if not as_json:
             click.echo(approval.line())
     settings = run_settings(run_dir, options)
-    shop_state(settings)  # unreachable or refused: said now, exit 2
-    result = execute_and_report(run_dir, settings, as_json, **pick(options, EXECUTION_KEYS))
+    state = shop_state(settings)  # unreachable or refused: said now, exit 2
+    keys = pick(options, EXECUTION_KEYS)
+    result = execute_and_report(
+        run_dir, settings, as_json, engine=engine, restore_rate=state.restore_rate, **keys
+    )
     sys.exit(0 if result.all_done else 1)
+
+
+def _bulk_progress(kind: str, progress: Any) -> None:
+    """One line per poll of a bulk operation: what it counts of the total, the rate, the time left."""
+    click.echo(f"bulk {kind}: {progress}", err=True)
 
 
 def execute_and_report(
@@ -63,6 +78,8 @@ def execute_and_report(
     max_total: tuple[str, ...],
     max_age: float,
     job_wait: float,
+    engine: str = "paced",
+    restore_rate: float | None = None,
 ) -> ExecutionResult:
     """Confirm, carry out, report; returns the ExecutionResult."""
     import datetime as dt
@@ -86,6 +103,9 @@ def execute_and_report(
             progress=console.progress,
             stop=stop,
             runner_options={"cancel_wait": job_wait},
+            engine=engine,
+            restore_rate=restore_rate,
+            bulk_progress=None if as_json else _bulk_progress,
         )
     if as_json:
         outcome = {

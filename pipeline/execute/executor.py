@@ -28,6 +28,7 @@ import httpx
 from pipeline.errors import AuthError, RefusedError, ShopifyError
 from pipeline.execute import approval
 from pipeline.execute.action import Executor
+from pipeline.execute.bulkrun import engine_for, run_bulk
 from pipeline.execute.codes import CodesFile
 from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
@@ -39,6 +40,7 @@ from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.concurrency import ConcurrencyController, Gate, Reading
 from pipeline.shopify.governor import CostGovernor
+from pipeline.shopify.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,10 @@ def execute_run(
     stop: threading.Event | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     runner_options: dict[str, Any] | None = None,
+    engine: str = "paced",
+    restore_rate: float | None = None,
+    bulk_options: dict[str, Any] | None = None,
+    bulk_progress: Callable[[str, Progress], None] | None = None,
 ) -> ExecutionResult:
     """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped.
 
@@ -137,11 +143,28 @@ def execute_run(
                 sha,
                 CodesFile(run_dir),
             )
-            _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
+            choice = engine_for(engine, executor, total, restore_rate)
+            log.info("engine: %s (%s)", choice.engine, choice.reason)
+            if choice.engine == "bulk":
+                tick = _ticker(journal, total, progress or (lambda _p: None))
+                run_bulk(executor, client, transport, bulk_progress, tick, bulk_options)
+            else:
+                _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
         write_execution_csv(run_dir, plan, journal)
         counts = journal.summary()["actions"]
         statuses = counted(journal_statuses(journal).values())
     return ExecutionResult(run_dir, counts, interrupted=stop.is_set(), statuses=statuses)
+
+
+def _ticker(
+    journal: Journal, total: int, progress: Callable[[ExecutionProgress], None]
+) -> Callable[[], None]:
+    def tick() -> None:
+        counts = journal.summary()["actions"]
+        failures = counts["failed"] + counts["drifted"]
+        progress(ExecutionProgress(counts["done"] + failures, total, failures))
+
+    return tick
 
 
 def _started(run_dir: Path, plan: Plan) -> bool:

@@ -5,6 +5,8 @@ actions  action_key, position, order_id, order_name, state, detail, updated_at
 steps    action_key, idx, kind, state, attempts, idempotency_key, job_id, refund_id, gift_card_id,
          gift_card_last_chars, transaction_ids (JSON list), error_code, error_message,
          created_at, sent_at, finished_at, updated_at (UTC ISO)
+bulk_operations  seq, kind, staged_path, newest_before, operation_id, status, lines (bulkjournal.py)
+bulk_lines       seq, line (`__lineNumber`), action_key, idx, result
 
 No column holds request headers, the access token or a gift card's full code: there is nowhere to
 put them, and `ids_row` refuses any id it does not know. How the states move is journal.py.
@@ -25,7 +27,10 @@ from pipeline.errors import JournalError, RefusedError
 from pipeline.execute.seal import KINDS, SeedRow
 from pipeline.plan.steps import StepKind
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Schema 1 had no bulk tables: they are created on open and the version moves on; nothing else changed.
+MIGRATES_FROM = ("1",)
+BULK_STATES = ("staged", "started", "finished", "failed", "unknown")
 STEP_STATES = ("pending", "sent", "done", "failed", "unknown", "skipped")
 ACTION_STATES = ("pending", "running", "done", "failed", "drifted")
 # refundCreate carries @idempotent(key:): Shopify drops a second copy, so it may be re-sent unverified.
@@ -50,7 +55,16 @@ CREATE TABLE IF NOT EXISTS steps (
   gift_card_last_chars TEXT CHECK (length(gift_card_last_chars) <= 4),
   transaction_ids TEXT, error_code TEXT, error_message TEXT,
   created_at TEXT NOT NULL, sent_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,
-  PRIMARY KEY (action_key, idx))
+  PRIMARY KEY (action_key, idx));
+CREATE TABLE IF NOT EXISTS bulk_operations (
+  seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, staged_path TEXT NOT NULL, newest_before INTEGER,
+  operation_id TEXT,
+  status TEXT NOT NULL CHECK (status IN {BULK_STATES}), lines INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bulk_lines (
+  seq INTEGER NOT NULL REFERENCES bulk_operations, line INTEGER NOT NULL,
+  action_key TEXT NOT NULL, idx INTEGER NOT NULL, result TEXT,
+  PRIMARY KEY (seq, line), FOREIGN KEY (action_key, idx) REFERENCES steps)
 """
 STEP_COLUMNS = "steps.action_key, idx, kind, steps.state, attempts, idempotency_key, job_id"
 
@@ -164,6 +178,9 @@ def create_tables(db: sqlite3.Connection, path: object, run_id: str) -> None:
         db.execute(statement)
     db.execute("INSERT OR IGNORE INTO meta VALUES ('run_id', ?), ('schema', ?)", (run_id, SCHEMA_VERSION))
     stored = dict(db.execute("SELECT key, value FROM meta"))
+    if stored["run_id"] == run_id and stored["schema"] in MIGRATES_FROM:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+        stored["schema"] = SCHEMA_VERSION
     if (stored["run_id"], stored["schema"]) != (run_id, SCHEMA_VERSION):
         raise RefusedError(
             f"journal {path} belongs to run {stored['run_id']!r} (schema "

@@ -191,11 +191,13 @@ class BulkOperations:
         delay = self.poll
         while True:
             status = self.status(operation_id)
+            reading = tracker.update(status.root_object_count)
             if progress is not None:
-                progress(tracker.update(status.root_object_count))
+                progress(reading)
             if not status.running:
                 break
-            self.sleep(delay)
+            # Near the end, poll when the rate says it will be over, not a whole interval later.
+            self.sleep(delay if reading.eta is None else min(delay, max(reading.eta, self.poll / 5)))
             delay = min(delay * 1.5, self.max_poll)
         if status.status != "COMPLETED":
             raise BulkOperationError(

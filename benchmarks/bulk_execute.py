@@ -1,0 +1,124 @@
+"""`execute --engine bulk` on a Standard-plan simulator (SPEC §12, §15): the run's time against the
+simulator's own bulk processing floor, and the cost points spent outside bulk operations per order.
+
+The floor is what the simulator's bulk engine needs for the operations the run made: each
+operation's objects ÷ its rate (`--bulk-rate` for mutation lines, `--bulk-query-rate` for the
+orders a bulk read exports), summed. The bulk rate is raised from the default 50 lines/s so that
+10,000 orders take about a minute of processing; the ratio, not the rate, is the figure.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.stages import DEFAULT_TOKEN, _plan, connection, stats, stock_out
+from pipeline.models import instant
+
+Figure = dict[str, Any]
+STANDARD = {"--restore-rate": 100.0, "--bucket": 2000.0}  # a Standard plan's cost bucket
+BULK_RATE = 500.0  # mutation lines a second
+QUERY_RATE = 5000.0  # exported orders a second
+TARGET_RATIO = 1.2
+TARGET_POINTS = 0.5
+OPERATIONS = """{ bulkOperations(first: 100) { nodes { type objectCount createdAt completedAt } } }"""
+
+
+def figure(name: str, value: float, unit: str, target: float) -> Figure:
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "target": target,
+        "ceiling": target,
+        "ok": value <= target,
+    }
+
+
+@contextmanager
+def served(store: Path) -> Iterator[str]:
+    """`bulkcancel simulator serve` with the Standard bucket and the bench's bulk rates."""
+    options = {**STANDARD, "--bulk-rate": BULK_RATE, "--bulk-query-rate": QUERY_RATE, "--latency-ms": 20}
+    command = [sys.executable, "-m", "pipeline", "simulator", "serve", "--port", "0", "--store", str(store)]
+    command += [str(x) for pair in options.items() for x in pair]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if " at " not in line:
+            raise RuntimeError(f"simulator did not start: {line!r}")
+        yield line.split(" at ", 1)[1].split("/admin/", 1)[0]
+    finally:
+        process.terminate()  # it saves its store on the way out: a large one takes a while
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+def floor_seconds(url: str) -> tuple[float, float]:
+    """The simulator's bulk floor (objects ÷ rate, summed) and the time its operations actually ran
+    (created to completed, summed: more than the floor when the simulator's process lags behind)."""
+    answer = httpx.post(
+        f"{url}/admin/api/2026-07/graphql.json",
+        json={"query": OPERATIONS},
+        headers={"X-Shopify-Access-Token": DEFAULT_TOKEN},
+        timeout=30,
+    ).json()
+    total = ran = 0.0
+    for op in answer["data"]["bulkOperations"]["nodes"]:
+        rate = BULK_RATE if op["type"] == "MUTATION" else QUERY_RATE
+        total += int(op["objectCount"]) / rate
+        ran += (instant(op["completedAt"]) - instant(op["createdAt"])).total_seconds()
+    return total, ran
+
+
+def bench_bulk_execute(orders: int) -> list[Figure]:
+    """Plans `orders` full cancels (paced, against a copy of the store), then executes them in bulk."""
+    from pipeline.execute.executor import execute_run
+    from pipeline.simulator.handler import Simulator, SimulatorConfig
+    from pipeline.simulator.resolvers import ShopApi
+    from pipeline.simulator.store import Store
+    from pipeline.simulator.transport import SimulatorTransport
+
+    label = f"bulk execute {orders:,}"
+    with tempfile.TemporaryDirectory() as directory:
+        store, source = stock_out(Path(directory), orders)
+        with served(store) as url:
+            fast = Simulator(ShopApi(Store.load(store)), SimulatorConfig(restore_rate=1e6, bucket=1e6))
+            _plan_obj, run_dir = _plan(source, url, Path(directory) / "runs", SimulatorTransport(fast))
+            print(f"{label}: planned; executing", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            result = execute_run(run_dir, connection(url), engine="bulk")
+            elapsed = time.perf_counter() - started
+            points = float(stats(url)["points_spent"])
+            floor, ran = floor_seconds(url)
+    done = result.counts.get("done", 0)
+    if done != orders:
+        raise RuntimeError(f"{label}: {done} of {orders} orders done ({result.counts})")
+    return [
+        figure(f"{label}: time ÷ bulk floor ({floor:.0f} s)", elapsed / floor, "×", TARGET_RATIO),
+        figure(f"{label}: time ÷ time operations ran ({ran:.0f} s)", elapsed / ran, "×", TARGET_RATIO),
+        figure(f"{label}: points per order outside bulk", points / orders, "pt", TARGET_POINTS),
+    ]
+
+
+def bulk_execute_figures(quick: bool = False) -> list[Figure]:
+    """10,000 orders (1,000 with --quick)."""
+    return bench_bulk_execute(1000 if quick else 10000)
+
+
+if __name__ == "__main__":
+    for f in bulk_execute_figures("--quick" in sys.argv[1:]):
+        verdict = "ok" if f["ok"] else "NO"
+        print(f"{f['name']:<60} {f['value']:.3g} {f['unit']} (target ≤ {f['target']}) {verdict}")

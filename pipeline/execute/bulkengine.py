@@ -1,0 +1,247 @@
+"""The bulk write engine (SPEC §15): the journal's pending steps carried out as bulk operations, one
+step kind at a time in the order of an action's steps (claims, cancels, refunds, gift cards, their
+notifications, tags), because Shopify runs a file's lines in no particular order.
+
+Each round: the lines' JSONL uploaded, the file and the steps journaled `sent`, the operation started
+(exactly once: bulkstart.py) and its id journaled before it is waited on, then every answer journaled
+by `__lineNumber`. A line without an answer (the operation FAILED part way, a crash) stays `sent` and
+is settled by a bulk read of the orders before anything is sent again (bulkread.py). A line's
+userErrors fail its order only; later kinds skip a failed or drifted order (they are never pending).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pipeline.errors import BulkOperationError
+from pipeline.execute.action import MAX_SENDS, Executor
+from pipeline.execute.bulkanswer import line_outcome
+from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
+from pipeline.execute.bulkread import READABLE, drifted_since_claim, proven, read_orders
+from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
+from pipeline.execute.claim import claim_input
+from pipeline.execute.drift import drift
+from pipeline.execute.journal import JournalStep
+from pipeline.execute.mutations import variables
+from pipeline.execute.runner import Outcome, Status
+from pipeline.plan.claims import claim_value
+from pipeline.plan.steps import StepKind
+from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.client import load_document
+from pipeline.shopify.jsonl import LINE_NUMBER
+from pipeline.shopify.progress import Progress
+
+log = logging.getLogger(__name__)
+
+ORDER = (
+    StepKind.CLAIM,
+    StepKind.CANCEL,
+    StepKind.REFUND,
+    StepKind.GIFT_CARD,
+    StepKind.GIFT_CARD_NOTIFY,
+    StepKind.TAG,
+)
+DOCUMENTS = {
+    StepKind.CLAIM: "ClaimSet",
+    StepKind.CANCEL: "OrderCancel",
+    StepKind.REFUND: "RefundCreate",
+    StepKind.GIFT_CARD: "GiftCardCreate",
+    StepKind.GIFT_CARD_NOTIFY: "GiftCardSendNotification",
+    StepKind.TAG: "TagsAdd",
+}
+MAX_ROUNDS = 60  # rounds and waits for cancel jobs; what is left is settled by the next run
+Shown = Callable[[str, Progress], None]
+Tick = Callable[[], None]
+
+
+class BulkExecution:
+    """Runs one journal's pending work through bulk operations; `executor` lends its parts."""
+
+    def __init__(self, executor: Executor, bulk: BulkOperations, progress: Shown | None, tick: Tick) -> None:
+        self.ex, self.bulk, self.tick = executor, bulk, tick
+        self.journal = BulkJournal(executor.journal)
+        self.show = progress or (lambda _kind, _p: None)
+
+    def run(self) -> None:
+        for record in self.journal.open_operations():  # a crash: poll what was started, never restart it
+            if self.ex.stop.is_set():
+                return
+            self._finish(record)
+        self._check_drift()
+        for _ in range(MAX_ROUNDS):
+            if self.ex.stop.is_set():
+                return
+            pending = self._pending()
+            in_flight = [(a, s) for a, s in pending if s.needs_verification]
+            unsettled = self._verify_in_flight(in_flight)
+            batch = self._next_batch(self._pending() if in_flight else pending)
+            if batch is None:
+                if not unsettled:
+                    return
+                self.bulk.sleep(self.bulk.poll)  # cancel jobs still running: read again shortly
+                continue
+            self._round(*batch)
+            self.tick()
+
+    def _pending(self) -> list[tuple[Any, JournalStep]]:
+        """Each unfinished action's first step that is not done."""
+        out = []
+        for pending in self.ex.journal.pending_work():
+            first = next((s for s in pending.steps if s.state != "done"), None)
+            if first is not None:
+                out.append((self.ex.plan_actions[pending.action_key], first))
+        return out
+
+    def _check_drift(self) -> None:
+        """Before anything is sent for an action, its order must be as planned (one bulk read for all)."""
+        fresh = [
+            action
+            for pending in self.ex.journal.pending_work()
+            if all(s.state == "pending" and s.attempts == 0 for s in pending.steps)
+            for action in [self.ex.plan_actions[pending.action_key]]
+        ]
+        if not fresh:
+            return
+        orders = read_orders(self.bulk, (a.order_id for a in fresh), lambda p: self.show("read", p))
+        for action in fresh:
+            why = drift(
+                action,
+                orders.get(action.order_id),
+                planned_at=self.ex.planned_at,
+                started=False,
+                cancelled_by_us=False,
+            )
+            if why:
+                self.ex.journal.mark_drifted(action.action_key, why)
+
+    def _verify_in_flight(self, in_flight: list[tuple[Any, JournalStep]]) -> int:
+        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run."""
+        if not in_flight:
+            return 0
+        readable = [(a, s) for a, s in in_flight if a.steps[s.index].kind in READABLE]
+        orders = read_orders(self.bulk, {a.order_id for a, _ in readable}, lambda p: self.show("read", p))
+        results: list[tuple[JournalStep, Outcome]] = []
+        for action, journaled in in_flight:
+            step = action.steps[journaled.index]
+            if step.kind in READABLE:
+                outcome = proven(
+                    action, step, orders.get(action.order_id), self.ex.journal.run_id, journaled.job_id
+                )
+            else:
+                outcome = self.ex.runner.verify(action.order_id, step, action.action_key, journaled.job_id)
+                self.ex._keep_code(action, step, outcome)
+            if outcome.status is Status.NOT_APPLIED and journaled.attempts >= MAX_SENDS:
+                outcome = Outcome(Status.UNKNOWN, message=f"not applied after {MAX_SENDS} sends")
+            results.append((journaled, outcome))
+        self.journal.settle(None, results)
+        # Only a cancel job still at work may settle by waiting; anything else waits for the next run.
+        return sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+
+    def _next_batch(
+        self, pending: list[tuple[Any, JournalStep]]
+    ) -> tuple[StepKind, list[tuple[Any, JournalStep]]] | None:
+        ready = [(a, s) for a, s in pending if s.state == "pending" and s.attempts < MAX_SENDS]
+        if not ready:
+            return None
+        kind = min((a.steps[s.index].kind for a, s in ready), key=ORDER.index)
+        return kind, [(a, s) for a, s in ready if a.steps[s.index].kind is kind]
+
+    def _line(self, action: Any, journaled: JournalStep) -> dict[str, Any]:
+        step = action.steps[journaled.index]
+        if step.kind is StepKind.CLAIM:
+            at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            claimer = self.ex.claimer
+            value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
+            return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
+        card = (
+            self.ex.journal.gift_card_id(action.action_key)
+            if step.kind is StepKind.GIFT_CARD_NOTIFY
+            else None
+        )
+        return variables(action.order_id, step, card)[1]
+
+    def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
+        if kind in (StepKind.CANCEL, StepKind.REFUND):  # money: orders changed since are left out
+            items = self._undrifted(items)
+            if not items:
+                return
+        path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
+        newest = newest_operation(self.bulk)
+        record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
+        self._finish(record)
+
+    def _undrifted(self, items: list[tuple[Any, JournalStep]]) -> list[tuple[Any, JournalStep]]:
+        orders = read_orders(self.bulk, {a.order_id for a, _ in items}, lambda p: self.show("read", p))
+        kept = []
+        for action, journaled in items:
+            why = drifted_since_claim(
+                action, journaled.index, orders.get(action.order_id), self.ex.planned_at
+            )
+            if why:
+                self.ex.journal.mark_drifted(action.action_key, why)
+            else:
+                kept.append((action, journaled))
+        return kept
+
+    def _known(self) -> set[str]:
+        return {r.operation_id for r in self.journal.operations() if r.operation_id}
+
+    def _finish(self, record: BulkRecord) -> None:
+        """Starts the operation if it never was, waits for it, journals every answer it gave."""
+        kind = StepKind(record.kind)
+        text = load_document(DOCUMENTS[kind]).text
+        operation_id = record.operation_id
+        if operation_id is None:
+            known = self._known()
+            try:
+                operation_id = find_started(self.bulk, text, record.newest_before, known) or start(
+                    self.bulk, text, record.staged_path, record.newest_before, known
+                )
+            except StartUnknownError as exc:
+                outwait(
+                    self.bulk, exc.candidates
+                )  # whichever is ours, its lines are over before they are read
+                self.journal.close(record.seq, "unknown")
+                return
+            self.journal.started(record.seq, operation_id)
+        try:
+            status = self.bulk.wait(operation_id, record.lines, lambda p: self.show(kind.value, p), "lines")
+            url, partial, closed = status.url, False, "finished"
+        except BulkOperationError as exc:
+            log.warning(
+                "bulk %s: %s; its unanswered lines are verified before anything is sent again", kind, exc
+            )
+            url, partial, closed = exc.partial_data_url, True, "failed"
+        lines = {line.line: line for line in self.journal.lines(record.seq)}
+        results: list[tuple[BulkLine, Outcome]] = []
+        refused_claims: list[tuple[BulkLine, Outcome]] = []
+        for answer in self.bulk.stream(url, partial=partial):
+            line = lines.get(int(answer.get(LINE_NUMBER, -1)))
+            if line is None or line.result is not None:
+                continue
+            outcome = line_outcome(self.ex, kind, line, answer)
+            (
+                refused_claims if kind is StepKind.CLAIM and outcome.status is Status.FAILED else results
+            ).append((line, outcome))
+        self.journal.settle(record.seq, results)
+        self._settle_refused_claims(record.seq, refused_claims)
+        self.journal.close(record.seq, closed)
+
+    def _settle_refused_claims(self, seq: int, refused: list[tuple[BulkLine, Outcome]]) -> None:
+        """A refused claim is read: ours after all, another run's (drifted), or a plain failure."""
+        if not refused:
+            return
+        orders = read_orders(
+            self.bulk, {self.ex.plan_actions[line.action_key].order_id for line, _ in refused}
+        )
+        settled = []
+        for line, failure in refused:
+            action = self.ex.plan_actions[line.action_key]
+            found = proven(
+                action, action.steps[line.index], orders.get(action.order_id), self.ex.journal.run_id, None
+            )
+            settled.append((line, failure if found.status is Status.NOT_APPLIED else found))
+        self.journal.settle(seq, settled)

@@ -1,0 +1,110 @@
+"""The bulk engine's reads (SPEC §15): the planned orders' state through one bulk query, and what it
+proves about a step whose line went unanswered (an operation that FAILED part way, a crash).
+
+The read is free of the cost bucket (only its start and polls are charged), so it serves both the drift
+check before money moves and the verification before anything is sent again. Deciding is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.execute.drift import drift
+from pipeline.execute.ours import cancelled_by_us, carries_key
+from pipeline.execute.runner import Outcome, Status
+from pipeline.plan.claims import parse_claim
+from pipeline.plan.keys import legacy_id
+from pipeline.plan.model import PlannedAction
+from pipeline.plan.steps import Step, StepKind
+from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.progress import Progress
+
+READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
+#: The step kinds one order read settles; a gift card lives on the customer, a notification nowhere.
+READABLE = frozenset({StepKind.CLAIM, StepKind.CANCEL, StepKind.REFUND, StepKind.TAG})
+
+
+def read_orders(
+    bulk: BulkOperations,
+    order_ids: Iterable[str],
+    progress: Callable[[Progress], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The orders of `order_ids` as `OrdersBulkState` reads them (an order not found is absent)."""
+    wanted = set(order_ids)
+    if not wanted:
+        return {}
+    numbers = sorted(int(legacy_id(i)) for i in wanted)
+    query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
+    for attempt in range(READ_TRIES):
+        started = bulk.run_query("OrdersBulkState", {"query": query})
+        try:
+            done = bulk.wait(started.id, total=None, progress=progress, unit="orders")
+        except BulkOperationError:
+            if attempt + 1 == READ_TRIES:
+                raise
+            continue
+        return {str(o["id"]): o for o in bulk.stream(done.url) if str(o.get("id")) in wanted}
+    raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+
+
+def drifted_since_claim(
+    action: PlannedAction, index: int, order: Mapping[str, Any] | None, planned_at: dt.datetime
+) -> str | None:
+    """Right before a money step (its order claimed): why it must not go on, as the paced re-read says.
+
+    The bulk read carries no refund transactions, so a refund by someone else is seen by its id and
+    date, not its amount (any such refund counts)."""
+    ours = any(step.kind is StepKind.CANCEL for step in action.steps[:index])
+    if order is not None:
+        refunds = [dict(r, transactions={"nodes": [_ANY]}) for r in order.get("refunds") or ()]
+        order = {**order, "refunds": refunds}
+    return drift(action, order, planned_at=planned_at, started=True, cancelled_by_us=ours)
+
+
+# A stand-in transaction for a refund read without its transactions: counted as money moved.
+_ANY = {"kind": "REFUND", "status": "SUCCESS", "amountSet": {"presentmentMoney": {"amount": "0.01"}}}
+
+
+def proven(
+    action: PlannedAction,
+    step: Step,
+    order: Mapping[str, Any] | None,
+    run_id: str,
+    job_id: str | None,
+) -> Outcome:
+    """What the order shows of this step: DONE, NOT_APPLIED (may be sent), DRIFTED, or UNKNOWN."""
+    key = action.action_key
+    if order is None:
+        return Outcome(Status.UNKNOWN, message="the order was not in the bulk read")
+    if step.kind is StepKind.CLAIM:
+        claim = parse_claim(order.get("claim"))
+        if claim is None:
+            return Outcome(Status.NOT_APPLIED)
+        if claim.run_id == run_id and claim.action_key == key:
+            return Outcome(Status.DONE)
+        if step.compare_digest is not None and claim.digest == step.compare_digest:
+            return Outcome(Status.NOT_APPLIED)
+        return Outcome(Status.DRIFTED, message=f"claimed by run {claim.run_id}")
+    if step.kind is StepKind.CANCEL:
+        ids = {"job_id": job_id} if job_id else {}
+        if order.get("cancelledAt"):
+            if cancelled_by_us(order, key, we_sent_it=True):
+                return Outcome(Status.DONE, ids)
+            return Outcome(
+                Status.DRIFTED, ids, message="cancelled by someone else (its staff note is not ours)"
+            )
+        if job_id:  # accepted: its job has not cancelled the order yet
+            return Outcome(Status.UNKNOWN, ids, message="the cancel job has not finished yet")
+        return Outcome(Status.NOT_APPLIED)
+    if step.kind is StepKind.REFUND:
+        for refund in order.get("refunds") or ():
+            if carries_key(refund.get("note"), key):
+                return Outcome(Status.DONE, {"refund_id": refund["id"]})
+        return Outcome(Status.NOT_APPLIED)
+    if step.kind is StepKind.TAG:
+        tags = {t.casefold() for t in order.get("tags") or ()}
+        return Outcome(Status.DONE if all(t.casefold() in tags for t in step.tags) else Status.NOT_APPLIED)
+    raise ValueError(f"a {step.kind} step is not proven by the order read")

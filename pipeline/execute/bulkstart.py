@@ -1,0 +1,89 @@
+"""Starting one bulk mutation exactly once (SPEC §15): the newest operation on the shop is journaled
+before the start, so a start whose answer was lost (or a crash right after it) is found among the
+operations created after it, running or not, and never started a second time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from pipeline.errors import BulkOperationError, OutcomeUnknownError, ShopifyError
+from pipeline.shopify.bulk import LIMIT_REACHED, BulkOperations
+from pipeline.shopify.retry import execute_with_retry, retrying
+
+MAX_WAITS = 100  # for a free slot while five operations run on the shop
+
+
+class StartUnknownError(ShopifyError):
+    """The start's answer was lost and more than one operation could be ours: once they have all
+    finished, the lines are verified by a read instead."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+def number(gid: str) -> int:
+    return int(str(gid).rsplit("/", 1)[-1])
+
+
+def _send(bulk: BulkOperations, document: str, variables: Mapping[str, Any], *, mutation: bool) -> Any:
+    policy = retrying(sleep=bulk.sleep)
+    return execute_with_retry(bulk.client, document, variables, mutation=mutation, policy=policy).data
+
+
+def _mutations(bulk: BulkOperations) -> list[dict[str, Any]]:
+    data = _send(bulk, "BulkOperationsActive", {"query": "operation_type:mutation"}, mutation=False)
+    return list(data["bulkOperations"]["nodes"])
+
+
+def newest_operation(bulk: BulkOperations) -> int:
+    """The id number of the newest mutation operation on the shop (0 when there is none)."""
+    return max((number(n["id"]) for n in _mutations(bulk)), default=0)
+
+
+def find_started(bulk: BulkOperations, text: str, newest_before: int, known: set[str]) -> str | None:
+    """The operation of `text` created after `newest_before` and not journaled for another line set."""
+    mine = [
+        n["id"]
+        for n in _mutations(bulk)
+        if n["query"] == text and number(n["id"]) > newest_before and n["id"] not in known
+    ]
+    if len(mine) > 1:
+        raise StartUnknownError(
+            f"{len(mine)} bulk operations could be the one whose start answer was lost", mine
+        )
+    return mine[0] if mine else None
+
+
+def start(bulk: BulkOperations, text: str, staged_path: str, newest_before: int, known: set[str]) -> str:
+    """Starts the mutation `text` over the staged file, waiting for a slot; returns its id."""
+    variables = {"mutation": text, "stagedUploadPath": staged_path, "clientIdentifier": None}
+    delay = bulk.poll
+    for _ in range(MAX_WAITS):
+        try:
+            data = _send(bulk, "BulkMutationRun", variables, mutation=True)
+        except OutcomeUnknownError:
+            found = find_started(bulk, text, newest_before, known)
+            if found is not None:
+                return found
+            continue  # not created: the operations list shows every one created since
+        payload = data["bulkOperationRunMutation"]
+        errors = payload.get("userErrors") or []
+        if not errors:
+            return str(payload["bulkOperation"]["id"])
+        if all(e.get("code") == LIMIT_REACHED for e in errors):
+            bulk.sleep(delay)
+            delay = min(delay * 2, bulk.max_poll)
+            continue
+        raise ShopifyError("bulkOperationRunMutation: " + "; ".join(str(e.get("message")) for e in errors))
+    raise ShopifyError("bulkOperationRunMutation: no slot or no answer after many tries")
+
+
+def outwait(bulk: BulkOperations, operation_ids: list[str]) -> None:
+    """Waits until each of these operations is over, however it ends."""
+    for operation_id in operation_ids:
+        with contextlib.suppress(BulkOperationError):
+            bulk.wait(operation_id)

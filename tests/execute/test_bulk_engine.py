@@ -1,0 +1,320 @@
+"""The bulk write engine (SPEC §15) against the simulator in process, its clock moved by the polls:
+every planned step exactly once in the ledger, through FAILED operations and lost start answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import sqlite3
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.execute.executor import ExecutionResult, execute_run
+from pipeline.plan.files import load_plan
+from pipeline.reconcile.reconciler import reconcile_run
+from pipeline.simulator.bulk import BulkSettings
+from pipeline.simulator.faults import FaultSpec
+from pipeline.simulator.handler import Simulator, SimulatorConfig
+from pipeline.simulator.resolvers import ShopApi
+from pipeline.simulator.seed import seed_store
+from pipeline.simulator.transport import SimulatorTransport
+from tests.harness import assert_ledger_matches_plan, make_run, settings
+from tests.simulator.factory import FakeClock
+
+FAST = {"cancel_wait": 0.3, "poll": 0.01}
+
+
+def bulk_simulator(orders: int, seed: int = 7, faults: str = "") -> tuple[Simulator, FakeClock]:
+    """A shop whose bulk work follows a fake clock that the engine's polls move (no background thread)."""
+    clock = FakeClock()
+    clock.now = dt.datetime.now(dt.UTC)  # the plan and reconcile stamp real time: the shop starts there
+    store = seed_store(orders=orders, seed=seed, clock=clock)
+    store.refund_settle_delay = dt.timedelta(0)  # pending refunds settle at once: reconcile can match
+    api = ShopApi(store, cancel_delay=0.0, bulk=BulkSettings(rate=200, query_rate=2000, background=False))
+    # A large bucket: planning and reconciling here are paced, and pacing is the governor's tests' business.
+    config = SimulatorConfig(faults=FaultSpec.parse(faults), bucket=20000, restore_rate=5000)
+    return Simulator(api, config), clock
+
+
+def run_bulk(run_dir: Path, sim: Simulator, clock: FakeClock, transport: Any = None) -> ExecutionResult:
+    return execute_run(
+        run_dir,
+        settings(),
+        transport=transport or SimulatorTransport(sim),
+        runner_options=FAST,
+        engine="bulk",
+        bulk_options={"sleep": clock.advance, "clock": lambda: clock().timestamp()},
+    )
+
+
+def operations(run_dir: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        return db.execute("SELECT kind, operation_id, status FROM bulk_operations ORDER BY seq").fetchall()
+
+
+def mutations(sim: Simulator) -> list[Any]:
+    return [op for op in sim.api.bulk.operations.values() if op.type == "MUTATION"]
+
+
+def test_a_2000_order_bulk_run_does_every_planned_step_once_one_operation_per_kind(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=2600)
+    run_dir = make_run(tmp_path, sim, rows=2000)
+    result = run_bulk(run_dir, sim, clock)
+    plan = load_plan(run_dir)
+    assert result.all_done and result.counts["done"] == len(plan.actions()) > 1500
+    assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
+    assert reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim)).all_matched
+    kinds = [kind for kind, _id, status in operations(run_dir) if status == "finished"]
+    order = ["claim", "cancel", "refund", "gift_card", "gift_card_notify", "tag"]
+    assert kinds == sorted(kinds, key=order.index) and len(kinds) == len(set(kinds)) >= 4
+    assert kinds[0] == "claim" and kinds[-1] == "tag"
+    assert len(mutations(sim)) == len(kinds)
+    # The paced API was used only to start and poll: a few points per operation, not per order.
+    before = len(sim.api.ledger_json()["entries"])
+    assert run_bulk(run_dir, sim, clock).all_done  # nothing left: nothing sent
+    assert len(sim.api.ledger_json()["entries"]) == before
+
+
+def test_a_failed_operation_has_its_partial_results_applied_and_the_rest_verified(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=300, seed=4)
+    run_dir = make_run(tmp_path, sim, rows=200, seed=4)
+    inner = SimulatorTransport(sim)
+    failed: list[str] = []
+
+    class FailCancels(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.read()) if request.url.path.endswith(".json") else {}
+            run_cancels = "bulkOperationRunMutation" in body.get("query", "") and "orderCancel" in str(
+                body.get("variables", {}).get("mutation")
+            )
+            if run_cancels and not failed:
+                sim.api.bulk.faults(1.0, 3)  # this operation ends FAILED part way
+                try:
+                    return inner.handle_request(request)
+                finally:
+                    sim.api.bulk.faults(0.0, 3)
+                    failed.append("cancel")
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, FailCancels())
+    plan = load_plan(run_dir)
+    assert failed and result.all_done
+    ops = operations(run_dir)
+    assert [(k, s) for k, _i, s in ops if k == "cancel"] == [("cancel", "failed"), ("cancel", "finished")]
+    bad = next(op for op in mutations(sim) if op.status == "FAILED")
+    assert 0 < bad.done < bad.total and bad.partial_data_url  # part way, with partial data
+    assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
+
+
+def test_a_lost_answer_to_the_run_call_never_starts_a_second_operation(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=5)
+    run_dir = make_run(tmp_path, sim, rows=120, seed=5)
+    inner = SimulatorTransport(sim)
+    lost: list[str] = []
+
+    class LoseRunAnswers(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = inner.handle_request(request)
+            if b"bulkOperationRunMutation" in request.content and len(lost) < 3:
+                lost.append(re.findall(rb"mutation (\w+)", request.content)[1].decode())
+                raise httpx.ReadTimeout("answer lost", request=request)  # applied, answer dropped
+            return answer
+
+    result = run_bulk(run_dir, sim, clock, LoseRunAnswers())
+    assert len(lost) == 3 and result.all_done
+    started = Counter(op.query for op in mutations(sim))
+    assert all(n == 1 for n in started.values()), started
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_a_lines_user_error_fails_its_order_only(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=6)
+    run_dir = make_run(tmp_path, sim, rows=120, seed=6)
+    plan = load_plan(run_dir)
+    cancelled = [a for a in plan.actions() if any(s.kind.value == "cancel" for s in a.steps)]
+    victim = sim.api.store.orders[int(cancelled[0].order_id.rsplit("/", 1)[1])]
+    inner = SimulatorTransport(sim)
+
+    class PendingAuthorization(httpx.BaseTransport):
+        """Right before the cancels run, the victim gains a pending authorization: orderCancel refuses it."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = request.read()
+            if b"bulkOperationRunMutation" in body and b"orderCancel" in body:
+                first = victim.transactions[0]
+                pending = dataclasses.replace(
+                    first, id=first.id + 10**9, kind="AUTHORIZATION", status="PENDING"
+                )
+                if pending not in victim.transactions:
+                    victim.transactions.append(pending)
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, PendingAuthorization())
+    assert result.counts["failed"] == 1 and result.counts["done"] == len(plan.actions()) - 1
+    applied = [e for e in sim.api.ledger_json()["entries"] if not e["replayed"]]
+    victim_gid = cancelled[0].order_id
+    assert [e["kind"] for e in applied if e["order_id"] == victim_gid] == ["claim"]  # later kinds skipped
+    planned = Counter(s.kind.value for a in plan.actions() for s in a.steps if a.order_id != victim_gid)
+    done = Counter(e["kind"] for e in applied if e["order_id"] != victim_gid and e["kind"] in planned)
+    assert done["cancel"] == planned["cancel"] and done["tag"] == planned["tag"]
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        failed = db.execute("SELECT kind, error_message FROM steps WHERE state = 'failed'").fetchall()
+    assert failed == [("cancel", failed[0][1])] and "authorization" in failed[0][1].lower()
+
+
+def test_a_schema_1_journal_is_migrated_on_open(tmp_path: Path) -> None:
+    from pipeline.execute.journal import Journal
+
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path, "run-1"):
+        pass
+    with sqlite3.connect(path) as db:  # as a journal written before the bulk engine
+        db.execute("DROP TABLE bulk_lines")
+        db.execute("DROP TABLE bulk_operations")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    with Journal.open(path, "run-1"):
+        pass
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+        assert db.execute("SELECT count(*) FROM bulk_operations").fetchone() == (0,)
+
+
+def test_a_lost_start_answer_with_two_possible_operations_waits_for_both_then_verifies(
+    tmp_path: Path,
+) -> None:
+    from pipeline.shopify.bulk import BulkOperations
+    from pipeline.shopify.client import ShopifyClient
+
+    sim, clock = bulk_simulator(orders=200, seed=9)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=9)
+    planned = {a.order_id for a in load_plan(run_dir).actions()}
+    stranger = next(
+        f"gid://shopify/Order/{i}"
+        for i in sorted(sim.api.store.orders)
+        if f"gid://shopify/Order/{i}" not in planned
+    )
+    inner = SimulatorTransport(sim)
+    other = BulkOperations(ShopifyClient(settings(), inner), inner, sleep=clock.advance)
+    other_path, _ = other.upload([{"id": stranger, "tags": ["another-tool"]}])
+    lost: list[str] = []
+
+    class AnotherToolAtOnce(httpx.BaseTransport):
+        """Our tags run is applied, then another tool starts the same mutation, then our answer is lost."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = inner.handle_request(request)
+            if b"bulkOperationRunMutation" in request.content and b"tagsAdd" in request.content and not lost:
+                lost.append("tags")
+                other.run_mutation("TagsAdd", other_path)
+                raise httpx.ReadTimeout("answer lost", request=request)
+            return answer
+
+    result = run_bulk(run_dir, sim, clock, AnotherToolAtOnce())
+    assert lost and result.all_done
+    assert [s for k, _i, s in operations(run_dir) if k == "tag"] == ["unknown"]  # settled by the read
+    tags_runs = [op for op in mutations(sim) if "tagsAdd" in op.query]
+    assert len(tags_runs) == 2 and all(op.status == "COMPLETED" for op in tags_runs)
+    ours = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] != stranger]
+    assert_ledger_matches_plan(load_plan(run_dir), ours)
+
+
+def test_auto_takes_bulk_only_past_the_rule_and_a_bulk_run_stays_bulk(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=120, seed=10)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    small = make_run(tmp_path / "a", sim, rows=40, seed=10)
+    options = {"sleep": clock.advance, "clock": lambda: clock().timestamp()}
+    transport = SimulatorTransport(sim)
+    paced = execute_run(
+        small, settings(), transport=transport, runner_options=FAST, engine="auto", bulk_options=options
+    )
+    assert paced.all_done and operations(small) == []  # 40 orders at 100 points/s: paced, as before
+    slow = make_run(tmp_path / "b", sim, rows=30, seed=11)
+    # 22 orders × 35 points at half a point a second is more than 15 minutes paced: bulk.
+    result = execute_run(
+        slow,
+        settings(),
+        transport=transport,
+        runner_options=FAST,
+        engine="auto",
+        restore_rate=0.5,
+        bulk_options=options,
+    )
+    assert result.all_done and operations(slow)
+
+
+def test_ctrl_c_while_an_operation_runs_leaves_it_to_the_next_run(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=150, seed=12)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=12)
+    stop = threading.Event()
+
+    def on_progress(kind: str, _progress: object) -> None:
+        if kind == "cancel":
+            stop.set()  # Ctrl-C at the first poll of the cancels operation
+
+    options = {"sleep": clock.advance, "clock": lambda: clock().timestamp()}
+    first = execute_run(
+        run_dir,
+        settings(),
+        transport=SimulatorTransport(sim),
+        runner_options=FAST,
+        engine="bulk",
+        bulk_options=options,
+        stop=stop,
+        bulk_progress=on_progress,
+    )
+    assert first.interrupted and ("cancel", "started") in [(k, s) for k, _i, s in operations(run_dir)]
+    assert run_bulk(run_dir, sim, clock).all_done
+    assert [k for k, _i, _s in operations(run_dir)].count("cancel") == 1
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_an_order_cancelled_by_another_hand_after_the_claims_is_dropped_from_the_cancels(
+    tmp_path: Path,
+) -> None:
+    from pipeline.simulator.cancel import order_cancel
+
+    sim, clock = bulk_simulator(orders=150, seed=13)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=13)
+    plan = load_plan(run_dir)
+    victim = next(a for a in plan.actions() if any(s.kind.value == "cancel" for s in a.steps))
+    inner = SimulatorTransport(sim)
+    reads: list[str] = []
+
+    class AnotherHand(httpx.BaseTransport):
+        """Between the claims and the cancels (at the read before them), someone cancels the victim."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if b"bulkOperationRunQuery" in request.read():
+                reads.append("read")
+                if len(reads) == 2:
+                    order_cancel(
+                        sim.api.store,
+                        {
+                            "orderId": victim.order_id,
+                            "staffNote": "by hand",
+                            "reason": "OTHER",
+                            "restock": False,
+                            "notifyCustomer": False,
+                            "refundMethod": {"originalPaymentMethodsRefund": False},
+                        },
+                    )
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, AnotherHand())
+    assert result.counts["drifted"] == 1 and result.counts["done"] == len(plan.actions()) - 1
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        detail = db.execute("SELECT detail FROM actions WHERE state = 'drifted'").fetchone()[0]
+        lines = db.execute(
+            "SELECT count(*) FROM bulk_lines JOIN bulk_operations USING (seq) WHERE kind = 'cancel'"
+        ).fetchone()[0]
+    assert "cancelled by someone else" in detail
+    assert lines == sum(1 for a in plan.actions() for s in a.steps if s.kind.value == "cancel") - 1
+    applied = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] == victim.order_id]
+    assert [e["kind"] for e in applied if e["kind"] in ("cancel", "tag")] == ["cancel"]  # the other hand's
