@@ -16,7 +16,7 @@ from pipeline.plan.earlier import cancelled_by_run, held_or_done, repeats
 from pipeline.plan.facts import OrderFacts
 from pipeline.plan.keys import action_key
 from pipeline.plan.model import Decision, PlannedAction, PlannedRow, ReasonCode, paid_and_kept
-from pipeline.plan.quote import RefundQuote, refund_plan, without_pending
+from pipeline.plan.quote import RefundQuote, Refusal, refund_plan, without_pending
 from pipeline.plan.steps import RefundPlan, build_steps
 from pipeline.plan.words import METHODS, describe, keeps
 from pipeline.validate.parse import EXCEL_HINT, looks_rounded, name_key
@@ -162,8 +162,8 @@ def decide(
             raise AssertionError(f"row {row.row}: a refund quote is needed to plan {facts.name}")
         quote = without_pending(quote, facts.refundable, facts.pending_refunds())
         planned = refund_plan(row, currency, quote)
-        if isinstance(planned, str):
-            return _blocked(row, ReasonCode.EXCEEDS_REFUNDABLE, planned, facts)
+        if isinstance(planned, Refusal):
+            return _blocked(row, planned.reason, planned.message, facts)
         refund = planned
         if row.action is Action.REFUND_ONLY and not row.is_partial and refund.amount == 0:
             message = "nothing is left to refund on this order — nothing to do"

@@ -39,6 +39,7 @@ class ReasonCode(enum.StrEnum):
     ALREADY_CANCELLED = "already_cancelled"
     FULFILLED = "fulfilled"
     EXCEEDS_REFUNDABLE = "exceeds_refundable"
+    SKU_NOT_ON_ORDER = "sku_not_on_order"  # a SKU in `lines` the order does not have (SPEC §6)
     NO_CUSTOMER = "no_customer"
     NAME_MISMATCH = "name_mismatch"  # the file's Id names another order than the file's Name (SPEC §5a)
     SAME_ORDER = "same_order"  # two rows of the file resolve to one order (SPEC §6)

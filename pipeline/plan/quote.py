@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from pipeline.models import RefundMode
 from pipeline.money import in_currency
+from pipeline.plan.model import ReasonCode
 from pipeline.plan.steps import RefundLine, RefundPlan, RefundTransaction, RestockType
 from pipeline.validate.rows import OrderRow
 
@@ -84,17 +85,32 @@ def without_pending(quote: RefundQuote, refundable: Decimal, pending: Mapping[st
     )
 
 
-def match_lines(row: OrderRow, lines: tuple[QuotedLine, ...]) -> tuple[RefundLine, ...] | str:
+@dataclass(frozen=True)
+class Refusal:
+    """Why a row's refund cannot be planned: the reason code the plan blocks it with, in words."""
+
+    reason: ReasonCode
+    message: str
+
+
+def _exceeds(message: str) -> Refusal:
+    return Refusal(ReasonCode.EXCEEDS_REFUNDABLE, message)
+
+
+def match_lines(row: OrderRow, lines: tuple[QuotedLine, ...]) -> tuple[RefundLine, ...] | Refusal:
     """The row's `SKU:qty` as refund line items (a SKU on several lines fills them in order), or why not."""
     left = {line.line_item_id: line.refundable_quantity for line in lines}
     chosen: dict[str, int] = {}
     for sku, quantity in row.lines:
         candidates = [line for line in lines if line.sku.casefold() == sku.casefold()]
         if not candidates:
-            return f"SKU {sku} is not on this order"
+            return Refusal(ReasonCode.SKU_NOT_ON_ORDER, f"SKU {sku} is not on this order — check the SKU")
         available = sum(left[line.line_item_id] for line in candidates)
         if quantity > available:
-            return f"{quantity} × {sku} asked but only {available} can be refunded"
+            return Refusal(
+                ReasonCode.EXCEEDS_REFUNDABLE,
+                f"{quantity} × {sku} asked but only {available} can be refunded",
+            )
         for line in candidates:
             take = min(quantity, left[line.line_item_id])
             if take:
@@ -155,18 +171,18 @@ def spread(
     return tuple(parts), left
 
 
-def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan | str:
+def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan | Refusal:
     """The refund's money (in the order's presentment `currency`) from the quote, or why it exceeds what
     is refundable. An amount not tied to lines is spread over the suggested transactions in order."""
     maximum = in_currency(quote.maximum_refundable, currency)
     if isinstance(row.shipping, Decimal) and row.shipping > quote.shipping_maximum:
         most = in_currency(quote.shipping_maximum, currency)
         asked = f"shipping {row.shipping} {currency}"
-        return f"{asked} asked but at most {most} {currency} of shipping is refundable"
+        return _exceeds(f"{asked} asked but at most {most} {currency} of shipping is refundable")
     lines: tuple[RefundLine, ...] = ()
     if row.lines:
         matched = match_lines(row, quote.lines)
-        if isinstance(matched, str):
+        if isinstance(matched, Refusal):
             return matched
         lines = matched
     amount = in_currency(quote.amount if row.amount is None else row.amount, currency)
@@ -176,7 +192,7 @@ def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan 
         without = min(quote.amount - quote.shipping_amount, quote.maximum_refundable - quote.shipping_maximum)
         amount = in_currency(max(without, Decimal(0)), currency)
     if amount > maximum:
-        return f"{amount} {currency} asked but at most {maximum} {currency} can be refunded"
+        return _exceeds(f"{amount} {currency} asked but at most {maximum} {currency} can be refunded")
     shipping = in_currency(quote.shipping_amount, currency) if row.shipping is not False else Decimal(0)
     transactions: tuple[RefundTransaction, ...] = ()
     if row.mode is RefundMode.ORIGINAL:
@@ -192,5 +208,7 @@ def refund_plan(row: OrderRow, currency: str, quote: RefundQuote) -> RefundPlan 
             transactions, left = spread(amount, payments, currency)
             if left > 0:
                 most = amount - left
-                return f"{amount} {currency} asked but the payments can refund at most {most} {currency}"
+                return _exceeds(
+                    f"{amount} {currency} asked but the payments can refund at most {most} {currency}"
+                )
     return RefundPlan(amount, transactions, lines, min(shipping, amount) if shipping > 0 else None)

@@ -238,7 +238,7 @@ def test_lines_beyond_refundable_quantity_or_unknown_sku_are_blocked():
     too_many = plan_one(make_row(lines=(("BC-01M", 2),)), quote=make_quote(lines=lines))
     unknown = plan_one(make_row(lines=(("BC-99", 1),)), quote=make_quote(lines=lines))
     assert too_many.reason is ReasonCode.EXCEEDS_REFUNDABLE and "only 1" in too_many.message
-    assert unknown.reason is ReasonCode.EXCEEDS_REFUNDABLE and "BC-99" in unknown.message
+    assert unknown.reason is ReasonCode.SKU_NOT_ON_ORDER and "BC-99" in unknown.message
 
 
 def test_shipping_amount_over_what_is_left_is_blocked():
