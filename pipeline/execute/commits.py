@@ -38,7 +38,13 @@ class GroupCommit:
             self.db.execute("SAVEPOINT step")
             try:
                 yield self.db
-            except BaseException:
+            except BaseException as exc:
+                if not self.db.in_transaction:
+                    # SQLite rolled the whole batch back (disk full, I/O error): every writer's part is
+                    # lost, theirs too, and each must hear it rather than return as if on disk.
+                    self._failed[batch] = exc
+                    self._writes = 0
+                    raise
                 self.db.execute("ROLLBACK TO step")
                 self.db.execute("RELEASE step")
                 if not self._writes:  # nobody else's in it: do not hold the write lock open
@@ -70,10 +76,13 @@ class GroupCommit:
             if self._committed >= batch:
                 return
             with self._lock:
+                if batch in self._failed:  # lost while this writer waited for the lock
+                    raise self._failed[batch]
                 current, self._writes = self._batch, 0
                 try:
-                    if self.db.in_transaction:
-                        self.db.execute("COMMIT")
+                    if not self.db.in_transaction:  # never marked committed without a COMMIT
+                        raise sqlite3.OperationalError("the journal's open transaction was rolled back")
+                    self.db.execute("COMMIT")
                 except sqlite3.Error as exc:
                     if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
