@@ -120,10 +120,10 @@ def _status(check: OrderCheck) -> tuple[str, str]:
     if not journal:
         return "not_executed", "not executed: run `bulkcancel execute` on this run directory"
     state = journal[0]["action_state"]
+    if check.extra:  # money out twice outranks whatever the journal says, drifted included
+        return "duplicate", found
     if state == "drifted":
         return "drifted", str(journal[0]["action_detail"] or "the order changed since the plan")
-    if check.extra:  # money out twice outranks whatever the journal says
-        return "duplicate", found
     if state == "failed":
         failed = [r for r in journal if r["state"] == "failed"]
         message = "; ".join(

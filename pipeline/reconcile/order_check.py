@@ -92,10 +92,11 @@ class OrderCheck:
             self.extra.append(
                 f"{len(new)} refunds since the plan, {len(refund_steps) + cancel_refunds} planned"
             )
+        by_cancel = self._cancel_refund(unplanned) if cancel_refunds else None
         for refund in new:
             if refund["id"] in journaled:
                 self._refund(order, refund, steps[journaled[refund["id"]]], "refund step", self.ours)
-            elif cancel_refunds and refund is unplanned[0] and cancel:
+            elif cancel is not None and refund is by_cancel:
                 self._refund(order, refund, cancel, "cancel", self.ours)
             else:
                 self._refund(order, refund, None, "not planned", self._maker(order, refund))
@@ -113,6 +114,18 @@ class OrderCheck:
         self.tagged = self._tags(order)
         if order.get("truncated"):
             self.differences.append("more refunds or transactions than one read returns: check by hand")
+
+    def _cancel_refund(self, unplanned: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """The refund our refunding cancel made: only once the journal says the cancel is done, the
+        earliest refund since the plan that carries no other action's key (a refund by hand before
+        our cancel would have stopped it as drift)."""
+        if not self._done("cancel"):
+            return None
+        for refund in sorted(unplanned, key=lambda r: str(r.get("createdAt") or "")):
+            key = key_in(refund.get("note"))
+            if key is None or key == self.action.action_key:
+                return refund
+        return None
 
     def _maker(self, order: Mapping[str, Any], refund: Mapping[str, Any]) -> Maker:
         """Who made a refund the plan did not: the key in its note, else another run's claim, else nobody."""

@@ -203,3 +203,24 @@ def test_a_restock_no_refund_line_shows_is_never_reported_as_read():
     _, row = one(p, journal(p), order())
     assert row.status == "matched" and "restock not verified" in row.detail
     assert row.restocked_units is None  # not read, never "0 units" nor assumed
+
+
+def test_a_refund_by_hand_is_not_credited_to_a_cancel_that_never_ran():
+    """Our refunding cancel drifted on a refund made by hand: that refund is nobody's of this run."""
+    p = plan(cancel_step())
+    rows = journal(p, state="drifted")
+    rows[0]["action_detail"] = "refunded by someone else since the plan: 50.00"
+    result, row = one(p, rows, order(refund(7, tx(8, "50.00")), cancelled=False))
+    assert row.status == "drifted", row.detail
+    assert [t.origin for t in result.transactions] == ["not planned"]
+
+
+def test_money_out_twice_on_a_drifted_order_is_a_duplicate():
+    """Our cancel refunded, then a refund by hand came and the next step drifted: money went out twice."""
+    p = plan(cancel_step(), refund_step("20.00"))
+    rows = journal(p)
+    rows[0]["action_state"] = rows[1]["action_state"] = "drifted"
+    rows[1]["state"] = "pending"
+    the_order = order(refund(7, tx(8, "50.00"), created="2026-05-01T10:02:00Z"), refund(9, tx(10, "50.00")))
+    _, row = one(p, rows, the_order)
+    assert row.status == "duplicate", (row.status, row.detail)
