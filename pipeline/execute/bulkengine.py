@@ -22,6 +22,7 @@ from pipeline.execute.bulkanswer import line_outcome
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
 from pipeline.execute.bulkread import READABLE, drifted_since_claim, proven, read_orders
 from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
+from pipeline.execute.bulkstart import tagged as tagged_document
 from pipeline.execute.claim import claim_input
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import JournalStep
@@ -171,7 +172,7 @@ class BulkExecution:
         path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
-        self._finish(record)
+        self._finish(record, staged_now=True)
 
     def _undrifted(self, items: list[tuple[Any, JournalStep]]) -> list[tuple[Any, JournalStep]]:
         orders = read_orders(self.bulk, {a.order_id for a, _ in items}, lambda p: self.show("read", p))
@@ -189,15 +190,17 @@ class BulkExecution:
     def _known(self) -> set[str]:
         return {r.operation_id for r in self.journal.operations() if r.operation_id}
 
-    def _finish(self, record: BulkRecord) -> None:
-        """Starts the operation if it never was, waits for it, journals every answer it gave."""
+    def _finish(self, record: BulkRecord, staged_now: bool = False) -> None:
+        """Starts the operation if it never was (looked for first only when resuming a record staged by
+        a run that died before journaling its start), waits for it, journals every answer it gave."""
         kind = StepKind(record.kind)
-        text = load_document(DOCUMENTS[kind]).text
+        text = tagged_document(load_document(DOCUMENTS[kind]).text, self.ex.journal.run_id, record.seq)
         operation_id = record.operation_id
         if operation_id is None:
             known = self._known()
             try:
-                operation_id = find_started(self.bulk, text, record.newest_before, known) or start(
+                found = None if staged_now else find_started(self.bulk, text, record.newest_before, known)
+                operation_id = found or start(
                     self.bulk, text, record.staged_path, record.newest_before, known
                 )
             except StartUnknownError as exc:

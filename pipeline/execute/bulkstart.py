@@ -1,13 +1,18 @@
 """Starting one bulk mutation exactly once (SPEC §15): the newest operation on the shop is journaled
-before the start, so a start whose answer was lost (or a crash right after it) is found among the
-operations created after it, running or not, and never started a second time.
+before the start and the document's operation is named for the run and record, so a start whose
+answer was lost (or a crash right after it) is found among the operations created after it, running
+or not, never confused with another run's, and never started a second time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Mapping
 from typing import Any
+
+from graphql import OperationDefinitionNode, parse
+from graphql.error import GraphQLError
 
 from pipeline.errors import BulkOperationError, OutcomeUnknownError, ShopifyError
 from pipeline.shopify.bulk import LIMIT_REACHED, BulkOperations
@@ -44,12 +49,34 @@ def newest_operation(bulk: BulkOperations) -> int:
     return max((number(n["id"]) for n in _mutations(bulk)), default=0)
 
 
+def tagged(text: str, run_id: str, seq: int) -> str:
+    """`text` with its operation renamed for this run and record: every run sends the same documents,
+    and BulkOperation shows nothing else (no upload path, no clientIdentifier) to tell whose it is."""
+    tag = re.sub(r"\W", "_", f"{run_id}_{seq}")
+    return re.sub(r"\b(mutation\s+)(\w+)", lambda m: f"{m[1]}{m[2]}_{tag}", text, count=1)
+
+
+def operation_name(text: str) -> str | None:
+    """The name of the document's operation (spacing and comments aside), None if it does not parse."""
+    try:
+        definitions = parse(text).definitions
+    except GraphQLError:
+        return None
+    names = [d.name.value for d in definitions if isinstance(d, OperationDefinitionNode) and d.name]
+    return names[0] if len(names) == 1 else None
+
+
 def find_started(bulk: BulkOperations, text: str, newest_before: int, known: set[str]) -> str | None:
-    """The operation of `text` created after `newest_before` and not journaled for another line set."""
+    """The operation of `text` (a `tagged` document: its name is this record's alone) created after
+    `newest_before` and not journaled for another line set."""
+    name = operation_name(text)
     mine = [
         n["id"]
         for n in _mutations(bulk)
-        if n["query"] == text and number(n["id"]) > newest_before and n["id"] not in known
+        if name is not None
+        and operation_name(n["query"]) == name
+        and number(n["id"]) > newest_before
+        and n["id"] not in known
     ]
     if len(mine) > 1:
         raise StartUnknownError(
