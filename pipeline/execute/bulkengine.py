@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
-from pipeline.execute.bulkanswer import line_outcome
+from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
 from pipeline.execute.bulkread import READABLE, drifted_since_claim, proven, read_orders
 from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
@@ -31,7 +31,6 @@ from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.claims import claim_value
 from pipeline.plan.steps import StepKind
 from pipeline.shopify.bulk import BulkOperations
-from pipeline.shopify.client import load_document
 from pipeline.shopify.jsonl import LINE_NUMBER
 from pipeline.shopify.progress import Progress
 
@@ -77,6 +76,8 @@ class BulkExecution:
                 return
             pending = self._pending()
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
+            if in_flight:
+                self._late_starts()
             unsettled = self._verify_in_flight(in_flight)
             batch = self._next_batch(self._pending() if in_flight else pending)
             if batch is None:
@@ -187,6 +188,20 @@ class BulkExecution:
                 kept.append((action, journaled))
         return kept
 
+    def _late_starts(self) -> None:
+        """A start whose answer was lost may have made its operation since (its name is its record's
+        alone): that operation is waited out before its lines are read, so nothing is sent again."""
+        for record in self.journal.operations():
+            if record.status == "unknown" and record.operation_id is None:
+                found = find_started(self.bulk, self._text(record), record.newest_before, self._known())
+                if found is not None:
+                    self.journal.started(record.seq, found)
+                    outwait(self.bulk, [found])
+                    self.journal.close(record.seq, "unknown")
+
+    def _text(self, record: BulkRecord) -> str:
+        return tagged_document(DOCUMENTS[StepKind(record.kind)], self.ex.journal.run_id, record.seq)
+
     def _known(self) -> set[str]:
         return {r.operation_id for r in self.journal.operations() if r.operation_id}
 
@@ -194,7 +209,7 @@ class BulkExecution:
         """Starts the operation if it never was (looked for first only when resuming a record staged by
         a run that died before journaling its start), waits for it, journals every answer it gave."""
         kind = StepKind(record.kind)
-        text = tagged_document(load_document(DOCUMENTS[kind]).text, self.ex.journal.run_id, record.seq)
+        text = self._text(record)
         operation_id = record.operation_id
         if operation_id is None:
             known = self._known()
@@ -230,21 +245,5 @@ class BulkExecution:
                 refused_claims if kind is StepKind.CLAIM and outcome.status is Status.FAILED else results
             ).append((line, outcome))
         self.journal.settle(record.seq, results)
-        self._settle_refused_claims(record.seq, refused_claims)
+        settle_refused_claims(self.ex, self.bulk, self.journal, record.seq, refused_claims)
         self.journal.close(record.seq, closed)
-
-    def _settle_refused_claims(self, seq: int, refused: list[tuple[BulkLine, Outcome]]) -> None:
-        """A refused claim is read: ours after all, another run's (drifted), or a plain failure."""
-        if not refused:
-            return
-        orders = read_orders(
-            self.bulk, {self.ex.plan_actions[line.action_key].order_id for line, _ in refused}
-        )
-        settled = []
-        for line, failure in refused:
-            action = self.ex.plan_actions[line.action_key]
-            found = proven(
-                action, action.steps[line.index], orders.get(action.order_id), self.ex.journal.run_id, None
-            )
-            settled.append((line, failure if found.status is Status.NOT_APPLIED else found))
-        self.journal.settle(seq, settled)

@@ -16,9 +16,11 @@ from graphql.error import GraphQLError
 
 from pipeline.errors import BulkOperationError, OutcomeUnknownError, ShopifyError
 from pipeline.shopify.bulk import LIMIT_REACHED, BulkOperations
+from pipeline.shopify.client import load_document
 from pipeline.shopify.retry import execute_with_retry, retrying
 
 MAX_WAITS = 100  # for a free slot while five operations run on the shop
+LOST_ANSWER_WAIT = 60.0  # seconds: a request whose answer was lost may still be processed meanwhile
 
 
 class StartUnknownError(ShopifyError):
@@ -49,10 +51,12 @@ def newest_operation(bulk: BulkOperations) -> int:
     return max((number(n["id"]) for n in _mutations(bulk)), default=0)
 
 
-def tagged(text: str, run_id: str, seq: int) -> str:
-    """`text` with its operation renamed for this run and record: every run sends the same documents,
-    and BulkOperation shows nothing else (no upload path, no clientIdentifier) to tell whose it is."""
+def tagged(name: str, run_id: str, seq: int) -> str:
+    """The document `name`, its operation renamed for this run and record: every run sends the same
+    documents, and BulkOperation shows nothing else (no upload path, no clientIdentifier) to tell
+    whose it is."""
     tag = re.sub(r"\W", "_", f"{run_id}_{seq}")
+    text = load_document(name).text
     return re.sub(r"\b(mutation\s+)(\w+)", lambda m: f"{m[1]}{m[2]}_{tag}", text, count=1)
 
 
@@ -93,10 +97,7 @@ def start(bulk: BulkOperations, text: str, staged_path: str, newest_before: int,
         try:
             data = _send(bulk, "BulkMutationRun", variables, mutation=True)
         except OutcomeUnknownError:
-            found = find_started(bulk, text, newest_before, known)
-            if found is not None:
-                return found
-            continue  # not created: the operations list shows every one created since
+            return _after_lost_answer(bulk, text, newest_before, known)
         payload = data["bulkOperationRunMutation"]
         errors = payload.get("userErrors") or []
         if not errors:
@@ -107,6 +108,21 @@ def start(bulk: BulkOperations, text: str, staged_path: str, newest_before: int,
             continue
         raise ShopifyError("bulkOperationRunMutation: " + "; ".join(str(e.get("message")) for e in errors))
     raise ShopifyError("bulkOperationRunMutation: no slot or no answer after many tries")
+
+
+def _after_lost_answer(bulk: BulkOperations, text: str, newest_before: int, known: set[str]) -> str:
+    """The operation of a start whose answer was lost, looked for until LOST_ANSWER_WAIT has passed
+    (the request may still be processed); never sent again blindly: not found, its lines are verified
+    (StartUnknownError without candidates), and the next rounds look for it again before any resend."""
+    waited, delay = 0.0, bulk.poll
+    while True:
+        found = find_started(bulk, text, newest_before, known)
+        if found is not None:
+            return found
+        if waited >= LOST_ANSWER_WAIT:
+            raise StartUnknownError("bulkOperationRunMutation: answer lost, no operation found", [])
+        bulk.sleep(delay)
+        waited, delay = waited + delay, min(delay * 2, bulk.max_poll)
 
 
 def outwait(bulk: BulkOperations, operation_ids: list[str]) -> None:

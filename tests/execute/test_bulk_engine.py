@@ -382,3 +382,29 @@ def test_another_runs_operation_of_the_same_document_is_never_taken_for_ours(tmp
     assert_ledger_matches_plan(
         cast(Plan, SimpleNamespace(actions=lambda: both)), sim.api.ledger_json()["entries"]
     )
+
+
+def test_a_lost_start_answer_still_in_progress_is_waited_for_never_sent_again(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=5)
+    run_dir = make_run(tmp_path, sim, rows=120, seed=5)
+    assert any(s.kind.value == "gift_card" for a in load_plan(run_dir).actions() for s in a.steps)
+    inner = SimulatorTransport(sim)
+    lost: list[str] = []
+
+    class LoseTheCardsStartWhileItIsProcessed(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = inner.handle_request(request)
+            run = b"bulkOperationRunMutation" in request.content
+            if run and b"giftCardCreate" in request.content and not lost:
+                lost.append("gift cards")
+                sim.api.hold_answer(sim.config.in_progress_s)  # its operation appears only later
+                raise httpx.ReadTimeout("answer lost", request=request)
+            return answer
+
+    result = run_bulk(run_dir, sim, clock, LoseTheCardsStartWhileItIsProcessed())
+    assert lost and result.all_done
+    clock.advance(3600)  # whatever was started has appeared and run by now
+    sim.api.bulk.advance()
+    cards = [op for op in mutations(sim) if "giftCardCreate" in op.query]
+    assert len(cards) == 1 and cards[0].status == "COMPLETED"
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
