@@ -20,7 +20,7 @@ from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
 from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulkread import READABLE, drifted_since_claim, proven, read_orders
+from pipeline.execute.bulkread import READABLE, Rechecks, drifted_since_claim, proven, read_orders
 from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
 from pipeline.execute.bulkstart import tagged as tagged_document
 from pipeline.execute.claim import claim_input
@@ -64,6 +64,7 @@ class BulkExecution:
         self.ex, self.bulk, self.tick = executor, bulk, tick
         self.journal = BulkJournal(executor.journal)
         self.show = progress or (lambda _kind, _p: None)
+        self.rechecks = Rechecks(bulk.clock, executor.runner.cancel_wait)
 
     def run(self) -> None:
         for record in self.journal.open_operations():  # a crash: poll what was started, never restart it
@@ -83,7 +84,7 @@ class BulkExecution:
             if batch is None:
                 if not unsettled:
                     return
-                self.bulk.sleep(self.bulk.poll)  # cancel jobs still running: read again shortly
+                self.bulk.sleep(max(self.bulk.poll, self.rechecks.remaining()))  # cancel jobs still running
                 continue
             self._round(*batch)
             self.tick()
@@ -135,12 +136,14 @@ class BulkExecution:
             else:
                 outcome = self.ex.runner.verify(action.order_id, step, action.action_key, journaled.job_id)
                 self.ex._keep_code(action, step, outcome)
+            outcome = self.rechecks.judge(step.kind, journaled.action_key, journaled.index, outcome)
             if outcome.status is Status.NOT_APPLIED and journaled.attempts >= MAX_SENDS:
                 outcome = Outcome(Status.UNKNOWN, message=f"not applied after {MAX_SENDS} sends")
             results.append((journaled, outcome))
         self.journal.settle(None, results)
-        # Only a cancel job still at work may settle by waiting; anything else waits for the next run.
-        return sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+        # Only a cancel job at work or a second read may settle by waiting; the rest is the next run's.
+        rereads = {(j.action_key, j.index) for j, _o in results} & set(self.rechecks.first)
+        return len(rereads) + sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
 
     def _next_batch(
         self, pending: list[tuple[Any, JournalStep]]
@@ -158,11 +161,8 @@ class BulkExecution:
             claimer = self.ex.claimer
             value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
             return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
-        card = (
-            self.ex.journal.gift_card_id(action.action_key)
-            if step.kind is StepKind.GIFT_CARD_NOTIFY
-            else None
-        )
+        notify = step.kind is StepKind.GIFT_CARD_NOTIFY
+        card = self.ex.journal.gift_card_id(action.action_key) if notify else None
         return variables(action.order_id, step, card)[1]
 
     def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:

@@ -408,3 +408,55 @@ def test_a_lost_start_answer_still_in_progress_is_waited_for_never_sent_again(tm
     cards = [op for op in mutations(sim) if "giftCardCreate" in op.query]
     assert len(cards) == 1 and cards[0].status == "COMPLETED"
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_a_cancel_line_of_a_failed_operation_whose_job_is_still_queued_is_never_sent_again(
+    tmp_path: Path,
+) -> None:
+    sim, clock = bulk_simulator(orders=300, seed=4)
+    sim.api.store.cancel_delay = dt.timedelta(seconds=5)  # shop time; within the cancel wait below
+    run_dir = make_run(tmp_path, sim, rows=200, seed=4)
+    inner = SimulatorTransport(sim)
+    failed: list[str] = []
+
+    def without_partial_data(answer: httpx.Response) -> httpx.Response:
+        """A FAILED operation that gives no partial results: none of its lines has an answer."""
+        if b'"FAILED"' not in answer.read():
+            return answer
+        body = answer.json()
+        for node in [
+            body["data"].get("bulkOperation"),
+            *body["data"].get("bulkOperations", {}).get("nodes", []),
+        ]:
+            if node and node.get("status") == "FAILED":
+                node["partialDataUrl"] = None
+        return httpx.Response(answer.status_code, headers=answer.headers, json=body)
+
+    class FailCancels(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            content = request.read()
+            if b"bulkOperationRunMutation" in content and b"orderCancel" in content and not failed:
+                sim.api.bulk.faults(1.0, 3)  # this operation ends FAILED part way
+                try:
+                    return inner.handle_request(request)
+                finally:
+                    sim.api.bulk.faults(0.0, 3)
+                    failed.append("cancel")
+            answer = inner.handle_request(request)
+            return without_partial_data(answer) if request.url.path.endswith(".json") else answer
+
+    result = execute_run(
+        run_dir,
+        settings(),
+        transport=FailCancels(),
+        runner_options={"cancel_wait": 30.0, "poll": 0.01},
+        engine="bulk",
+        bulk_options={"sleep": clock.advance, "clock": lambda: clock().timestamp()},
+    )
+    assert failed and result.all_done
+    clock.advance(60)  # every queued cancel job has run
+    cancels = [op for op in mutations(sim) if "orderCancel" in op.query]
+    assert cancels[0].status == "FAILED" and 0 < cancels[0].done < cancels[0].total
+    planned = sum(1 for a in load_plan(run_dir).actions() for s in a.steps if s.kind.value == "cancel")
+    assert sum(op.done for op in cancels) == planned  # the lines that ran were read, not sent again
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
