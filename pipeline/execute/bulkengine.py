@@ -21,7 +21,15 @@ from pipeline.execute.action import MAX_SENDS, Executor
 from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
 from pipeline.execute.bulkread import READABLE, Rechecks, drifted_since_claim, proven, read_orders
-from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
+from pipeline.execute.bulkstart import (
+    StartUnknownError,
+    UploadGoneError,
+    find_started,
+    late_starts,
+    newest_operation,
+    outwait,
+    start,
+)
 from pipeline.execute.bulkstart import tagged as tagged_document
 from pipeline.execute.claim import claim_input
 from pipeline.execute.drift import drift
@@ -30,7 +38,7 @@ from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.claims import claim_value
 from pipeline.plan.steps import StepKind
-from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.bulk import BulkOperations, OperationGoneError
 from pipeline.shopify.jsonl import LINE_NUMBER
 from pipeline.shopify.progress import Progress
 
@@ -78,7 +86,7 @@ class BulkExecution:
             pending = self._pending()
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
             if in_flight:
-                self._late_starts()
+                late_starts(self.bulk, self.journal, self._text)
             unsettled = self._verify_in_flight(in_flight)
             batch = self._next_batch(self._pending() if in_flight else pending)
             if batch is None:
@@ -188,17 +196,6 @@ class BulkExecution:
                 kept.append((action, journaled))
         return kept
 
-    def _late_starts(self) -> None:
-        """A start whose answer was lost may have made its operation since (its name is its record's
-        alone): that operation is waited out before its lines are read, so nothing is sent again."""
-        for record in self.journal.operations():
-            if record.status == "unknown" and record.operation_id is None:
-                found = find_started(self.bulk, self._text(record), record.newest_before, self._known())
-                if found is not None:
-                    self.journal.started(record.seq, found)
-                    outwait(self.bulk, [found])
-                    self.journal.close(record.seq, "unknown")
-
     def _text(self, record: BulkRecord) -> str:
         return tagged_document(DOCUMENTS[StepKind(record.kind)], self.ex.journal.run_id, record.seq)
 
@@ -218,10 +215,8 @@ class BulkExecution:
                 operation_id = found or start(
                     self.bulk, text, record.staged_path, record.newest_before, known
                 )
-            except StartUnknownError as exc:
-                outwait(
-                    self.bulk, exc.candidates
-                )  # whichever is ours, its lines are over before they are read
+            except (StartUnknownError, UploadGoneError) as exc:  # its lines are read, never resent blindly
+                outwait(self.bulk, getattr(exc, "candidates", []))  # whichever is ours is over first
                 self.journal.close(record.seq, "unknown")
                 return
             self.journal.started(record.seq, operation_id)
@@ -233,6 +228,10 @@ class BulkExecution:
                 "bulk %s: %s; its unanswered lines are verified before anything is sent again", kind, exc
             )
             url, partial, closed = exc.partial_data_url, True, "failed"
+        except OperationGoneError as exc:  # nothing left to poll or download: its lines are read
+            log.warning("bulk %s: %s; its lines are verified before anything is sent again", kind, exc)
+            self.journal.close(record.seq, "unknown")
+            return
         lines = {line.line: line for line in self.journal.lines(record.seq)}
         results: list[tuple[BulkLine, Outcome]] = []
         refused_claims: list[tuple[BulkLine, Outcome]] = []

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import OperationDefinitionNode, parse
 from graphql.error import GraphQLError
 
 from pipeline.errors import BulkOperationError, OutcomeUnknownError, ShopifyError
+from pipeline.execute.bulkjournal import BulkJournal, BulkRecord
 from pipeline.shopify.bulk import LIMIT_REACHED, BulkOperations
 from pipeline.shopify.client import load_document
 from pipeline.shopify.retry import execute_with_retry, retrying
 
 MAX_WAITS = 100  # for a free slot while five operations run on the shop
+NO_SUCH_FILE = "NO_SUCH_FILE"  # BulkMutationUserErrorCode: the staged upload expired or never was
 LOST_ANSWER_WAIT = 60.0  # seconds: a request whose answer was lost may still be processed meanwhile
 
 
@@ -30,6 +32,10 @@ class StartUnknownError(ShopifyError):
     def __init__(self, message: str, candidates: list[str]) -> None:
         super().__init__(message)
         self.candidates = candidates
+
+
+class UploadGoneError(ShopifyError):
+    """The staged file is no longer there (staged uploads expire): this record can never be started."""
 
 
 def number(gid: str) -> int:
@@ -102,6 +108,8 @@ def start(bulk: BulkOperations, text: str, staged_path: str, newest_before: int,
         errors = payload.get("userErrors") or []
         if not errors:
             return str(payload["bulkOperation"]["id"])
+        if any(e.get("code") == NO_SUCH_FILE for e in errors):
+            raise UploadGoneError(f"bulkOperationRunMutation: staged file {staged_path} is gone")
         if all(e.get("code") == LIMIT_REACHED for e in errors):
             bulk.sleep(delay)
             delay = min(delay * 2, bulk.max_poll)
@@ -130,3 +138,16 @@ def outwait(bulk: BulkOperations, operation_ids: list[str]) -> None:
     for operation_id in operation_ids:
         with contextlib.suppress(BulkOperationError):
             bulk.wait(operation_id)
+
+
+def late_starts(bulk: BulkOperations, journal: BulkJournal, text_of: Callable[[BulkRecord], str]) -> None:
+    """A start whose answer was lost may have made its operation since (its name is its record's
+    alone): that operation is waited out before its lines are read, so nothing is sent again."""
+    for record in journal.operations():
+        if record.status == "unknown" and record.operation_id is None:
+            known = {r.operation_id for r in journal.operations() if r.operation_id}
+            found = find_started(bulk, text_of(record), record.newest_before, known)
+            if found is not None:
+                journal.started(record.seq, found)
+                outwait(bulk, [found])
+                journal.close(record.seq, "unknown")

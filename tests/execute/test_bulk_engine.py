@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
+import pytest
 
 from pipeline.execute.executor import ExecutionResult, execute_run
 from pipeline.plan.files import load_plan
@@ -459,4 +460,51 @@ def test_a_cancel_line_of_a_failed_operation_whose_job_is_still_queued_is_never_
     assert cancels[0].status == "FAILED" and 0 < cancels[0].done < cancels[0].total
     planned = sum(1 for a in load_plan(run_dir).actions() for s in a.steps if s.kind.value == "cancel")
     assert sum(op.done for op in cancels) == planned  # the lines that ran were read, not sent again
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+class Crash(BaseException):
+    """The process dies here (no handler catches a BaseException that is not ours)."""
+
+
+@pytest.mark.parametrize("gone", ["upload", "operation"])
+def test_a_record_whose_upload_or_operation_is_gone_is_closed_unknown_and_its_lines_read(
+    tmp_path: Path, gone: str
+) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=6)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=6)
+    inner = SimulatorTransport(sim)
+
+    class DieAtTheTags(httpx.BaseTransport):
+        """Dies before the tags' start (upload) or while its operation is polled (operation)."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            content = request.read()
+            tags = [op for op in mutations(sim) if "tagsAdd" in op.query]
+            if gone == "upload" and b"bulkOperationRunMutation" in content and b"tagsAdd" in content:
+                raise Crash
+            if gone == "operation" and tags and b"BulkOperationStatus" in content:
+                raise Crash
+            return inner.handle_request(request)
+
+    with pytest.raises(Crash):
+        run_bulk(run_dir, sim, clock, DieAtTheTags())
+    (kind, operation_id, status) = operations(run_dir)[-1]
+    assert kind == "tag"
+    if gone == "upload":
+        assert (operation_id, status) == (None, "staged")
+        with sqlite3.connect(run_dir / "journal.sqlite") as db:
+            (path,) = db.execute("SELECT staged_path FROM bulk_operations WHERE kind = 'tag'").fetchone()
+        uploaded = sim.api.bulk.files.uploaded(path)
+        assert uploaded is not None
+        uploaded.unlink()  # staged uploads expire
+        sim.api.bulk.files._uploaded.pop(path)
+    else:
+        assert status == "started"
+        clock.advance(60)
+        sim.api.bulk.advance()  # it ran its lines, then the shop forgot it
+        del sim.api.bulk.operations[int(str(operation_id).rsplit("/", 1)[-1])]
+    result = run_bulk(run_dir, sim, clock)
+    assert result.all_done
+    assert ("tag", operation_id, "unknown") in operations(run_dir)
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
