@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.execute.action import Executor
-from pipeline.execute.bulkjournal import BulkLine
+from pipeline.execute.bulkjournal import BulkJournal, BulkLine
+from pipeline.execute.bulkread import proven, read_orders
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.steps import StepKind
+from pipeline.shopify.bulk import BulkOperations
 
 
 def line_outcome(ex: Executor, kind: StepKind, line: BulkLine, answer: dict[str, Any]) -> Outcome:
@@ -34,3 +36,22 @@ def line_outcome(ex: Executor, kind: StepKind, line: BulkLine, answer: dict[str,
     outcome = ex.runner._answer(action.order_id, step, action.action_key, data, sent_before=False)
     ex._keep_code(action, step, outcome)
     return outcome
+
+
+def settle_refused_claims(
+    ex: Executor,
+    bulk: BulkOperations,
+    journal: BulkJournal,
+    seq: int,
+    refused: list[tuple[BulkLine, Outcome]],
+) -> None:
+    """A refused claim is read: ours after all, another run's (drifted), or a plain failure."""
+    if not refused:
+        return
+    orders = read_orders(bulk, {ex.plan_actions[line.action_key].order_id for line, _ in refused})
+    settled = []
+    for line, failure in refused:
+        action = ex.plan_actions[line.action_key]
+        found = proven(action, action.steps[line.index], orders.get(action.order_id), ex.journal.run_id, None)
+        settled.append((line, failure if found.status is Status.NOT_APPLIED else found))
+    journal.settle(seq, settled)

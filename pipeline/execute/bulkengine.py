@@ -18,10 +18,19 @@ from typing import Any
 
 from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
-from pipeline.execute.bulkanswer import line_outcome
+from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulkread import READABLE, drifted_since_claim, proven, read_orders
-from pipeline.execute.bulkstart import StartUnknownError, find_started, newest_operation, outwait, start
+from pipeline.execute.bulkread import READABLE, Rechecks, drifted_since_claim, proven, read_orders
+from pipeline.execute.bulkstart import (
+    StartUnknownError,
+    UploadGoneError,
+    find_started,
+    late_starts,
+    newest_operation,
+    outwait,
+    start,
+)
+from pipeline.execute.bulkstart import tagged as tagged_document
 from pipeline.execute.claim import claim_input
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import JournalStep
@@ -29,8 +38,7 @@ from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.claims import claim_value
 from pipeline.plan.steps import StepKind
-from pipeline.shopify.bulk import BulkOperations
-from pipeline.shopify.client import load_document
+from pipeline.shopify.bulk import BulkOperations, OperationGoneError
 from pipeline.shopify.jsonl import LINE_NUMBER
 from pipeline.shopify.progress import Progress
 
@@ -64,6 +72,7 @@ class BulkExecution:
         self.ex, self.bulk, self.tick = executor, bulk, tick
         self.journal = BulkJournal(executor.journal)
         self.show = progress or (lambda _kind, _p: None)
+        self.rechecks = Rechecks(bulk.clock, executor.runner.cancel_wait)
 
     def run(self) -> None:
         for record in self.journal.open_operations():  # a crash: poll what was started, never restart it
@@ -76,12 +85,14 @@ class BulkExecution:
                 return
             pending = self._pending()
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
+            if in_flight:
+                late_starts(self.bulk, self.journal, self._text)
             unsettled = self._verify_in_flight(in_flight)
             batch = self._next_batch(self._pending() if in_flight else pending)
             if batch is None:
                 if not unsettled:
                     return
-                self.bulk.sleep(self.bulk.poll)  # cancel jobs still running: read again shortly
+                self.bulk.sleep(max(self.bulk.poll, self.rechecks.remaining()))  # cancel jobs still running
                 continue
             self._round(*batch)
             self.tick()
@@ -133,12 +144,14 @@ class BulkExecution:
             else:
                 outcome = self.ex.runner.verify(action.order_id, step, action.action_key, journaled.job_id)
                 self.ex._keep_code(action, step, outcome)
+            outcome = self.rechecks.judge(step.kind, journaled.action_key, journaled.index, outcome)
             if outcome.status is Status.NOT_APPLIED and journaled.attempts >= MAX_SENDS:
                 outcome = Outcome(Status.UNKNOWN, message=f"not applied after {MAX_SENDS} sends")
             results.append((journaled, outcome))
         self.journal.settle(None, results)
-        # Only a cancel job still at work may settle by waiting; anything else waits for the next run.
-        return sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+        # Only a cancel job at work or a second read may settle by waiting; the rest is the next run's.
+        rereads = {(j.action_key, j.index) for j, _o in results} & set(self.rechecks.first)
+        return len(rereads) + sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
 
     def _next_batch(
         self, pending: list[tuple[Any, JournalStep]]
@@ -156,11 +169,8 @@ class BulkExecution:
             claimer = self.ex.claimer
             value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
             return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
-        card = (
-            self.ex.journal.gift_card_id(action.action_key)
-            if step.kind is StepKind.GIFT_CARD_NOTIFY
-            else None
-        )
+        notify = step.kind is StepKind.GIFT_CARD_NOTIFY
+        card = self.ex.journal.gift_card_id(action.action_key) if notify else None
         return variables(action.order_id, step, card)[1]
 
     def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
@@ -171,7 +181,7 @@ class BulkExecution:
         path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
-        self._finish(record)
+        self._finish(record, staged_now=True)
 
     def _undrifted(self, items: list[tuple[Any, JournalStep]]) -> list[tuple[Any, JournalStep]]:
         orders = read_orders(self.bulk, {a.order_id for a, _ in items}, lambda p: self.show("read", p))
@@ -186,24 +196,27 @@ class BulkExecution:
                 kept.append((action, journaled))
         return kept
 
+    def _text(self, record: BulkRecord) -> str:
+        return tagged_document(DOCUMENTS[StepKind(record.kind)], self.ex.journal.run_id, record.seq)
+
     def _known(self) -> set[str]:
         return {r.operation_id for r in self.journal.operations() if r.operation_id}
 
-    def _finish(self, record: BulkRecord) -> None:
-        """Starts the operation if it never was, waits for it, journals every answer it gave."""
+    def _finish(self, record: BulkRecord, staged_now: bool = False) -> None:
+        """Starts the operation if it never was (looked for first only when resuming a record staged by
+        a run that died before journaling its start), waits for it, journals every answer it gave."""
         kind = StepKind(record.kind)
-        text = load_document(DOCUMENTS[kind]).text
+        text = self._text(record)
         operation_id = record.operation_id
         if operation_id is None:
             known = self._known()
             try:
-                operation_id = find_started(self.bulk, text, record.newest_before, known) or start(
+                found = None if staged_now else find_started(self.bulk, text, record.newest_before, known)
+                operation_id = found or start(
                     self.bulk, text, record.staged_path, record.newest_before, known
                 )
-            except StartUnknownError as exc:
-                outwait(
-                    self.bulk, exc.candidates
-                )  # whichever is ours, its lines are over before they are read
+            except (StartUnknownError, UploadGoneError) as exc:  # its lines are read, never resent blindly
+                outwait(self.bulk, getattr(exc, "candidates", []))  # whichever is ours is over first
                 self.journal.close(record.seq, "unknown")
                 return
             self.journal.started(record.seq, operation_id)
@@ -215,6 +228,10 @@ class BulkExecution:
                 "bulk %s: %s; its unanswered lines are verified before anything is sent again", kind, exc
             )
             url, partial, closed = exc.partial_data_url, True, "failed"
+        except OperationGoneError as exc:  # nothing left to poll or download: its lines are read
+            log.warning("bulk %s: %s; its lines are verified before anything is sent again", kind, exc)
+            self.journal.close(record.seq, "unknown")
+            return
         lines = {line.line: line for line in self.journal.lines(record.seq)}
         results: list[tuple[BulkLine, Outcome]] = []
         refused_claims: list[tuple[BulkLine, Outcome]] = []
@@ -227,21 +244,5 @@ class BulkExecution:
                 refused_claims if kind is StepKind.CLAIM and outcome.status is Status.FAILED else results
             ).append((line, outcome))
         self.journal.settle(record.seq, results)
-        self._settle_refused_claims(record.seq, refused_claims)
+        settle_refused_claims(self.ex, self.bulk, self.journal, record.seq, refused_claims)
         self.journal.close(record.seq, closed)
-
-    def _settle_refused_claims(self, seq: int, refused: list[tuple[BulkLine, Outcome]]) -> None:
-        """A refused claim is read: ours after all, another run's (drifted), or a plain failure."""
-        if not refused:
-            return
-        orders = read_orders(
-            self.bulk, {self.ex.plan_actions[line.action_key].order_id for line, _ in refused}
-        )
-        settled = []
-        for line, failure in refused:
-            action = self.ex.plan_actions[line.action_key]
-            found = proven(
-                action, action.steps[line.index], orders.get(action.order_id), self.ex.journal.run_id, None
-            )
-            settled.append((line, failure if found.status is Status.NOT_APPLIED else found))
-        self.journal.settle(seq, settled)

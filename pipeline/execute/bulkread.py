@@ -108,3 +108,29 @@ def proven(
         tags = {t.casefold() for t in order.get("tags") or ()}
         return Outcome(Status.DONE if all(t.casefold() in tags for t in step.tags) else Status.NOT_APPLIED)
     raise ValueError(f"a {step.kind} step is not proven by the order read")
+
+
+class Rechecks:
+    """NOT_APPLIED for a cancel or a gift card only when a second read, a cancel job's wait after the
+    first, agrees: a cancel line that ran has its job still to run, and a new card may not be found by
+    search yet. Until then the step stays UNKNOWN and is read again (never sent)."""
+
+    def __init__(self, clock: Callable[[], float], wait: float) -> None:
+        self.clock, self.wait = clock, wait
+        self.first: dict[tuple[str, int], float] = {}  # when a read first found the step not applied
+
+    def judge(self, kind: StepKind, key: str, index: int, outcome: Outcome) -> Outcome:
+        where = (key, index)
+        if kind not in (StepKind.CANCEL, StepKind.GIFT_CARD) or outcome.status is not Status.NOT_APPLIED:
+            self.first.pop(where, None)
+            return outcome
+        first = self.first.setdefault(where, self.clock())
+        if self.clock() - first >= self.wait:
+            del self.first[where]
+            return outcome
+        return Outcome(Status.UNKNOWN, outcome.ids, message="not found: read again after a cancel job's wait")
+
+    def remaining(self) -> float:
+        """Seconds until the earliest second read is due (0 when none waits)."""
+        now = self.clock()
+        return max(0.0, min((t + self.wait - now for t in self.first.values()), default=0.0))

@@ -39,6 +39,10 @@ RUNNING = ("CREATED", "RUNNING", "CANCELING")
 LIMIT_REACHED = "LIMIT_REACHED"  # five operations already run on this shop
 
 
+class OperationGoneError(ShopifyError):
+    """The shop no longer knows this bulk operation (its id was journaled long ago, or by mistake)."""
+
+
 @dataclass(frozen=True)
 class BulkStatus:
     """One answer of `bulkOperation(id:)`."""
@@ -170,7 +174,7 @@ class BulkOperations:
     def status(self, operation_id: str) -> BulkStatus:
         data = self._send("BulkOperationStatus", {"id": operation_id}, mutation=False)
         if data.get("bulkOperation") is None:
-            raise ShopifyError(f"bulk operation {operation_id} does not exist")
+            raise OperationGoneError(f"bulk operation {operation_id} does not exist")
         return BulkStatus.from_json(data["bulkOperation"])
 
     def cancel(self, operation_id: str) -> BulkStatus:

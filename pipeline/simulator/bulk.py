@@ -13,7 +13,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,6 +58,12 @@ class BulkOperation:
     source: Path | None = None  # the uploaded variables, read line by line from `offset`
     offset: int = 0
     name: str = ""
+    # Its start's answer was lost while the request was still being processed: until then the
+    # operation is neither listed nor run (the simulator's `in_progress_s`).
+    hidden_until: datetime | None = None
+
+    def visible(self, now: datetime) -> bool:
+        return self.hidden_until is None or now >= self.hidden_until
 
     def view(self) -> dict[str, Any]:
         """The BulkOperation object as the API answers it (UnsignedInt64 as strings)."""
@@ -105,6 +111,7 @@ class BulkEngine:
         self.operations: dict[int, BulkOperation] = {}
         self._rng = random.Random(self.settings.seed)
         self._next = 0
+        self.last_created: BulkOperation | None = None  # by the request being answered
         self._advancing = False
         self._worker: threading.Thread | None = None
 
@@ -122,9 +129,17 @@ class BulkEngine:
         if self.settings.fail_share and self._rng.random() < self.settings.fail_share:
             op.fail_at = max(1, int(total * self._rng.uniform(0.2, 0.8)))
         self.operations[op.id] = op
+        self.last_created = op
         self.files.result_path(op.name).write_bytes(b"")
         self._wake()
         return op
+
+    def hold(self, seconds: float) -> None:
+        """The answer that created the last operation is lost: the request is still being processed
+        for `seconds` of shop time, and its operation appears (and starts) only then."""
+        op, self.last_created = self.last_created, None
+        if op is not None:
+            op.hidden_until = op.created_at = self.now() + timedelta(seconds=seconds)
 
     def cancel(self, op: BulkOperation) -> None:
         if op.status in ("CREATED", "RUNNING"):
@@ -142,7 +157,7 @@ class BulkEngine:
 
     def _advance(self, now: datetime) -> None:
         for op in list(self.operations.values()):
-            if op.status not in ACTIVE:
+            if op.status not in ACTIVE or not op.visible(now):
                 continue
             if op.status == "CANCELING":
                 self._finish(op, "CANCELED", now)

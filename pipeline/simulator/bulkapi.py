@@ -130,11 +130,16 @@ def _matches(op: BulkOperation, term: search.Term) -> bool:
 
 def query(engine: BulkEngine, name: str, args: dict[str, Any]) -> Any:
     """QueryRoot.bulkOperation / bulkOperations."""
+    now = engine.now()
     if name == "bulkOperation":
         op = engine.operations.get(numeric_id(args["id"], "BulkOperation") or -1)
-        return op.view() if op is not None else None
+        return op.view() if op is not None and op.visible(now) else None
     tree = search.parse(args.get("query"))
-    ops = [op for op in engine.operations.values() if search.evaluate(tree, partial(_matches, op))]
+    ops = [
+        op
+        for op in engine.operations.values()
+        if op.visible(now) and search.evaluate(tree, partial(_matches, op))
+    ]
     return connection(ops, {**args, "sortKey": "ID"}, lambda op: op.view())
 
 

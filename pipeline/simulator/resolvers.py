@@ -237,6 +237,8 @@ class ShopApi:
             if bad:
                 return ExecutionResult(data=None, errors=bad)
             context = Context(self.store, bulk=self.bulk)
+            if field_resolver is None:
+                self.bulk.last_created = None
             result = execute(
                 schema,
                 document,
@@ -259,6 +261,7 @@ class ShopApi:
     def hold_answer(self, seconds: float) -> None:
         """The last answer is lost: its idempotency keys stay "in progress" for `seconds` of shop time."""
         hold_keys(self.store, self._last_keys, timedelta(seconds=seconds))
+        self.bulk.hold(seconds)  # a bulk operation it started appears only once it is processed
 
     def ledger_json(self) -> dict[str, Any]:
         """GET /_simulator/ledger (SPEC §14)."""

@@ -11,19 +11,27 @@ import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
+import pytest
 
 from pipeline.execute.executor import ExecutionResult, execute_run
 from pipeline.plan.files import load_plan
+from pipeline.plan.model import Plan
+from pipeline.plan.planner import plan_input
 from pipeline.reconcile.reconciler import reconcile_run
+from pipeline.shopify.client import load_document
 from pipeline.simulator.bulk import BulkSettings
 from pipeline.simulator.faults import FaultSpec
 from pipeline.simulator.handler import Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
-from pipeline.simulator.seed import seed_store
+from pipeline.simulator.seed import seed_store, write_input_file
 from pipeline.simulator.transport import SimulatorTransport
+from pipeline.validate.check import validate_table
+from pipeline.validate.read import read_input
+from pipeline.validate.rows import Defaults
 from tests.harness import assert_ledger_matches_plan, make_run, settings
 from tests.simulator.factory import FakeClock
 
@@ -185,7 +193,7 @@ def test_a_schema_1_journal_is_migrated_on_open(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM bulk_operations").fetchone() == (0,)
 
 
-def test_a_lost_start_answer_with_two_possible_operations_waits_for_both_then_verifies(
+def test_a_lost_start_answer_finds_our_operation_by_name_not_another_tools_of_the_same_mutation(
     tmp_path: Path,
 ) -> None:
     from pipeline.shopify.bulk import BulkOperations
@@ -217,9 +225,11 @@ def test_a_lost_start_answer_with_two_possible_operations_waits_for_both_then_ve
 
     result = run_bulk(run_dir, sim, clock, AnotherToolAtOnce())
     assert lost and result.all_done
-    assert [s for k, _i, s in operations(run_dir) if k == "tag"] == ["unknown"]  # settled by the read
+    tag_ops = [(i, s) for k, i, s in operations(run_dir) if k == "tag"]
     tags_runs = [op for op in mutations(sim) if "tagsAdd" in op.query]
     assert len(tags_runs) == 2 and all(op.status == "COMPLETED" for op in tags_runs)
+    theirs = next(op for op in tags_runs if op.query == load_document("TagsAdd").text)
+    assert tag_ops == [(next(op.view()["id"] for op in tags_runs if op is not theirs), "finished")]
     ours = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] != stranger]
     assert_ledger_matches_plan(load_plan(run_dir), ours)
 
@@ -320,3 +330,181 @@ def test_an_order_cancelled_by_another_hand_after_the_claims_is_dropped_from_the
     assert lines == sum(1 for a in plan.actions() for s in a.steps if s.kind.value == "cancel") - 1
     applied = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] == victim.order_id]
     assert [e["kind"] for e in applied if e["kind"] in ("cancel", "tag")] == ["cancel"]  # the other hand's
+
+
+def _two_plans(tmp_path: Path, sim: Simulator, rows: int, seed: int) -> tuple[Path, Path]:
+    """Two runs over disjoint orders of one shop: one input written, then split in two."""
+    source = tmp_path / "all.csv"
+    write_input_file(sim.api.store, source, rows=rows, seed=seed)
+    header, *body = source.read_text(encoding="utf-8").splitlines()
+    runs = []
+    for name, part in (("a", body[: len(body) // 2]), ("b", body[len(body) // 2 :])):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("\n".join([header, *part]) + "\n", encoding="utf-8")
+        table = read_input([path])
+        checked = validate_table(table, Defaults())
+        assert not checked.problems, checked.problems[:3]
+        reports = tmp_path / f"reports-{name}"
+        runs.append(
+            plan_input(table, checked.rows, settings(), reports, transport=SimulatorTransport(sim))[1]
+        )
+    return runs[0], runs[1]
+
+
+def test_another_runs_operation_of_the_same_document_is_never_taken_for_ours(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=400, seed=11)
+    run_a, run_b = _two_plans(tmp_path, sim, rows=240, seed=11)
+    inner = SimulatorTransport(sim)
+    stage = ["idle"]
+
+    class OtherRunBetweenStageAndStart(httpx.BaseTransport):
+        """Run A does all its work after B staged its refunds file and listed the newest operation."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.read()) if request.url.path.endswith(".json") else {}
+            query, sent = body.get("query", ""), json.dumps(body.get("variables", {}))
+            if stage[0] == "idle" and "stagedUploadsCreate" in query and "refund.jsonl" in sent:
+                stage[0] = "staged"
+            elif stage[0] == "staged" and "BulkOperationsActive" in query:
+                stage[0] = "listed"  # B's newest_before
+            elif stage[0] == "listed":
+                stage[0] = "done"
+                assert run_bulk(run_a, sim, clock).all_done
+            return inner.handle_request(request)
+
+    result = run_bulk(run_b, sim, clock, OtherRunBetweenStageAndStart())
+    assert stage[0] == "done" and result.all_done
+    ids_a = {op_id for _k, op_id, _s in operations(run_a)}
+    ids_b = {op_id for _k, op_id, _s in operations(run_b)}
+    assert ids_a and ids_b and not ids_a & ids_b  # each run's lines settled by its own operations only
+    # Every staged file was started exactly once.
+    assert all(n == 1 for n in Counter(op.source for op in mutations(sim)).values())
+    both = [*load_plan(run_a).actions(), *load_plan(run_b).actions()]  # gift cards name no order
+    assert_ledger_matches_plan(
+        cast(Plan, SimpleNamespace(actions=lambda: both)), sim.api.ledger_json()["entries"]
+    )
+
+
+def test_a_lost_start_answer_still_in_progress_is_waited_for_never_sent_again(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=5)
+    run_dir = make_run(tmp_path, sim, rows=120, seed=5)
+    assert any(s.kind.value == "gift_card" for a in load_plan(run_dir).actions() for s in a.steps)
+    inner = SimulatorTransport(sim)
+    lost: list[str] = []
+
+    class LoseTheCardsStartWhileItIsProcessed(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = inner.handle_request(request)
+            run = b"bulkOperationRunMutation" in request.content
+            if run and b"giftCardCreate" in request.content and not lost:
+                lost.append("gift cards")
+                sim.api.hold_answer(sim.config.in_progress_s)  # its operation appears only later
+                raise httpx.ReadTimeout("answer lost", request=request)
+            return answer
+
+    result = run_bulk(run_dir, sim, clock, LoseTheCardsStartWhileItIsProcessed())
+    assert lost and result.all_done
+    clock.advance(3600)  # whatever was started has appeared and run by now
+    sim.api.bulk.advance()
+    cards = [op for op in mutations(sim) if "giftCardCreate" in op.query]
+    assert len(cards) == 1 and cards[0].status == "COMPLETED"
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_a_cancel_line_of_a_failed_operation_whose_job_is_still_queued_is_never_sent_again(
+    tmp_path: Path,
+) -> None:
+    sim, clock = bulk_simulator(orders=300, seed=4)
+    sim.api.store.cancel_delay = dt.timedelta(seconds=5)  # shop time; within the cancel wait below
+    run_dir = make_run(tmp_path, sim, rows=200, seed=4)
+    inner = SimulatorTransport(sim)
+    failed: list[str] = []
+
+    def without_partial_data(answer: httpx.Response) -> httpx.Response:
+        """A FAILED operation that gives no partial results: none of its lines has an answer."""
+        if b'"FAILED"' not in answer.read():
+            return answer
+        body = answer.json()
+        for node in [
+            body["data"].get("bulkOperation"),
+            *body["data"].get("bulkOperations", {}).get("nodes", []),
+        ]:
+            if node and node.get("status") == "FAILED":
+                node["partialDataUrl"] = None
+        return httpx.Response(answer.status_code, headers=answer.headers, json=body)
+
+    class FailCancels(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            content = request.read()
+            if b"bulkOperationRunMutation" in content and b"orderCancel" in content and not failed:
+                sim.api.bulk.faults(1.0, 3)  # this operation ends FAILED part way
+                try:
+                    return inner.handle_request(request)
+                finally:
+                    sim.api.bulk.faults(0.0, 3)
+                    failed.append("cancel")
+            answer = inner.handle_request(request)
+            return without_partial_data(answer) if request.url.path.endswith(".json") else answer
+
+    result = execute_run(
+        run_dir,
+        settings(),
+        transport=FailCancels(),
+        runner_options={"cancel_wait": 30.0, "poll": 0.01},
+        engine="bulk",
+        bulk_options={"sleep": clock.advance, "clock": lambda: clock().timestamp()},
+    )
+    assert failed and result.all_done
+    clock.advance(60)  # every queued cancel job has run
+    cancels = [op for op in mutations(sim) if "orderCancel" in op.query]
+    assert cancels[0].status == "FAILED" and 0 < cancels[0].done < cancels[0].total
+    planned = sum(1 for a in load_plan(run_dir).actions() for s in a.steps if s.kind.value == "cancel")
+    assert sum(op.done for op in cancels) == planned  # the lines that ran were read, not sent again
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+class Crash(BaseException):
+    """The process dies here (no handler catches a BaseException that is not ours)."""
+
+
+@pytest.mark.parametrize("gone", ["upload", "operation"])
+def test_a_record_whose_upload_or_operation_is_gone_is_closed_unknown_and_its_lines_read(
+    tmp_path: Path, gone: str
+) -> None:
+    sim, clock = bulk_simulator(orders=200, seed=6)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=6)
+    inner = SimulatorTransport(sim)
+
+    class DieAtTheTags(httpx.BaseTransport):
+        """Dies before the tags' start (upload) or while its operation is polled (operation)."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            content = request.read()
+            tags = [op for op in mutations(sim) if "tagsAdd" in op.query]
+            if gone == "upload" and b"bulkOperationRunMutation" in content and b"tagsAdd" in content:
+                raise Crash
+            if gone == "operation" and tags and b"BulkOperationStatus" in content:
+                raise Crash
+            return inner.handle_request(request)
+
+    with pytest.raises(Crash):
+        run_bulk(run_dir, sim, clock, DieAtTheTags())
+    (kind, operation_id, status) = operations(run_dir)[-1]
+    assert kind == "tag"
+    if gone == "upload":
+        assert (operation_id, status) == (None, "staged")
+        with sqlite3.connect(run_dir / "journal.sqlite") as db:
+            (path,) = db.execute("SELECT staged_path FROM bulk_operations WHERE kind = 'tag'").fetchone()
+        uploaded = sim.api.bulk.files.uploaded(path)
+        assert uploaded is not None
+        uploaded.unlink()  # staged uploads expire
+        sim.api.bulk.files._uploaded.pop(path)
+    else:
+        assert status == "started"
+        clock.advance(60)
+        sim.api.bulk.advance()  # it ran its lines, then the shop forgot it
+        del sim.api.bulk.operations[int(str(operation_id).rsplit("/", 1)[-1])]
+    result = run_bulk(run_dir, sim, clock)
+    assert result.all_done
+    assert ("tag", operation_id, "unknown") in operations(run_dir)
+    assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
