@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from pipeline.money import exact
 from pipeline.reports.cells import FORMULA_STARTS, as_date, csv_text, money_plain, number, plain
 from pipeline.reports.files import replacing
 from pipeline.reports.table import Column, Row
@@ -59,6 +61,15 @@ def _field(column: Column) -> Callable[[Row], str]:
             return str(value) if type(value) is int else cell(column, value)
 
         return whole
+    if column.kind == "money":
+
+        def money(row: Row) -> str:
+            value = row.get(key)
+            if type(value) is Decimal and value.is_finite():
+                return format(exact(value, column.currency(row)), "f")
+            return cell(column, value, column.currency(row))
+
+        return money
     return lambda row: cell(column, row.get(key), column.currency(row))
 
 

@@ -109,6 +109,8 @@ def test_each_field_is_the_cell_of_its_column(tmp_path):
         {**row, "units": odd[index % len(odd)], "share": odd[(index + 3) % len(odd)], "note": odd[index % 11]}
         for index, row in enumerate(rows() * 3)
     ]
+    table += [{**table[0], "amount": Decimal(odd)} for odd in ("NaN", "-Infinity", "1.23456")]
+    table += [{**table[0], "currency": code} for code in ("JPY", "KWD", None, "")]
     path = write_csv(tmp_path / "odd.csv", columns, table)
     with open(path, encoding=ENCODING, newline="") as stream:
         read = list(csv.reader(stream))[1:]
