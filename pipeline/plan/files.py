@@ -30,6 +30,9 @@ PLAN_SHA256 = "plan.sha256"
 _DIGEST_LINE = re.compile(r"([0-9a-f]{64}) [ *]plan\.json")
 #: Hex digits of plan.json's sha256 that people compare: the plan's seal.
 SEAL_DIGITS = 12
+# One encoder for every row (`json.dumps` with an option builds a new one per call): the same text.
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ROWS_A_CHUNK = 1_000
 
 _COLUMNS = {
     column.key: column
@@ -103,10 +106,11 @@ def plan_chunks(plan: Plan) -> Iterator[bytes]:
         yield f'{head},\n  "rows": []\n}}\n'.encode()
         return
     yield f'{head},\n  "rows": [\n'.encode()
-    last = len(plan.rows) - 1
-    for index, row in enumerate(plan.rows):
-        end = ",\n" if index < last else "\n"
-        yield ("    " + json.dumps(row.to_json(), ensure_ascii=False) + end).encode()
+    encode = _ROW_ENCODER.encode
+    rows = plan.rows
+    for start in range(0, len(rows), _ROWS_A_CHUNK):  # a chunk of rows per write: fewer, larger writes
+        lines = ["    " + encode(row.to_json()) for row in rows[start : start + _ROWS_A_CHUNK]]
+        yield (",\n".join(lines) + (",\n" if start + _ROWS_A_CHUNK < len(rows) else "\n")).encode()
     yield b"  ]\n}\n"
 
 

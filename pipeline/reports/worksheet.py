@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline import currencies
-from pipeline.reports.cells import ERROR_CODES, FORMULA_STARTS, as_date, number, xlsx_text
+from pipeline.reports.cells import ERROR_CODES, FORMULA_STARTS, XLSX_MAX_TEXT, as_date, number, xlsx_text
 from pipeline.reports.table import Column, Row
 
 #: A font as XlsxWriter format properties, kept hashable: `(("bold", True),)`.
@@ -97,6 +98,7 @@ class SheetWriter:
         self.looks = looks
         self.row = 0
         self._money: dict[tuple[str, str | None, str | None], Format | None] = {}
+        self._inert: dict[tuple[str | None, bool], Format | None] = {}
 
     def next(self, lines: int = 1) -> None:
         """Move down to the next line (`lines` > 1 leaves blank lines)."""
@@ -148,6 +150,40 @@ class SheetWriter:
         if look not in self._money:  # a format per kind and currency
             self._money[look] = self.looks.get(number_format(column, currency), fill)
         self._number(col, amount, self._money[look])
+
+    def line(self, columns: Sequence[Column], row: Row, fill: str | None = None) -> None:
+        """One table line: each cell as `data` writes it, with the common cases (text, exact numbers)
+        written here directly, since at 100,000 rows the per-cell calls cost seconds."""
+        sheet, at, money, inert_looks = self.sheet, self.row, self._money, self._inert
+        for col, column in enumerate(columns):
+            value = row.get(column.key)
+            kind = column.kind
+            if kind == "text" or value is None:
+                text = "" if value is None else str(value)
+                if not text.isprintable():  # printable text has no control character to drop
+                    text = xlsx_text(text)
+                elif len(text) > XLSX_MAX_TEXT:
+                    text = text[:XLSX_MAX_TEXT]
+                inert = text.startswith(FORMULA_STARTS) or text in ERROR_CODES
+                look_key = (fill, inert)
+                if look_key not in inert_looks:
+                    inert_looks[look_key] = self.looks.get("General", fill, (), inert)
+                look = inert_looks[look_key]
+                if text:
+                    sheet.write_string(at, col, text, look)
+                elif look is not None:
+                    sheet.write_blank(at, col, None, look)
+            elif kind == "date" or (amount := number(value)) is None:
+                self.data(col, column, row, fill)
+            else:
+                code = row.get(column.currency_key) if column.currency_key else None
+                currency = str(code) if code else None
+                key = (kind, currency, fill)
+                if key not in money:
+                    money[key] = self.looks.get(number_format(column, currency), fill)
+                sheet.write_number(
+                    at, col, float(amount) if isinstance(amount, Decimal) else amount, money[key]
+                )
 
     def _number(self, col: int, amount: int | Decimal, look: Format | None) -> None:
         # Excel keeps doubles: the Decimal becomes one here, at the cell, and nowhere before.

@@ -130,8 +130,7 @@ def _write_table(out: SheetWriter, sheet: Sheet) -> None:
     out.next()
     for row in sheet.rows:
         fill = EXCEPTION_FILL if sheet.is_exception(row) else None
-        for col, column in enumerate(sheet.columns):
-            out.data(col, column, row, fill)
+        out.line(sheet.columns, row, fill)
         out.next()
 
 

@@ -337,3 +337,16 @@ def test_a_gift_card_not_sent_is_warned_in_the_summary_and_the_summary_sheet(pla
     assert any(line.startswith("  warning: 1 gift card not sent:") for line in summary_lines(plan))
     assert summary_json(plan, Path("run"))["gift_cards_not_sent"] == 1
     assert summary_value(book, "Gift cards not sent (codes in gift_card_codes.csv)") == 1
+
+
+@pytest.mark.parametrize("rows", [0, 1, 999, 1_000, 1_001, 2_500])
+def test_plan_json_is_the_row_per_line_document_whatever_the_chunking(plan, rows):
+    """Rows are encoded a thousand at a time: the bytes are still one row a line, commas between."""
+    many = replace(plan, rows=[plan.rows[index % len(plan.rows)] for index in range(rows)])
+    head = replace(many, rows=[]).to_json()
+    del head["rows"]
+    lines = [f"    {json.dumps(row.to_json(), ensure_ascii=False)}" for row in many.rows]
+    body = '  "rows": []\n' if not lines else '  "rows": [\n' + ",\n".join(lines) + "\n  ]\n"
+    expected = json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ",\n" + body + "}\n"
+    assert plan_bytes(many) == expected.encode()
+    assert json.loads(plan_bytes(many)) == many.to_json()

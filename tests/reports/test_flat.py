@@ -97,3 +97,21 @@ def test_money_carries_its_currency_decimals(tmp_path):
     with path.open(encoding="utf-8-sig", newline="") as handle:
         read = [row["amount"] for row in csv.DictReader(handle)]
     assert read == ["393.10", "77990", "5.000"]
+
+
+def test_each_field_is_the_cell_of_its_column(tmp_path):
+    """The per-column writers of `write_csv` give exactly `cell` for every kind and odd value."""
+    from pipeline.reports.flat import ENCODING, cell
+
+    columns = [*COLUMNS, Column("units", "Units", "int"), Column("share", "Share", "percent")]
+    odd = [None, True, 3, "3", "x", "'q", "=1", Decimal("2.5"), "", dt.date(2026, 5, 1), "\x01a"]
+    table = [
+        {**row, "units": odd[index % len(odd)], "share": odd[(index + 3) % len(odd)], "note": odd[index % 11]}
+        for index, row in enumerate(rows() * 3)
+    ]
+    table += [{**table[0], "amount": Decimal(odd)} for odd in ("NaN", "-Infinity", "1.23456")]
+    table += [{**table[0], "currency": code} for code in ("JPY", "KWD", None, "")]
+    path = write_csv(tmp_path / "odd.csv", columns, table)
+    with open(path, encoding=ENCODING, newline="") as stream:
+        read = list(csv.reader(stream))[1:]
+    assert read == [[cell(c, row.get(c.key), c.currency(row)) for c in columns] for row in table]

@@ -143,3 +143,32 @@ def test_timezone_aware_dates_are_written_in_utc(tmp_path):
     assert cells["A2"].value == dt.datetime(2026, 5, 1, 10, 0)
     assert cells["A3"].value == dt.datetime(2026, 5, 2)
     assert cells["A3"].number_format == "yyyy-mm-dd"
+
+
+def test_a_line_is_written_as_its_cells_one_by_one(tmp_path):
+    """`SheetWriter.line` (the table path) gives the same sheet and styles as `data` cell by cell."""
+    from pipeline.reports.worksheet import Looks, SheetWriter, close, open_workbook
+
+    columns = [*COLUMNS, Column("when", "When", "date")]
+    odd = [None, "", "=1", "#N/A", "a\x01b", "x" * 40_000, True, "3.5", "n/a", Decimal("1E+2"), 7]
+    table = [
+        {**row, "note": odd[index % len(odd)], "count": odd[(index + 5) % len(odd)], "when": "2026-05-01"}
+        for index, row in enumerate(ROWS * 2)
+    ]
+
+    def write(path, by_line):
+        workbook = open_workbook(path, "t")
+        out = SheetWriter(workbook.add_worksheet("T"), Looks(workbook))
+        for index, row in enumerate(table):
+            fill = EXCEPTION_FILL if index % 3 == 0 else None
+            if by_line:
+                out.line(columns, row, fill)
+            else:
+                for col, column in enumerate(columns):
+                    out.data(col, column, row, fill)
+            out.next()
+        close(workbook)
+        with zipfile.ZipFile(path) as archive:
+            return [archive.read(name) for name in ("xl/worksheets/sheet1.xml", "xl/styles.xml")]
+
+    assert write(tmp_path / "line.xlsx", True) == write(tmp_path / "cells.xlsx", False)
