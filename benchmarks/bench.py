@@ -43,17 +43,26 @@ def _simulator_figures(quick: bool = False) -> list[Figure]:
     return simulator_figures(quick)
 
 
+def _plan_files_figures(quick: bool = False) -> list[Figure]:
+    from benchmarks.plan_files import plan_files_figures
+
+    return plan_files_figures(quick)
+
+
+def _bulk_execute_figures(quick: bool = False) -> list[Figure]:
+    from benchmarks.bulk_execute import bulk_execute_figures
+
+    return bulk_execute_figures(quick)
+
+
 # Each suite takes `quick` (`--quick`: stage sizes ÷ 10 for a fast look).
 SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
     ("validate", _input_figures),
     ("plan", _plan_figures),
     ("simulator", _simulator_figures),
     ("execute", _execute_figures),
-    ("plan files", lambda quick: __import__("benchmarks.plan_files").plan_files.plan_files_figures(quick)),
-    (
-        "bulk execute",
-        lambda quick: __import__("benchmarks.bulk_execute").bulk_execute.bulk_execute_figures(quick),
-    ),
+    ("plan files", _plan_files_figures),
+    ("bulk execute", _bulk_execute_figures),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,13 @@ from pipeline.validate.read import read_input
 from pipeline.validate.rows import Defaults
 
 TOKEN = "shpat_simulator"
+
+
+def free_port() -> int:
+    """A loopback port where nothing listens: bound, then closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def simulator(orders: int = 120, seed: int = 7, faults: str = "", **config: Any) -> Simulator:

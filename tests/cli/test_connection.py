@@ -12,17 +12,10 @@ import pytest
 
 from pipeline.simulator.server import SimulatorServer
 from tests.cli.test_cli import INPUTS, bulkcancel
-from tests.harness import simulator
+from tests.harness import free_port, simulator
 
 SAMPLE = str(INPUTS / "cancellations.xlsx")
 OUR_WORDS = ("Readiness", "OrdersByName", "ConnectError", "Errno", "HTTP 401", "Traceback")
-
-
-def free_port() -> int:
-    """A loopback port where nothing listens: bound, then closed."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def served(**config: object) -> SimulatorServer:

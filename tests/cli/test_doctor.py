@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from pipeline.shopify.readiness import Needs, ShopState, findings
 from pipeline.simulator.server import SimulatorServer
 from tests.cli.test_cli import bulkcancel
-from tests.harness import simulator
+from tests.harness import free_port, simulator
 
 ROWS = "order,refund_mode,currency\n#1001,gift_card,EUR\n#1002,store_credit,EUR\n"
 
@@ -63,9 +62,7 @@ def test_a_shop_without_new_customer_accounts_cannot_take_store_credit(tmp_path)
 
 
 def test_no_shop_to_talk_to_exits_2():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     result = bulkcancel("doctor", "--shop", f"http://127.0.0.1:{port}", "--timeout", "2")
     assert result.returncode == 2 and f"cannot reach http://127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -101,9 +98,7 @@ def test_plan_checks_the_shop_first_and_refuses_at_once_what_would_block(tmp_pat
 
 
 def test_plan_against_a_shop_that_is_not_there_fails_with_exit_2_and_one_line(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = bulkcancel(
         "plan", _input(tmp_path), "--shop", f"http://127.0.0.1:{port}", "--out", str(tmp_path)
     )

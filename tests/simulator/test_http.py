@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from pipeline.simulator.handler import Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
 from pipeline.simulator.seed import seed_store
 from pipeline.simulator.server import SimulatorServer
+from tests.harness import free_port
 
 TOKEN = {"X-Shopify-Access-Token": "shpat_simulator"}
 FIRST_FIVE = {"query": "{ orders(first: 5) { nodes { id name displayFinancialStatus } } }"}
@@ -57,12 +57,6 @@ def test_real_http_lost_answer_drops_the_connection_after_applying(server):
     assert "lost" in next(o for o in orders if o["id"] == order_id)["tags"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_serve_command_answers_curl_like_requests_and_401_without_token(tmp_path: Path):
     store = tmp_path / "store.json"
     cli = [sys.executable, "-m", "pipeline"]
@@ -71,7 +65,7 @@ def test_the_serve_command_answers_curl_like_requests_and_401_without_token(tmp_
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*cli, "simulator", "serve", "--port", str(port), "--store", str(store)],
         stdout=subprocess.PIPE,
