@@ -22,6 +22,7 @@ from pipeline.cli.probe import shop_state
 if TYPE_CHECKING:
     from pipeline.execute.executor import ExecutionResult
     from pipeline.settings import ConnectionSettings
+    from pipeline.shopify.readiness import ShopState
 
 
 @click.command()
@@ -57,9 +58,7 @@ def execute(run_dir: Path, as_json: bool, require_approval: bool, engine: str, *
     settings = run_settings(run_dir, options)
     state = shop_state(settings)  # unreachable or refused: said now, exit 2
     keys = pick(options, EXECUTION_KEYS)
-    result = execute_and_report(
-        run_dir, settings, as_json, engine=engine, restore_rate=state.restore_rate, **keys
-    )
+    result = execute_and_report(run_dir, settings, as_json, engine=engine, state=state, **keys)
     sys.exit(0 if result.all_done else 1)
 
 
@@ -79,9 +78,10 @@ def execute_and_report(
     max_age: float,
     job_wait: float,
     engine: str = "paced",
-    restore_rate: float | None = None,
+    state: ShopState | None = None,
 ) -> ExecutionResult:
-    """Confirm, carry out, report; returns the ExecutionResult."""
+    """Confirm, carry out, report; returns the ExecutionResult. `state`: the shop as the first look
+    read it (else it is read only if --max-total needs the shop's currency)."""
     import datetime as dt
 
     from pipeline.cli.limits import parse_limits
@@ -90,7 +90,9 @@ def execute_and_report(
     from pipeline.execute.status import left
     from pipeline.plan.files import seal_of
 
-    limit = parse_limits(max_total, lambda: shop_state(settings).shop_currency) if max_total else None
+    limit = (
+        parse_limits(max_total, lambda: (state or shop_state(settings)).shop_currency) if max_total else None
+    )
     console = ExecutionConsole(run_dir, yes=yes, quiet=as_json)
     with console.interrupts() as stop:
         result = execute_run(
@@ -104,7 +106,7 @@ def execute_and_report(
             stop=stop,
             runner_options={"cancel_wait": job_wait},
             engine=engine,
-            restore_rate=restore_rate,
+            restore_rate=state.restore_rate if state else None,
             bulk_progress=None if as_json else _bulk_progress,
         )
     if as_json:
