@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pipeline import currencies
-from pipeline.money import Money
+from pipeline.money import Money, in_currency
 
 _KEY = re.compile(r"\[(bc-\d{8}-\d{6}-[^\]\s]*-\d+)\]")
 _WHOLE = re.compile(r"bc-\d{8}-\d{6}-\S*-\d+")
@@ -67,5 +66,4 @@ def in_shop(amount: Money, order: Mapping[str, Any]) -> tuple[Money | None, bool
     factor = rate(order)
     if factor is None or amount.currency != order.get("presentmentCurrencyCode"):
         return None, False
-    quantum = Decimal(1).scaleb(-currencies.decimals(str(shop_currency)))
-    return Money((amount.amount * factor).quantize(quantum), str(shop_currency)), True
+    return Money(in_currency(amount.amount * factor, str(shop_currency)), str(shop_currency)), True
