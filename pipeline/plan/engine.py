@@ -8,11 +8,14 @@ ceilings for each stage (what the paced engine is held to).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 ENGINES = ("auto", "paced", "bulk")
 MAX_PACED_SECONDS = 15 * 60
 MAX_PACED_ORDERS = 2000
+STAGES = ("plan", "execute", "reconcile")
 #: cost points per order on the paced API, by stage (SPEC §12).
 POINTS_PER_ORDER = {"plan": 12.0, "execute": 35.0, "reconcile": 15.0}
 
@@ -34,6 +37,15 @@ class EngineChoice:
             "paced_seconds": round(self.paced_seconds, 1),
         }
 
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> EngineChoice:
+        return cls(
+            str(record["engine"]),
+            str(record["reason"]),
+            int(record["orders"]),
+            float(record["paced_seconds"]),
+        )
+
 
 def paced_seconds(orders: int, points_per_order: float, restore_rate: float, bucket: float = 0.0) -> float:
     """Seconds the paced API needs for `orders`: points past the initial burst at the restore rate."""
@@ -48,7 +60,8 @@ def choose_engine(
     """The engine for `orders` orders of one stage on a shop with this bucket."""
     if requested not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {requested!r}")
-    estimate = paced_seconds(orders, POINTS_PER_ORDER[stage], restore_rate, bucket)
+    # Tenths of a second: what plan.json keeps, so a plan read back equals the one written.
+    estimate = round(paced_seconds(orders, POINTS_PER_ORDER[stage], restore_rate, bucket), 1)
     minutes = f"{estimate / 60:.1f} min paced"
     if requested != "auto":
         return EngineChoice(requested, f"--engine {requested} ({minutes})", orders, estimate)
@@ -57,3 +70,13 @@ def choose_engine(
     if estimate > MAX_PACED_SECONDS:
         return EngineChoice("bulk", f"{minutes} > 15 min", orders, estimate)
     return EngineChoice("paced", f"{orders:,} orders, {minutes}", orders, estimate)
+
+
+def later_stages(
+    requested: str, actions: int, *, restore_rate: float, bucket: float = 0.0
+) -> dict[str, EngineChoice]:
+    """The engines a plan foresees for execute and reconcile, weighed on its executable actions."""
+    return {
+        stage: choose_engine(requested, actions, stage=stage, restore_rate=restore_rate, bucket=bucket)
+        for stage in STAGES[1:]
+    }

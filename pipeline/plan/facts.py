@@ -112,7 +112,10 @@ class OrderFacts:
     `net_payment` (`netPaymentSet`: received minus refunded) is what a refunding `orderCancel` gives
     back, the amount of a full cancel that needs no quote; `units` (`currentSubtotalLineItemsQuantity`)
     is what a restocking cancel puts back. `refunds` are the order's refunds' transactions, pending
-    ones included; `total_received` (`totalReceivedSet`) is None where it was not read.
+    ones included, flat and sorted: the paced lookup reads them under each refund, a bulk read from the
+    order's own `transactions` (a bulk query allows no connection inside the `refunds` list), and both
+    give the same facts; `refund_ids` are the order's refunds, with or without money.
+    `total_received` (`totalReceivedSet`) is None where it was not read.
     `claim` is the order's claim (SPEC §7a), released ones included.
     """
 
@@ -132,7 +135,8 @@ class OrderFacts:
     can_notify: bool = False
     tags: tuple[str, ...] = ()
     units: int = 0
-    refunds: tuple[tuple[RefundMoney, ...], ...] = ()
+    refunds: tuple[RefundMoney, ...] = ()
+    refund_ids: tuple[str, ...] = ()
     total_received: Decimal | None = None
     cancel_note: str | None = None  # `cancellation.staffNote`: ours carry an action key
     claim: Claim | None = None  # the order's claim (SPEC §7a), if a run holds or held it
@@ -141,7 +145,8 @@ class OrderFacts:
     def refunded_before(self) -> bool:
         """True when any refund exists, pending or not (a pending one is in neither total nor status)."""
         return (
-            bool(self.refunds)
+            bool(self.refund_ids)
+            or bool(self.refunds)
             or self.total_refunded > 0
             or self.financial_status in {"PARTIALLY_REFUNDED", "REFUNDED"}
         )
@@ -149,7 +154,7 @@ class OrderFacts:
     def pending_refunds(self) -> dict[str, Decimal]:
         """Refund money still pending at the gateway, per gateway."""
         pending: dict[str, Decimal] = {}
-        for money in (m for refund in self.refunds for m in refund if m.pending):
+        for money in (m for m in self.refunds if m.pending):
             pending[money.gateway] = pending.get(money.gateway, Decimal(0)) + money.amount
         return pending
 
@@ -165,12 +170,7 @@ class OrderFacts:
         if self.total_received is None:
             return max(Decimal(0), self.net_payment - pending)
         live = sum(
-            (
-                m.amount
-                for refund in self.refunds
-                for m in refund
-                if m.kind == "REFUND" and m.status in LIVE_REFUND
-            ),
+            (m.amount for m in self.refunds if m.kind == "REFUND" and m.status in LIVE_REFUND),
             Decimal(0),
         )
         return max(Decimal(0), min(self.net_payment, self.total_received - live))

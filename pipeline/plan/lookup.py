@@ -65,18 +65,32 @@ def _amount(money_bag: dict[str, Any] | None) -> Decimal:
     return Decimal(str(money_bag["presentmentMoney"]["amount"])) if money_bag else Decimal(0)
 
 
-def _refunds(node: dict[str, Any]) -> tuple[tuple[RefundMoney, ...], ...]:
-    return tuple(
-        tuple(
-            RefundMoney(t["kind"], t["status"], t.get("gateway") or "", _amount(t["amountSet"]))
+def _refund_money(node: dict[str, Any]) -> tuple[RefundMoney, ...]:
+    """The order's refund transactions, sorted: from each refund's `transactions` (the paced lookup), or
+    from the order's own `transactions` list when it was read (a bulk query, where a connection inside
+    the `refunds` list is not allowed). Both hold the same REFUND transactions."""
+    if "transactions" in node:
+        found = node.get("transactions") or ()
+    else:
+        found = [
+            t
+            for refund in node.get("refunds") or ()
             for t in (refund.get("transactions") or {}).get("nodes") or ()
+        ]
+    return tuple(
+        sorted(
+            (
+                RefundMoney(t["kind"], t["status"], t.get("gateway") or "", _amount(t["amountSet"]))
+                for t in found
+                if t["kind"] == "REFUND"
+            ),
+            key=lambda m: (m.gateway, m.status, m.amount),
         )
-        for refund in node.get("refunds") or ()
     )
 
 
 def order_facts(node: dict[str, Any]) -> OrderFacts:
-    """An `OrdersByName`/`OrdersByIds` node as the planner's values."""
+    """An `OrdersByName`/`OrdersByIds` node, or an `OrdersBulkPlan` line, as the planner's values."""
     customer = node.get("customer") or {}
     fingerprint = Fingerprint.of_order(node)
     return OrderFacts(
@@ -96,7 +110,8 @@ def order_facts(node: dict[str, Any]) -> OrderFacts:
         can_notify=bool(node.get("canNotifyCustomer")),
         tags=tuple(node.get("tags") or ()),
         units=int(node.get("currentSubtotalLineItemsQuantity") or 0),
-        refunds=_refunds(node),
+        refunds=_refund_money(node),
+        refund_ids=tuple(sorted(str(r["id"]) for r in node.get("refunds") or ())),
         total_received=_amount(node["totalReceivedSet"]) if "totalReceivedSet" in node else None,
         cancel_note=(node.get("cancellation") or {}).get("staffNote"),
         claim=parse_claim(node.get("claim")),
@@ -194,7 +209,7 @@ class Lookup:
     ) -> None:
         """Reads again, with every refund, the orders whose refunds filled the first page."""
         found = [by_id, *by_key.values()]
-        many = sorted({f.id for group in found for f in group.values() if len(f.refunds) >= REFUNDS_FIRST})
+        many = sorted({f.id for group in found for f in group.values() if len(f.refund_ids) >= REFUNDS_FIRST})
         for batch in _chunks(many, IDS_PER_REREAD):
             variables = {"ids": list(batch), "refundsFirst": REFUNDS_ALL}
             for node in self._read("OrdersByIds", variables)["nodes"]:

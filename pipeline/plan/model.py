@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.models import instant
 from pipeline.money import ZERO, in_currency, totals
+from pipeline.plan.engine import EngineChoice
 from pipeline.plan.facts import Fingerprint, OrderFacts
 from pipeline.plan.keys import note_without_key
 from pipeline.plan.steps import Step, StepKind
@@ -182,6 +183,8 @@ class Plan:
     """Every row's decision; the summary figures of plan.xlsx and the plan.json document.
 
     `shop_url` is where execute and reconcile connect when no --shop is given (the shop names no scheme).
+    `engines`: per stage (plan, execute, reconcile), the engine chosen or foreseen, why, and the paced
+    estimate (SPEC §15); plans made before engines were recorded have none.
     """
 
     run_id: str
@@ -192,6 +195,7 @@ class Plan:
     input_name: str = ""
     input_sha256: str = ""
     shop_url: str = ""
+    engines: dict[str, EngineChoice] = field(default_factory=dict)
 
     @property
     def since(self) -> dt.datetime:
@@ -242,8 +246,10 @@ class Plan:
             shop=self.shop,
             api_version=self.api_version,
             input={"name": self.input_name, "sha256": self.input_sha256},
-            rows=[row.to_json() for row in self.rows],
         )
+        if self.engines:
+            document["engines"] = {stage: choice.as_json() for stage, choice in self.engines.items()}
+        document["rows"] = [row.to_json() for row in self.rows]
         return document
 
     @classmethod
@@ -258,4 +264,8 @@ class Plan:
             input_name=document["input"]["name"],
             input_sha256=document["input"]["sha256"],
             shop_url=document.get("shop_url") or "",
+            engines={
+                stage: EngineChoice.from_json(choice)
+                for stage, choice in (document.get("engines") or {}).items()
+            },
         )

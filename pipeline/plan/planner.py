@@ -6,22 +6,39 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from pipeline.plan.bulklookup import BulkLookup
 from pipeline.plan.decide import block_same_order, decide, needs_quote
+from pipeline.plan.engine import EngineChoice, choose_engine, later_stages
 from pipeline.plan.facts import OrderFacts
 from pipeline.plan.files import write_plan_files
 from pipeline.plan.lookup import Lookup, LookupProgress
 from pipeline.plan.model import Plan
 from pipeline.plan.quote import RefundQuote
 from pipeline.settings import ConnectionSettings
+from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.progress import Progress
 from pipeline.validate.read import InputTable
 from pipeline.validate.rows import OrderRow
 
 QUOTE_WORKERS = 8  # enough to keep the cost bucket busy at 100 ms latency; the governor paces them
+STANDARD_RESTORE_RATE = 100.0  # points a second, when the shop's own is not known
+#: How a plan's bulk query is polled: soon at first, then every 2 s (a poll costs a point, a late one time).
+BULK_POLLING = {"poll": 0.25, "max_poll": 2.0}
+
+
+def plan_engine(
+    requested: str, rows: int, restore_rate: float | None = None, bucket: float | None = None
+) -> EngineChoice:
+    """The engine that reads a plan's `rows` orders (SPEC §15), on the shop's limits from its first look."""
+    rate = restore_rate or STANDARD_RESTORE_RATE
+    return choose_engine(requested, rows, stage="plan", restore_rate=rate, bucket=bucket or 0.0)
 
 
 def new_run_dir(root: Path, input_stem: str, now: dt.datetime | None = None) -> Path:
@@ -109,22 +126,42 @@ def plan_input(
     transport: httpx.BaseTransport | None = None,
     progress: LookupProgress | None = None,
     run_dir: Path | None = None,
+    engine: str = "paced",
+    restore_rate: float | None = None,
+    bucket: float | None = None,
+    bulk_progress: Callable[[Progress], None] | None = None,
+    bulk_options: dict[str, Any] | None = None,
 ) -> tuple[Plan, Path]:
     """Plans validated rows against the shop and writes the five plan files into `run_dir` (default: a new
-    run directory under `out_root`)."""
+    run directory under `out_root`). `engine` (auto, paced, bulk) reads the orders and is recorded in
+    the plan with what execute and reconcile would take, weighed on the shop's `restore_rate` and
+    `bucket`; `bulk_options` go to `BulkOperations` (tests pass the simulator's clock)."""
     run_dir = run_dir or new_run_dir(out_root, Path(table.source).stem)
+    choice = plan_engine(engine, len(rows), restore_rate, bucket)
     with ShopifyClient(settings, transport) as client:
-        plan = make_plan(
-            rows,
-            Lookup(client, progress),
-            run_id=run_dir.name,
-            shop=settings.shop,
-            api_version=settings.api_version,
-            input_name=table.source,
-            input_sha256=table.sha256,
-            include_test=include_test,
-            allow_repeat=allow_repeat,
-            shop_url=settings.shop_url,
-        )
+        bulk = BulkOperations(client, transport, **{**BULK_POLLING, **(bulk_options or {})})
+        try:
+            lookup = (
+                BulkLookup(client, bulk, progress, bulk_progress)
+                if choice.engine == "bulk"
+                else Lookup(client, progress)
+            )
+            plan = make_plan(
+                rows,
+                lookup,
+                run_id=run_dir.name,
+                shop=settings.shop,
+                api_version=settings.api_version,
+                input_name=table.source,
+                input_sha256=table.sha256,
+                include_test=include_test,
+                allow_repeat=allow_repeat,
+                shop_url=settings.shop_url,
+            )
+        finally:
+            bulk.close()
+    rate = restore_rate or STANDARD_RESTORE_RATE
+    later = later_stages(engine, len(plan.actions()), restore_rate=rate, bucket=bucket or 0.0)
+    plan = replace(plan, engines={"plan": choice, **later})
     write_plan_files(plan, run_dir)
     return plan, run_dir

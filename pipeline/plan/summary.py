@@ -41,9 +41,15 @@ def summary_lines(plan: Plan, seal: str | None = None) -> list[str]:
     if unsent:
         cards = "1 gift card" if unsent == 1 else f"{unsent} gift cards"
         lines.append(f"  warning: {cards} not sent: {UNSENT_GIFT_CARD}")
+    lines.extend(engine_lines(plan))
     if seal:
         lines.append(f"  plan {seal_words(seal)} (on every page of plan.xlsx and plan.html)")
     return lines
+
+
+def engine_lines(plan: Plan) -> list[str]:
+    """Which engine each stage uses (plan) or will use (execute, reconcile, as `auto` foresees), and why."""
+    return [f"  {stage}: {choice.engine} engine — {choice.reason}" for stage, choice in plan.engines.items()]
 
 
 #: Per currency, the cancelled orders keeping money: (orders, kept, paid on them).
@@ -107,4 +113,5 @@ def summary_json(plan: Plan, run_dir: Path, seal: str | None = None) -> dict[str
             {"currency": currency, "orders": orders, "kept": str(kept), "paid": str(paid)}
             for currency, (orders, kept, paid) in kept_by_cancels(plan).items()
         ],
+        "engines": {stage: choice.as_json() for stage, choice in plan.engines.items()},
     }

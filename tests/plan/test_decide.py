@@ -152,7 +152,7 @@ def test_an_amount_with_more_decimals_than_the_order_currency_allows_is_blocked(
         (make_row(), make_facts(financial_status="REFUNDED")),
         (make_row(amount=D(10)), make_facts(financial_status="VOIDED")),
         (make_row(), make_facts(financial_status="PARTIALLY_REFUNDED", net_payment=D(0))),
-        (make_row(), make_facts(refunds=((PENDING_50,),))),  # the rest is on its way back
+        (make_row(), make_facts(refunds=(PENDING_50,))),  # the rest is on its way back
     ],
 )
 def test_cancel_of_a_cancelled_order_already_as_asked_is_skipped(row, facts):
@@ -385,17 +385,17 @@ def test_shipping_no_keeps_the_shipping_even_when_the_full_suggestion_includes_i
 
 def test_a_pending_refund_counts_as_refunded():
     pending = RefundMoney("REFUND", "PENDING", "shopify_payments", D(20))
-    facts = make_facts(refunds=((pending,),))
+    facts = make_facts(refunds=(pending,))
     assert facts.refunded_before and facts.refundable == D(30)
     assert needs_quote(make_row(), facts)  # never a refunding orderCancel
     failed = RefundMoney("REFUND", "FAILURE", "shopify_payments", D(20))
-    assert make_facts(refunds=((failed,),), total_received=D(50)).refundable == D(50)
+    assert make_facts(refunds=(failed,), total_received=D(50)).refundable == D(50)
 
 
 @pytest.mark.parametrize("shopify_counts_pending", [True, False])
 def test_a_pending_refund_is_never_refunded_again_whichever_way_shopify_counts_it(shopify_counts_pending):
     pending = RefundMoney("REFUND", "PENDING", "shopify_payments", D(20))
-    facts = make_facts(refunds=((pending,),), total_received=D(50), net_payment=D(50))
+    facts = make_facts(refunds=(pending,), total_received=D(50), net_payment=D(50))
     most = D(50) if shopify_counts_pending else D(30)  # does suggestedRefund still offer the pending 20?
     quote = make_quote(
         amount=most,

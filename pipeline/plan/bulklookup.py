@@ -1,0 +1,98 @@
+"""Reading the orders a plan needs through one bulk query (SPEC §15), free of the cost bucket.
+
+One `bulkOperationRunQuery` over `orders(query:)` reads what the paced lookup reads (OrdersBulkPlan),
+streamed from the result file a line at a time and matched to the rows locally: by id for rows that
+give one, else by exact, case-folded name. Only the matched orders are kept. The search covers the
+rows: the ids' range when every row gives its order's id (as `select` files do), else every order of
+the shop (Shopify's name search has no range, and an OR of thousands of names is no query).
+Quotes (`suggestedRefund`, line items) still go through the paced API, as `Lookup.quote` does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.plan.facts import OrderFacts
+from pipeline.plan.keys import legacy_id
+from pipeline.plan.lookup import Lookup, LookupProgress, order_facts
+from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.progress import Progress
+from pipeline.shopify.retry import execute_with_retry
+from pipeline.validate.parse import name_key
+from pipeline.validate.rows import OrderRow
+
+DOCUMENT = "OrdersBulkPlan"
+READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
+
+
+def search_for(rows: Sequence[OrderRow]) -> str:
+    """The search the bulk query runs: the rows' id range when every row has an id, else the whole shop.
+
+    `status:any`: cancelled and closed orders are rows' orders too (already cancelled, fulfilled)."""
+    numbers = [int(legacy_id(r.order_gid)) for r in rows if r.order_gid and legacy_id(r.order_gid).isdigit()]
+    if rows and len(numbers) == len(rows):
+        return f"status:any id:>={min(numbers)} id:<={max(numbers)}"
+    return "status:any"
+
+
+class BulkLookup(Lookup):
+    """`Lookup` whose order reads are one bulk query; `bulk_progress` is told of each poll."""
+
+    def __init__(
+        self,
+        client: ShopifyClient,
+        bulk: BulkOperations,
+        progress: LookupProgress | None = None,
+        bulk_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        super().__init__(client, progress)
+        self.bulk, self.bulk_progress = bulk, bulk_progress
+
+    def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
+        """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
+        ids = {r.order_gid for r in rows if r.order_gid}
+        keys = {r.order_key for r in rows if not r.order_gid}
+        by_id: dict[str, OrderFacts] = {}
+        by_key: dict[str, dict[str, OrderFacts]] = defaultdict(dict)
+        if rows:
+            for line in self._lines(search_for(rows)):
+                order_id = str(line.get("id", ""))
+                key = name_key(str(line.get("name", "")))
+                if order_id in ids or key in keys:
+                    facts = order_facts(line)
+                    if order_id in ids:
+                        by_id[order_id] = facts
+                    if key in keys:
+                        by_key[key][order_id] = facts
+        self.progress(len(rows))
+        result: dict[int, list[OrderFacts]] = {}
+        for row in rows:
+            if row.order_gid:
+                result[row.row] = [by_id[row.order_gid]] if row.order_gid in by_id else []
+            else:
+                result[row.row] = sorted(by_key.get(row.order_key, {}).values(), key=lambda f: f.id)
+        return result
+
+    def _lines(self, query: str) -> Iterator[dict[str, Any]]:
+        """The orders the search finds, a line at a time; a FAILED read is run again."""
+        total = self._count(query)
+        for attempt in range(READ_TRIES):
+            started = self.bulk.run_query(DOCUMENT, {"query": query})
+            try:
+                done = self.bulk.wait(started.id, total, progress=self.bulk_progress, unit="orders")
+            except BulkOperationError:
+                if attempt + 1 == READ_TRIES:
+                    raise
+                continue
+            return self.bulk.stream(done.url)
+        raise ShopifyError("the bulk read of the plan's orders did not complete")  # pragma: no cover
+
+    def _count(self, query: str) -> int | None:
+        """The orders the search finds, for the progress' time left; None when Shopify caps the count."""
+        answer = execute_with_retry(self.client, "OrdersCount", {"query": query}, mutation=False).data
+        found = answer.get("ordersCount") or {}
+        return int(found["count"]) if found.get("precision") == "EXACT" else None
