@@ -14,7 +14,7 @@ from pipeline.cli.probe import shop_state
 
 if TYPE_CHECKING:
     from pipeline.settings import ConnectionSettings
-    from pipeline.shopify.readiness import Needs
+    from pipeline.shopify.readiness import Needs, ShopState
     from pipeline.validate.rows import OrderRow
 
 
@@ -59,18 +59,21 @@ def doctor(inputs: tuple[Path, ...], sheet: str | None, **options: Any) -> None:
     sys.exit(1 if blocking else 0)
 
 
-def refuse_unready(settings: ConnectionSettings, rows: Sequence[OrderRow]) -> None:
-    """The first step of `plan`: what would block this file on this shop, each with its fix, then exit 2."""
+def refuse_unready(settings: ConnectionSettings, rows: Sequence[OrderRow]) -> ShopState:
+    """The first step of `plan`: what would block this file on this shop, each with its fix, then exit 2.
+    Returns the shop as it answered (its rate limits choose the engine)."""
     from pipeline.errors import ConfigError
     from pipeline.shopify.readiness import findings
 
-    blockers = [f for f in findings(shop_state(settings), needs_of(rows)) if f.blocking]
+    state = shop_state(settings)
+    blockers = [f for f in findings(state, needs_of(rows)) if f.blocking]
     for finding in blockers:
         click.echo(f"blocks: {finding.what}; fix: {finding.fix}", err=True)
     if blockers:
         raise ConfigError(
             f"{settings.shop} cannot carry out this file ({len(blockers)} above): nothing was planned"
         )
+    return state
 
 
 def _needs(inputs: tuple[Path, ...], sheet: str | None) -> Needs:
