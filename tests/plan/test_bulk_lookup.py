@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+
+from pipeline.errors import BulkOperationError
 from pipeline.models import Action, RefundMode
 from pipeline.plan.bulklookup import BulkLookup, search_for
 from pipeline.plan.lookup import Lookup
@@ -167,3 +170,30 @@ def test_points_per_order_outside_bulk_stay_tiny() -> None:
     assert spent / len(rows) <= 0.5, spent
     floor = len(shop.store.orders) / QUERY_RATE
     assert floor <= shop.slept <= floor * 1.2, (shop.slept, floor)
+
+
+def test_a_bulk_read_that_failed_part_way_is_read_again() -> None:
+    shop = Shop()
+    rows = [row(2, pick(shop.api, plain).name), row(3, "#999999")]
+    _, paced_rows = shop.plan(rows, Lookup(shop.client))
+    engine = shop.api.bulk
+    assert engine is not None
+    engine.faults(1.0, seed=3)  # the next operation ends FAILED part way
+    lookup = shop.bulk()
+
+    def heal(reading: Progress) -> None:  # the operation after the failed one runs to the end
+        engine.settings.fail_share = 0.0
+
+    lookup.bulk_progress = heal
+    _, bulk_rows = shop.plan(rows, lookup)
+    assert bulk_rows == paced_rows
+    assert [op.status for op in engine.operations.values()] == ["FAILED", "COMPLETED"]
+
+
+def test_a_bulk_read_that_keeps_failing_is_one_clear_error() -> None:
+    shop = Shop()
+    assert shop.api.bulk is not None
+    shop.api.bulk.faults(1.0, seed=3)
+    with pytest.raises(BulkOperationError, match="ended FAILED"):
+        shop.plan([row(2, "#1001")], shop.bulk())
+    assert len(shop.api.bulk.operations) == 3
