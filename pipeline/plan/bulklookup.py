@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pipeline.errors import BulkOperationError, ShopifyError
-from pipeline.plan.facts import OrderFacts
+from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
-from pipeline.plan.lookup import Lookup, LookupProgress, order_facts
+from pipeline.plan.lookup import Lookup, LookupProgress, by_row
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.progress import Progress
@@ -69,13 +69,7 @@ class BulkLookup(Lookup):
                     if key in keys:
                         by_key[key][order_id] = facts
         self.progress(len(rows))
-        result: dict[int, list[OrderFacts]] = {}
-        for row in rows:
-            if row.order_gid:
-                result[row.row] = [by_id[row.order_gid]] if row.order_gid in by_id else []
-            else:
-                result[row.row] = sorted(by_key.get(row.order_key, {}).values(), key=lambda f: f.id)
-        return result
+        return by_row(rows, by_id, by_key)
 
     def _lines(self, query: str) -> Iterator[dict[str, Any]]:
         """The orders the search finds, a line at a time; a FAILED read is run again."""
@@ -92,7 +86,7 @@ class BulkLookup(Lookup):
         raise ShopifyError("the bulk read of the plan's orders did not complete")  # pragma: no cover
 
     def _count(self, query: str) -> int | None:
-        """The orders the search finds, for the progress' time left; None when Shopify caps the count."""
-        answer = execute_with_retry(self.client, "OrdersCount", {"query": query}, mutation=False).data
+        """The orders the search finds, for the progress' time left; None when Shopify only estimates."""
+        answer = execute_with_retry(self.client, "OrdersCountAll", {"query": query}, mutation=False).data
         found = answer.get("ordersCount") or {}
         return int(found["count"]) if found.get("precision") == "EXACT" else None

@@ -1,4 +1,5 @@
-"""What the lookup read about one order, and the part of it execution re-reads to detect drift."""
+"""What the lookup read about one order (from a paced answer or a bulk line alike), and the part of it
+execution re-reads to detect drift."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pipeline.plan.claims import Claim
+from pipeline.plan.claims import Claim, parse_claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +180,61 @@ class OrderFacts:
         return Fingerprint(
             self.updated_at, self.financial_status, self.fulfillment_status, self.total_refunded
         )
+
+
+def amount_of(money_bag: Mapping[str, Any] | None) -> Decimal:
+    """A MoneyBag's presentment amount (zero when there is none)."""
+    return Decimal(str(money_bag["presentmentMoney"]["amount"])) if money_bag else Decimal(0)
+
+
+def _refund_money(node: Mapping[str, Any]) -> tuple[RefundMoney, ...]:
+    """The order's refund transactions, sorted: from each refund's `transactions` (the paced lookup), or
+    from the order's own `transactions` list when it was read (a bulk query, where a connection inside
+    the `refunds` list is not allowed). Both hold the same REFUND transactions."""
+    if "transactions" in node:
+        found = node.get("transactions") or ()
+    else:
+        found = [
+            t
+            for refund in node.get("refunds") or ()
+            for t in (refund.get("transactions") or {}).get("nodes") or ()
+        ]
+    return tuple(
+        sorted(
+            (
+                RefundMoney(t["kind"], t["status"], t.get("gateway") or "", amount_of(t["amountSet"]))
+                for t in found
+                if t["kind"] == "REFUND"
+            ),
+            key=lambda m: (m.gateway, m.status, m.amount),
+        )
+    )
+
+
+def order_facts(node: Mapping[str, Any]) -> OrderFacts:
+    """An `OrdersByName`/`OrdersByIds` node, or an `OrdersBulkPlan` line, as the planner's values."""
+    customer = node.get("customer") or {}
+    fingerprint = Fingerprint.of_order(node)
+    return OrderFacts(
+        id=node["id"],
+        name=node["name"],
+        test=bool(node["test"]),
+        cancelled_at=node.get("cancelledAt"),
+        financial_status=fingerprint.financial_status,
+        fulfillment_status=fingerprint.fulfillment_status,
+        presentment_currency=node["presentmentCurrencyCode"],
+        shop_currency=node["currencyCode"],
+        updated_at=fingerprint.updated_at,
+        total_refunded=fingerprint.total_refunded,
+        net_payment=amount_of(node.get("netPaymentSet")),
+        customer_id=customer.get("id"),
+        email=node.get("email"),
+        can_notify=bool(node.get("canNotifyCustomer")),
+        tags=tuple(node.get("tags") or ()),
+        units=int(node.get("currentSubtotalLineItemsQuantity") or 0),
+        refunds=_refund_money(node),
+        refund_ids=tuple(sorted(str(r["id"]) for r in node.get("refunds") or ())),
+        total_received=amount_of(node["totalReceivedSet"]) if "totalReceivedSet" in node else None,
+        cancel_note=(node.get("cancellation") or {}).get("staffNote"),
+        claim=parse_claim(node.get("claim")),
+    )

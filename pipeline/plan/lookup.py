@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from typing import Any
 
-from pipeline.plan.claims import parse_claim
-from pipeline.plan.facts import Fingerprint, OrderFacts, RefundMoney
+from pipeline.plan.facts import OrderFacts, amount_of, order_facts
 from pipeline.plan.quote import (
     Place,
     QuotedLine,
@@ -61,63 +59,6 @@ def name_query(names: Iterable[str]) -> str:
     return " OR ".join(terms)
 
 
-def _amount(money_bag: dict[str, Any] | None) -> Decimal:
-    return Decimal(str(money_bag["presentmentMoney"]["amount"])) if money_bag else Decimal(0)
-
-
-def _refund_money(node: dict[str, Any]) -> tuple[RefundMoney, ...]:
-    """The order's refund transactions, sorted: from each refund's `transactions` (the paced lookup), or
-    from the order's own `transactions` list when it was read (a bulk query, where a connection inside
-    the `refunds` list is not allowed). Both hold the same REFUND transactions."""
-    if "transactions" in node:
-        found = node.get("transactions") or ()
-    else:
-        found = [
-            t
-            for refund in node.get("refunds") or ()
-            for t in (refund.get("transactions") or {}).get("nodes") or ()
-        ]
-    return tuple(
-        sorted(
-            (
-                RefundMoney(t["kind"], t["status"], t.get("gateway") or "", _amount(t["amountSet"]))
-                for t in found
-                if t["kind"] == "REFUND"
-            ),
-            key=lambda m: (m.gateway, m.status, m.amount),
-        )
-    )
-
-
-def order_facts(node: dict[str, Any]) -> OrderFacts:
-    """An `OrdersByName`/`OrdersByIds` node, or an `OrdersBulkPlan` line, as the planner's values."""
-    customer = node.get("customer") or {}
-    fingerprint = Fingerprint.of_order(node)
-    return OrderFacts(
-        id=node["id"],
-        name=node["name"],
-        test=bool(node["test"]),
-        cancelled_at=node.get("cancelledAt"),
-        financial_status=fingerprint.financial_status,
-        fulfillment_status=fingerprint.fulfillment_status,
-        presentment_currency=node["presentmentCurrencyCode"],
-        shop_currency=node["currencyCode"],
-        updated_at=fingerprint.updated_at,
-        total_refunded=fingerprint.total_refunded,
-        net_payment=_amount(node.get("netPaymentSet")),
-        customer_id=customer.get("id"),
-        email=node.get("email"),
-        can_notify=bool(node.get("canNotifyCustomer")),
-        tags=tuple(node.get("tags") or ()),
-        units=int(node.get("currentSubtotalLineItemsQuantity") or 0),
-        refunds=_refund_money(node),
-        refund_ids=tuple(sorted(str(r["id"]) for r in node.get("refunds") or ())),
-        total_received=_amount(node["totalReceivedSet"]) if "totalReceivedSet" in node else None,
-        cancel_note=(node.get("cancellation") or {}).get("staffNote"),
-        claim=parse_claim(node.get("claim")),
-    )
-
-
 def _place(location: dict[str, Any] | None) -> Place | None:
     return (location["id"], location["name"]) if location else None
 
@@ -159,6 +100,19 @@ def quoted_lines(order: dict[str, Any], primary: dict[str, Any] | None) -> tuple
     return tuple(lines)
 
 
+def by_row(
+    rows: Sequence[OrderRow], by_id: dict[str, OrderFacts], by_key: dict[str, dict[str, OrderFacts]]
+) -> dict[int, list[OrderFacts]]:
+    """Each row number → its order by id when the row gives one, else every order of its exact name."""
+    result: dict[int, list[OrderFacts]] = {}
+    for row in rows:
+        if row.order_gid:
+            result[row.row] = [by_id[row.order_gid]] if row.order_gid in by_id else []
+        else:
+            result[row.row] = sorted(by_key.get(row.order_key, {}).values(), key=lambda f: f.id)
+    return result
+
+
 class Lookup:
     """Looks up the orders of validated rows in one shop. `progress(n)` is told of n rows done."""
 
@@ -187,13 +141,7 @@ class Lookup:
                     by_key[name_key(node["name"])][node["id"]] = order_facts(node)
                 self.progress(done)
         self._read_all_refunds(by_id, by_key)
-        result: dict[int, list[OrderFacts]] = {}
-        for row in rows:
-            if row.order_gid:
-                result[row.row] = [by_id[row.order_gid]] if row.order_gid in by_id else []
-            else:
-                result[row.row] = sorted(by_key.get(row.order_key, {}).values(), key=lambda f: f.id)
-        return result
+        return by_row(rows, by_id, by_key)
 
     def _by_ids(self, ids: Sequence[str], rows: Sequence[OrderRow]) -> dict[str, OrderFacts]:
         found: dict[str, OrderFacts] = {}
@@ -235,17 +183,17 @@ class Lookup:
         suggested = order["suggestedRefund"]
         shipping = suggested.get("shipping") or {}
         return RefundQuote(
-            amount=_amount(suggested["amountSet"]),
-            maximum_refundable=_amount(suggested["maximumRefundableSet"]),
-            shipping_amount=_amount(shipping.get("amountSet")),
-            shipping_maximum=_amount(shipping.get("maximumRefundableSet")),
+            amount=amount_of(suggested["amountSet"]),
+            maximum_refundable=amount_of(suggested["maximumRefundableSet"]),
+            shipping_amount=amount_of(shipping.get("amountSet")),
+            shipping_maximum=amount_of(shipping.get("maximumRefundableSet")),
             transactions=tuple(
                 SuggestedTransaction(
                     parent_id=(t.get("parentTransaction") or {}).get("id", ""),
                     gateway=t.get("gateway") or "",
                     kind=t["kind"],
-                    amount=_amount(t["amountSet"]),
-                    maximum_refundable=_amount(t.get("maximumRefundableSet")),
+                    amount=amount_of(t["amountSet"]),
+                    maximum_refundable=amount_of(t.get("maximumRefundableSet")),
                 )
                 for t in suggested["suggestedTransactions"]
             ),
