@@ -68,7 +68,7 @@ def run_demo(
                 echo(f"   {validation.orders} orders with {wanted}, {table.left_out} without: left out")
             if validation.problems:
                 return 2
-            plan, run_dir = plan_input(table, validation.rows, settings, out)
+            plan, run_dir = plan_input(table, validation.rows, settings, out, engine="auto")
             for line in summary_lines(plan, seal_of(run_dir)):
                 echo(f"   {line}")
             result = execute_run(run_dir, settings)
