@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.plan.engine import choose_engine, paced_seconds
@@ -43,3 +45,19 @@ def test_forcing_an_engine_keeps_the_estimate_and_says_why() -> None:
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="engine must be one of"):
         choose_engine("fast", 1, stage="plan", restore_rate=100)
+
+
+def test_a_plan_keeps_its_engines_through_plan_json() -> None:
+    from pipeline.plan.engine import later_stages
+    from pipeline.plan.model import Plan
+
+    engines = {
+        "plan": choose_engine("auto", 2500, stage="plan", restore_rate=50, bucket=2000),
+        **later_stages("auto", 1500, restore_rate=50, bucket=2000),
+    }
+    plan = Plan(run_id="r", rows=[], engines=engines)
+    again = Plan.from_json(json.loads(json.dumps(plan.to_json())))
+    assert again == plan and again.engines["plan"].engine == "bulk"
+    assert [c.engine for c in again.engines.values()] == ["bulk", "bulk", "paced"]  # 16.8 and 6.8 min
+    assert list(plan.to_json())[-2:] == ["engines", "rows"]  # the rows stay last (plan.json is streamed)
+    assert "engines" not in Plan(run_id="r", rows=[]).to_json()  # plans without engines read as before
