@@ -37,6 +37,7 @@ class ReadBack:
     gift_cards: dict[str, Node | None]
     points: int
     cards_found: list[Node] = field(default_factory=list)  # issued since the plan, carrying a key
+    reread: dict[str, int] = field(default_factory=dict)  # orders the bulk read left paced, by why
 
 
 def read_back(
@@ -50,18 +51,27 @@ def read_back(
 ) -> ReadBack:
     """Every order and gift card as Shopify shows it now; `progress` hears how many orders each call read."""
     with ShopifyClient(settings, transport) as client:
-        reader = _Reader(client, progress or (lambda _n: None))
-        nodes = reader.read([*order_ids, *card_ids])
-        truncated = [i for i in order_ids if _truncated(nodes.get(i))]
-        if truncated:
-            nodes.update(reader.read(truncated, one_by_one=True))
-        found = reader.cards_since(since) if since is not None and order_ids else []
+        reader = Reader(client, progress or (lambda _n: None))
+        return read_paced(reader, order_ids, card_ids, since if order_ids else None)
+
+
+def read_paced(
+    reader: Reader, order_ids: Sequence[str], card_ids: Sequence[str], since: dt.datetime | None
+) -> ReadBack:
+    """The paced reads: the orders and cards by id, then (with `since`) the cards issued since."""
+    nodes = reader.read([*order_ids, *card_ids])
+    truncated = [i for i in order_ids if _truncated(nodes.get(i))]
+    if truncated:
+        nodes.update(reader.read(truncated, one_by_one=True))
+    found = reader.cards_since(since) if since is not None else []
     orders = {i: _mark(nodes.get(i)) for i in order_ids}
     cards = {i: nodes.get(i) for i in card_ids}
     return ReadBack(orders, cards, reader.points, found)
 
 
-class _Reader:
+class Reader:
+    """The paced reads through one client, counting the points they cost."""
+
     def __init__(self, client: ShopifyClient, progress: Callable[[int], None]) -> None:
         self.client, self.progress, self.points = client, progress, 0
 

@@ -1,0 +1,113 @@
+"""Reconcile's bulk reads (SPEC §15): the planned orders through one bulk query, streamed line by line.
+
+The query is `orders(query: "status:any id:>=… id:<=…")` over the run's lowest and highest order id
+(a claim cannot be searched, and orders a run never reached carry no mark of it); lines of other
+orders in that range are dropped as they stream. Each planned order's line is turned into the node
+`OrdersReconcile` answers (`bulkorders.py`), so the comparison is the same whichever engine read it;
+the orders the bulk line cannot settle (restock, an uncertain split of money between refunds, not
+found) and the gift cards are read through the paced API (`readback.py`). Only the calls that start,
+poll and page are charged to the cost bucket: every one of them is counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.plan.keys import legacy_id
+from pipeline.reconcile.bulkorders import as_reconcile_node
+from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.governor import CostGovernor, QueryCost, Reservation
+from pipeline.shopify.progress import Progress
+
+DOCUMENT = "OrdersReconcileBulk"
+READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
+POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
+MAX_POLL = 2.0  # a poll costs a point or two; a late one costs the run time past the floor
+NOT_FOUND = "not found"  # not in the bulk read: the paced read says whether Shopify has it
+
+
+class CountedGovernor(CostGovernor):
+    """The shared governor, also adding up what every answer actually cost."""
+
+    points = 0
+
+    def release(self, reservation: Reservation, cost: QueryCost | None) -> None:
+        if cost is not None and cost.actual is not None:
+            self.points += int(cost.actual)
+        super().release(reservation, cost)
+
+
+def read_back_bulk(
+    settings: ConnectionSettings,
+    order_ids: Sequence[str],
+    card_ids: Sequence[str],
+    *,
+    since: dt.datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+    progress: Callable[[int], None] | None = None,
+    bulk_progress: Callable[[Progress], None] | None = None,
+    bulk_options: Mapping[str, Any] | None = None,
+) -> ReadBack:
+    """What `readback.read_back` answers, the orders read through one bulk query."""
+    governor = CountedGovernor()
+    with ShopifyClient(settings, transport, governor=governor) as client:
+        bulk = BulkOperations(
+            client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
+        )
+        try:
+            orders, again = read_orders(bulk, order_ids, bulk_progress)
+        finally:
+            bulk.close()
+        if progress is not None:
+            progress(len(orders))
+        reader = Reader(client, progress or (lambda _n: None))
+        paced = read_paced(reader, list(again), card_ids, since if order_ids else None)
+    orders.update(paced.orders)
+    in_plan_order = {i: orders.get(i) for i in order_ids}
+    reasons = dict(Counter(again.values()))
+    return replace(paced, orders=in_plan_order, points=governor.points, reread=reasons)
+
+
+def read_orders(
+    bulk: BulkOperations,
+    order_ids: Sequence[str],
+    progress: Callable[[Progress], None] | None = None,
+) -> tuple[dict[str, Node | None], dict[str, str]]:
+    """The orders the bulk read settles, as `OrdersReconcile` nodes, and why each other id is left to
+    the paced read."""
+    wanted = set(order_ids)
+    if not wanted:
+        return {}, {}
+    numbers = sorted(int(legacy_id(i)) for i in wanted)
+    query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
+    for attempt in range(READ_TRIES):
+        started = bulk.run_query(DOCUMENT, {"query": query})
+        try:
+            done = bulk.wait(started.id, total=None, progress=progress, unit="orders")
+        except BulkOperationError:
+            if attempt + 1 == READ_TRIES:
+                raise
+            continue
+        settled: dict[str, Node | None] = {}
+        why: dict[str, str] = {}
+        for line in bulk.stream(done.url):  # one order a line: no connection below the orders
+            order_id = str(line.get("id"))
+            if order_id in wanted and order_id not in settled:
+                node, reason = as_reconcile_node(line)
+                if node is not None:
+                    settled[order_id] = node
+                elif reason is not None:
+                    why[order_id] = reason
+        again = [i for i in dict.fromkeys(order_ids) if i not in settled]
+        return settled, {i: why.get(i, NOT_FOUND) for i in again}
+    raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
