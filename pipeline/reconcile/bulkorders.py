@@ -1,14 +1,15 @@
-"""An order of the bulk read turned into the shape `OrdersReconcile` answers (pure), or None when the
-bulk read cannot say all that the paced read would and the order must be read again through it.
+"""An order of the bulk read turned into the shape `OrdersReconcile` answers (pure), or left to that
+read when the bulk line cannot say all it would.
 
 A bulk query refuses a connection inside a list, so a refund's transactions and line items are not
 in its line. The transactions are the order's own (`Order.transactions`, a list): each REFUND
 transaction is given to its refund where that is certain — the order's only refund, or the one
 refund created at the transaction's moment whose settled total it makes up, with no other way to
-split them. Restock (refund line items) cannot be read at all: when a unit left the order
-(`currentSubtotalLineItemsQuantity` below `subtotalLineItemsQuantity`) and it has a refund, a
-refund may carry line items, and the order is read again; otherwise no refund carries any, and
-"none restocked" is what the shop shows, not an assumption.
+split them; otherwise the order is read again whole. Restock (refund line items) cannot be reached
+by any bulk query (`Order.agreements → refund → refundLineItems` nests three connections): when a
+unit left the order (`currentSubtotalLineItemsQuantity` below `subtotalLineItemsQuantity`) and it
+has a refund, its refunds' line items are read through the paced `OrdersRestock` and put in; when
+none left, no refund carries any, and "none restocked" is what the shop shows, not an assumption.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from pipeline.reconcile.readback import PAGE
+from pipeline.reconcile.readback import LARGE_PAGE, PAGE
 
 REFUND_KIND = "REFUND"
 SETTLED = "SUCCESS"
@@ -29,19 +30,19 @@ _NO_MORE = {"hasNextPage": False}
 Node = dict[str, Any]
 
 
-RESTOCK = "restock"  # a refund may carry line items
-SPLIT = "refunds"  # which refund moved which money is not certain
-MANY = "many refunds"  # as many refunds as the paced read's page: it says what it says of those
+RESTOCK = "restock"  # its refunds' line items are to be read (`with_lines`)
+SPLIT = "refunds"  # which refund moved which money is not certain: read again whole
+MANY = "many refunds"  # as many refunds or transactions as the paced read pages: read again whole
 
 
 def as_reconcile_node(line: Mapping[str, Any]) -> tuple[Node | None, str | None]:
-    """The order as `OrdersReconcile` shows it, or (None, why) when only that read can say it all."""
+    """The order as `OrdersReconcile` shows it; (node, RESTOCK) when its refunds' line items are still
+    to be read, (None, why) when only that read can say it all."""
     refunds = list(line.get("refunds") or ())
-    if len(refunds) >= PAGE["refundsFirst"]:
+    txs = [t for t in line.get("transactions") or () if t.get("kind") == REFUND_KIND]
+    if len(refunds) >= PAGE["refundsFirst"] or len(txs) >= LARGE_PAGE["transactionsFirst"]:
         return None, MANY
-    if refunds and units_left(line):
-        return None, RESTOCK
-    found = attribute(refunds, [t for t in line.get("transactions") or () if t.get("kind") == REFUND_KIND])
+    found = attribute(refunds, txs)
     if found is None:
         return None, SPLIT
     node: Node = {
@@ -61,7 +62,27 @@ def as_reconcile_node(line: Mapping[str, Any]) -> tuple[Node | None, str | None]
         }
         for refund in refunds
     ]
-    return node, None
+    return node, RESTOCK if refunds and units_left(line) else None
+
+
+def with_lines(node: Node, read: Mapping[str, Any] | None) -> Node | None:
+    """`node` with its refunds' line items as `OrdersRestock` read them (None: it did not read them
+    all, the order is read again whole); an order with more lines than the large page is truncated."""
+    if read is None or read.get("__typename", "Order") != "Order":
+        return None
+    lines = {str(r["id"]): r["refundLineItems"] for r in read.get("refunds") or ()}
+    refunds = node["refunds"]
+    if any(str(r["id"]) not in lines for r in refunds):
+        return None  # a refund made between the two reads: read the order again whole
+    for refund in refunds:
+        refund["refundLineItems"] = lines[str(refund["id"])]
+    return node
+
+
+def lines_cut(read: Mapping[str, Any] | None) -> bool:
+    """True when an `OrdersRestock` answer left a refund's line items on another page."""
+    refunds = (read or {}).get("refunds") or ()
+    return any(r["refundLineItems"]["pageInfo"]["hasNextPage"] for r in refunds)
 
 
 def units_left(line: Mapping[str, Any]) -> bool:

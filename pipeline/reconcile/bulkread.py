@@ -4,8 +4,9 @@ The query is `orders(query: "status:any id:>=… id:<=…")` over the run's lowe
 (a claim cannot be searched, and orders a run never reached carry no mark of it); lines of other
 orders in that range are dropped as they stream. Each planned order's line is turned into the node
 `OrdersReconcile` answers (`bulkorders.py`), so the comparison is the same whichever engine read it;
-the orders the bulk line cannot settle (restock, an uncertain split of money between refunds, not
-found) and the gift cards are read through the paced API (`readback.py`). Only the calls that start,
+the refunds' line items (restock) of the orders where a unit left, the orders the bulk line cannot
+settle (an uncertain split of money between refunds, not found) and the gift cards are read through
+the paced API (`readback.py`). Only the calls that start,
 poll and page are charged to the cost bucket: every one of them is counted.
 """
 
@@ -21,7 +22,7 @@ import httpx
 
 from pipeline.errors import BulkOperationError, ShopifyError
 from pipeline.plan.keys import legacy_id
-from pipeline.reconcile.bulkorders import as_reconcile_node
+from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, as_reconcile_node, lines_cut, with_lines
 from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations
@@ -30,6 +31,7 @@ from pipeline.shopify.governor import CostGovernor, QueryCost, Reservation
 from pipeline.shopify.progress import Progress
 
 DOCUMENT = "OrdersReconcileBulk"
+RESTOCK_DOCUMENT = "OrdersRestock"  # refunds' line items, which no bulk query reaches
 READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
 POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
 MAX_POLL = 2.0  # a poll costs a point or two; a late one costs the run time past the floor
@@ -65,16 +67,19 @@ def read_back_bulk(
             client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
         )
         try:
-            orders, again = read_orders(bulk, order_ids, bulk_progress)
+            found, restock, again = read_orders(bulk, order_ids, bulk_progress)
         finally:
             bulk.close()
         if progress is not None:
-            progress(len(orders))
+            progress(len(found) + len(restock))
         reader = Reader(client, progress or (lambda _n: None))
+        found.update(restock_lines(reader, restock, again))
         paced = read_paced(reader, list(again), card_ids, since if order_ids else None)
-    orders.update(paced.orders)
-    in_plan_order = {i: orders.get(i) for i in order_ids}
+    found.update(paced.orders)
+    in_plan_order = {i: found.get(i) for i in order_ids}
     reasons = dict(Counter(again.values()))
+    if restock:
+        reasons[RESTOCK] = len(restock)
     return replace(paced, orders=in_plan_order, points=governor.points, reread=reasons)
 
 
@@ -82,12 +87,12 @@ def read_orders(
     bulk: BulkOperations,
     order_ids: Sequence[str],
     progress: Callable[[Progress], None] | None = None,
-) -> tuple[dict[str, Node | None], dict[str, str]]:
-    """The orders the bulk read settles, as `OrdersReconcile` nodes, and why each other id is left to
-    the paced read."""
+) -> tuple[dict[str, Node | None], dict[str, Node], dict[str, str]]:
+    """The orders the bulk read settles (`OrdersReconcile` nodes), those whose refunds' line items are
+    still to be read, and why each other id is left to the paced read."""
     wanted = set(order_ids)
     if not wanted:
-        return {}, {}
+        return {}, {}, {}
     numbers = sorted(int(legacy_id(i)) for i in wanted)
     query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
     for attempt in range(READ_TRIES):
@@ -99,15 +104,38 @@ def read_orders(
                 raise
             continue
         settled: dict[str, Node | None] = {}
+        restock: dict[str, Node] = {}
         why: dict[str, str] = {}
         for line in bulk.stream(done.url):  # one order a line: no connection below the orders
             order_id = str(line.get("id"))
-            if order_id in wanted and order_id not in settled:
-                node, reason = as_reconcile_node(line)
-                if node is not None:
-                    settled[order_id] = node
-                elif reason is not None:
-                    why[order_id] = reason
-        again = [i for i in dict.fromkeys(order_ids) if i not in settled]
-        return settled, {i: why.get(i, NOT_FOUND) for i in again}
+            if order_id not in wanted or order_id in settled or order_id in restock:
+                continue
+            node, reason = as_reconcile_node(line)
+            if node is None:
+                why[order_id] = reason or NOT_FOUND
+            elif reason == RESTOCK:
+                restock[order_id] = node
+            else:
+                settled[order_id] = node
+        left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
+        return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
     raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+
+
+def restock_lines(reader: Reader, nodes: Mapping[str, Node], again: dict[str, str]) -> dict[str, Node]:
+    """`nodes` with their refunds' line items read through `OrdersRestock`, as the paced read pages
+    them (a page of 10, then the order alone with 50, then truncated); an order the read does not
+    match is added to `again`, to be read whole."""
+    ids = list(nodes)
+    read = reader.read(ids, document=RESTOCK_DOCUMENT)
+    cut = [i for i in ids if lines_cut(read.get(i))]
+    if cut:
+        read.update(reader.read(cut, one_by_one=True, document=RESTOCK_DOCUMENT))
+    done: dict[str, Node] = {}
+    for order_id, node in nodes.items():
+        merged = with_lines(node, read.get(order_id))
+        if merged is None:
+            again[order_id] = SPLIT
+            continue
+        done[order_id] = {**merged, "truncated": True} if lines_cut(read.get(order_id)) else merged
+    return done

@@ -17,7 +17,7 @@ import httpx
 from pipeline.errors import ThrottledError
 from pipeline.reconcile.attribution import key_in
 from pipeline.settings import ConnectionSettings
-from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.client import ShopifyClient, load_document
 from pipeline.shopify.retry import execute_with_retry
 
 CARDS_PAGE = 100  # 100 cards with their value and customer: about 300 points a page
@@ -75,19 +75,22 @@ class Reader:
     def __init__(self, client: ShopifyClient, progress: Callable[[int], None]) -> None:
         self.client, self.progress, self.points = client, progress, 0
 
-    def read(self, ids: Sequence[str], *, one_by_one: bool = False) -> dict[str, Node | None]:
+    def read(
+        self, ids: Sequence[str], *, one_by_one: bool = False, document: str = "OrdersReconcile"
+    ) -> dict[str, Node | None]:
         """Every id's node (None when Shopify has no such node), at most `MAX_IDS` a call.
 
-        A call that costs more than the shop's whole bucket is split in halves until it fits."""
+        A call that costs more than the shop's whole bucket is split in halves until it fits.
+        `document` takes `$ids` and the page sizes of `PAGE` it declares."""
         found: dict[str, Node | None] = {}
         size, pages = (1, LARGE_PAGE) if one_by_one else (MAX_IDS, PAGE)
+        declared = load_document(document).text
+        pages = {name: value for name, value in pages.items() if f"${name}" in declared}
         start = 0
         while start < len(ids):
             batch = list(ids[start : start + size])
             try:
-                result = execute_with_retry(
-                    self.client, "OrdersReconcile", {"ids": batch, **pages}, mutation=False
-                )
+                result = execute_with_retry(self.client, document, {"ids": batch, **pages}, mutation=False)
             except ThrottledError as exc:
                 if not exc.too_big or len(batch) == 1:
                     raise
