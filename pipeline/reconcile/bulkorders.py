@@ -121,9 +121,8 @@ def attribute(
 
 
 def _split(refunds: Sequence[Mapping[str, Any]], txs: Sequence[Node]) -> dict[str, list[int]] | None:
-    """The one way to give `txs` to `refunds` so that each refund's settled total is its own."""
-    if len(refunds) == 1:
-        return {str(refunds[0]["id"]): list(range(len(txs)))}
+    """The one way to give `txs` to `refunds` so that each refund's settled total is its own (one
+    refund of several at this moment takes them only if they make up its total)."""
     if len(refunds) ** len(txs) > MAX_SPLITS:
         return None
     wanted = [_amount(r.get("totalRefundedSet")) for r in refunds]
