@@ -53,6 +53,13 @@ def _bulk_progress(progress: Any) -> None:
     click.echo(f"bulk query: {progress}", err=True)
 
 
+def _paced_too(reread: dict[str, int]) -> str:
+    """What a bulk read left to the paced API, e.g. `; paced: refund lines (restock) of 1,325 orders`."""
+    parts = [f"refund lines (restock) of {n:,} orders" for why, n in reread.items() if why == "restock"]
+    parts += [f"{n:,} orders read whole ({why})" for why, n in sorted(reread.items()) if why != "restock"]
+    return f"; paced: {', '.join(parts)}" if parts else ""
+
+
 def reconcile_and_report(
     run_dir: Path,
     settings: ConnectionSettings,
@@ -102,11 +109,7 @@ def reconcile_and_report(
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return result
     if choice is not None:
-        again = ""
-        if choice.engine == "bulk" and result.reread:
-            why = ", ".join(f"{n:,} {reason}" for reason, n in sorted(result.reread.items()))
-            again = f"; read again paced: {why}"
-        click.echo(f"read through the {choice.engine} API ({choice.reason}){again}")
+        click.echo(f"read through the {choice.engine} API ({choice.reason}){_paced_too(result.reread)}")
     click.echo(f"rows: {phrase(counts)}")  # `14 matched, 99 not executed`: as execute counts
     for row in exceptions[:SHOWN_EXCEPTIONS]:
         click.echo(f"  row {row.row} {row.order_name or row.order}: {row.status}: {row.detail}", err=True)

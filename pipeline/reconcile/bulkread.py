@@ -29,6 +29,7 @@ from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.governor import CostGovernor, QueryCost, Reservation
 from pipeline.shopify.progress import Progress
+from pipeline.shopify.retry import execute_with_retry
 
 DOCUMENT = "OrdersReconcileBulk"
 RESTOCK_DOCUMENT = "OrdersRestock"  # refunds' line items, which no bulk query reaches
@@ -95,10 +96,11 @@ def read_orders(
         return {}, {}, {}
     numbers = sorted(int(legacy_id(i)) for i in wanted)
     query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
+    total = _count(bulk, query) if progress is not None else None
     for attempt in range(READ_TRIES):
         started = bulk.run_query(DOCUMENT, {"query": query})
         try:
-            done = bulk.wait(started.id, total=None, progress=progress, unit="orders")
+            done = bulk.wait(started.id, total=total, progress=progress, unit="orders")
         except BulkOperationError:
             if attempt + 1 == READ_TRIES:
                 raise
@@ -120,6 +122,13 @@ def read_orders(
         left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
         return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
     raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+
+
+def _count(bulk: BulkOperations, query: str) -> int | None:
+    """The orders the query will export, for the progress line's time left (None past Shopify's cap)."""
+    data = execute_with_retry(bulk.client, "OrdersCount", {"query": query}, mutation=False).data
+    found = data.get("ordersCount") or {}
+    return int(found["count"]) if found.get("precision") == "EXACT" else None
 
 
 def restock_lines(reader: Reader, nodes: Mapping[str, Node], again: dict[str, str]) -> dict[str, Node]:

@@ -9,6 +9,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -151,6 +152,27 @@ def test_auto_takes_bulk_by_the_rule_at_the_shops_restore_rate(tmp_path: Path) -
     assert slow.reconciliation.counts() == fast.reconciliation.counts()
 
 
+def test_a_bulk_read_that_failed_part_way_is_run_again(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    paced, paced_files, _points = _reconcile(sim, run_dir, "paced")
+    sim.api.bulk.faults(1.0, 3)  # the first query ends FAILED part way, with partial data
+    inner = SimulatorTransport(sim)
+
+    class HealAfterFirst(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            try:
+                return inner.handle_request(request)
+            finally:
+                if any(op.type == "QUERY" for op in sim.api.bulk.operations.values()):
+                    sim.api.bulk.faults(0.0, 3)
+
+    result = reconcile_run(run_dir, settings(), transport=HealAfterFirst(), engine="bulk")
+    queries = [op.status for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
+    assert queries == ["FAILED", "COMPLETED"]
+    assert result.reconciliation.counts() == paced.reconciliation.counts()
+    assert read_csv(run_dir / "reconciliation.csv") == paced_files["reconciliation.csv"]
+
+
 @pytest.fixture
 def served(monkeypatch):
     sim = simulator(orders=120, seed=3)
@@ -172,6 +194,7 @@ def test_the_command_reads_through_the_engine_asked_over_http(tmp_path: Path, se
     bulk = runner.invoke(cli, ["reconcile", str(run_dir), "--engine", "bulk"])
     assert bulk.exit_code == 0, bulk.output
     assert "read through the bulk API (--engine bulk" in bulk.stdout
+    assert "paced: refund lines (restock) of " in bulk.stdout  # cancels took units off their orders
     assert "bulk query: " in bulk.stderr and " orders, " in bulk.stderr  # progress, as select shows it
     bulk_rows = read_csv(run_dir / "reconciliation.csv")
     auto = runner.invoke(cli, ["reconcile", str(run_dir), "--json"])
