@@ -75,13 +75,23 @@ def read_back_bulk(
             progress(len(found) + len(restock))
         reader = Reader(client, progress or (lambda _n: None))
         found.update(restock_lines(reader, restock, again))
-        paced = read_paced(reader, list(again), card_ids, since if order_ids else None)
+        paced = read_paced(reader, list(again), [], since if order_ids else None)
+        cards = _cards(reader, card_ids, paced.cards_found)
     found.update(paced.orders)
     in_plan_order = {i: found.get(i) for i in order_ids}
     reasons = dict(Counter(again.values()))
     if restock:
         reasons[RESTOCK] = len(restock)
-    return replace(paced, orders=in_plan_order, points=governor.points, reread=reasons)
+    return replace(paced, orders=in_plan_order, gift_cards=cards, points=governor.points, reread=reasons)
+
+
+def _cards(reader: Reader, card_ids: Sequence[str], since_plan: Sequence[Node]) -> dict[str, Node | None]:
+    """The journal's gift cards: those the read of cards issued since the plan found (the same fields),
+    the others by id."""
+    seen = {str(card["id"]): card for card in since_plan}
+    missing = [i for i in card_ids if i not in seen]
+    read = reader.read(missing) if missing else {}
+    return {i: seen[i] if i in seen else read.get(i) for i in card_ids}
 
 
 def read_orders(
