@@ -6,10 +6,11 @@ in its line. The transactions are the order's own (`Order.transactions`, a list)
 transaction is given to its refund where that is certain — the order's only refund, or the one
 refund created at the transaction's moment whose settled total it makes up, with no other way to
 split them; otherwise the order is read again whole. Restock (refund line items) cannot be reached
-by any bulk query (`Order.agreements → refund → refundLineItems` nests three connections): when a
-unit left the order (`currentSubtotalLineItemsQuantity` below `subtotalLineItemsQuantity`) and it
-has a refund, its refunds' line items are read through the paced `OrdersRestock` and put in; when
-none left, no refund carries any, and "none restocked" is what the shop shows, not an assumption.
+by any bulk query (`orders → agreements → refund.refundLineItems` is three levels of connections,
+Shopify takes two): when a unit left the order (`currentSubtotalLineItemsQuantity` below
+`subtotalLineItemsQuantity`) and it has a refund, its refunds' line items are read through the
+paced `OrdersRestock` and put in; when none left, no refund carries any, and "none restocked" is
+what the shop shows, not an assumption.
 """
 
 from __future__ import annotations
