@@ -15,6 +15,7 @@ from pipeline.cli.probe import shop_state
 if TYPE_CHECKING:
     from pipeline.reconcile.reconciler import ReconcileResult
     from pipeline.settings import ConnectionSettings
+    from pipeline.shopify.readiness import ShopState
 
 #: Exceptions listed on the console; the rest are in the Exceptions sheet.
 SHOWN_EXCEPTIONS = 20
@@ -23,9 +24,16 @@ SHOWN_EXCEPTIONS = 20
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 while refunds are still pending, too.")
+@click.option(
+    "--engine",
+    type=click.Choice(("auto", "paced", "bulk")),
+    default="auto",
+    show_default=True,
+    help="auto: one bulk query of the orders above 2,000 orders or 15 minutes paced (SPEC §15).",
+)
 @connection_options
 @json_option("outcome")
-def reconcile(run_dir: Path, strict: bool, as_json: bool, **options: Any) -> None:
+def reconcile(run_dir: Path, strict: bool, engine: str, as_json: bool, **options: Any) -> None:
     """Re-read every planned order and compare it with the plan and the journal; exit 1 on exceptions.
 
     Pending refunds (Klarna, Sofort…) are in flight, not exceptions: exit 0 unless --strict.
@@ -35,17 +43,46 @@ def reconcile(run_dir: Path, strict: bool, as_json: bool, **options: Any) -> Non
       bulkcancel reconcile reports/20261126-101500-cancellations --strict
     """
     settings = run_settings(run_dir, options)
-    shop_state(settings)  # unreachable or refused: said now, exit 2
-    result = reconcile_and_report(run_dir, settings, as_json)
+    state = shop_state(settings)  # unreachable or refused: said now, exit 2
+    result = reconcile_and_report(run_dir, settings, as_json, engine=engine, state=state)
     sys.exit(result.exit_code(strict=strict))
 
 
-def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: bool) -> ReconcileResult:
-    """Re-read, compare, write the reconciliation; prints the outcome; returns the ReconcileResult."""
+def _bulk_progress(progress: Any) -> None:
+    """One line per poll of the bulk query: orders exported, the rate (as select and execute show it)."""
+    click.echo(f"bulk query: {progress}", err=True)
+
+
+def _paced_too(reread: dict[str, int]) -> str:
+    """What a bulk read left to the paced API, e.g. `; paced: refund lines (restock) of 1,325 orders`."""
+    parts = [f"refund lines (restock) of {n:,} orders" for why, n in reread.items() if why == "restock"]
+    parts += [f"{n:,} orders read whole ({why})" for why, n in sorted(reread.items()) if why != "restock"]
+    return f"; paced: {', '.join(parts)}" if parts else ""
+
+
+def reconcile_and_report(
+    run_dir: Path,
+    settings: ConnectionSettings,
+    as_json: bool,
+    *,
+    engine: str = "auto",
+    state: ShopState | None = None,
+) -> ReconcileResult:
+    """Re-read, compare, write the reconciliation; prints the outcome; returns the ReconcileResult.
+
+    `state`: the shop's first look, whose restore rate and bucket `--engine auto` weighs."""
     from pipeline.execute.status import phrase
     from pipeline.reconcile.reconciler import reconcile_run
 
-    result = reconcile_run(run_dir, settings)
+    result = reconcile_run(
+        run_dir,
+        settings,
+        engine=engine,
+        restore_rate=state.restore_rate if state else None,
+        bucket=state.bucket if state else None,
+        bulk_progress=None if as_json else _bulk_progress,
+    )
+    choice = result.engine
     counts = result.reconciliation.counts()
     exceptions = result.reconciliation.exceptions
     files = result.files
@@ -65,10 +102,14 @@ def reconcile_and_report(run_dir: Path, settings: ConnectionSettings, as_json: b
             "pending": len(result.reconciliation.in_flight),
             "orders_read": result.orders_read,
             "cost_points": result.points,
+            "engine": choice.as_json() if choice else None,
+            "reread_paced": result.reread,
             "files": {key: str(path) for key, path in paths.items()},
         }
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return result
+    if choice is not None:
+        click.echo(f"read through the {choice.engine} API ({choice.reason}){_paced_too(result.reread)}")
     click.echo(f"rows: {phrase(counts)}")  # `14 matched, 99 not executed`: as execute counts
     for row in exceptions[:SHOWN_EXCEPTIONS]:
         click.echo(f"  row {row.row} {row.order_name or row.order}: {row.status}: {row.detail}", err=True)

@@ -17,7 +17,7 @@ import httpx
 from pipeline.errors import ThrottledError
 from pipeline.reconcile.attribution import key_in
 from pipeline.settings import ConnectionSettings
-from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.client import ShopifyClient, load_document
 from pipeline.shopify.retry import execute_with_retry
 
 CARDS_PAGE = 100  # 100 cards with their value and customer: about 300 points a page
@@ -37,6 +37,7 @@ class ReadBack:
     gift_cards: dict[str, Node | None]
     points: int
     cards_found: list[Node] = field(default_factory=list)  # issued since the plan, carrying a key
+    reread: dict[str, int] = field(default_factory=dict)  # orders the bulk read left paced, by why
 
 
 def read_back(
@@ -50,34 +51,46 @@ def read_back(
 ) -> ReadBack:
     """Every order and gift card as Shopify shows it now; `progress` hears how many orders each call read."""
     with ShopifyClient(settings, transport) as client:
-        reader = _Reader(client, progress or (lambda _n: None))
-        nodes = reader.read([*order_ids, *card_ids])
-        truncated = [i for i in order_ids if _truncated(nodes.get(i))]
-        if truncated:
-            nodes.update(reader.read(truncated, one_by_one=True))
-        found = reader.cards_since(since) if since is not None and order_ids else []
+        reader = Reader(client, progress or (lambda _n: None))
+        return read_paced(reader, order_ids, card_ids, since if order_ids else None)
+
+
+def read_paced(
+    reader: Reader, order_ids: Sequence[str], card_ids: Sequence[str], since: dt.datetime | None
+) -> ReadBack:
+    """The paced reads: the orders and cards by id, then (with `since`) the cards issued since."""
+    nodes = reader.read([*order_ids, *card_ids])
+    truncated = [i for i in order_ids if _truncated(nodes.get(i))]
+    if truncated:
+        nodes.update(reader.read(truncated, one_by_one=True))
+    found = reader.cards_since(since) if since is not None else []
     orders = {i: _mark(nodes.get(i)) for i in order_ids}
     cards = {i: nodes.get(i) for i in card_ids}
     return ReadBack(orders, cards, reader.points, found)
 
 
-class _Reader:
+class Reader:
+    """The paced reads through one client, counting the points they cost."""
+
     def __init__(self, client: ShopifyClient, progress: Callable[[int], None]) -> None:
         self.client, self.progress, self.points = client, progress, 0
 
-    def read(self, ids: Sequence[str], *, one_by_one: bool = False) -> dict[str, Node | None]:
+    def read(
+        self, ids: Sequence[str], *, one_by_one: bool = False, document: str = "OrdersReconcile"
+    ) -> dict[str, Node | None]:
         """Every id's node (None when Shopify has no such node), at most `MAX_IDS` a call.
 
-        A call that costs more than the shop's whole bucket is split in halves until it fits."""
+        A call that costs more than the shop's whole bucket is split in halves until it fits.
+        `document` takes `$ids` and the page sizes of `PAGE` it declares."""
         found: dict[str, Node | None] = {}
         size, pages = (1, LARGE_PAGE) if one_by_one else (MAX_IDS, PAGE)
+        declared = load_document(document).text
+        pages = {name: value for name, value in pages.items() if f"${name}" in declared}
         start = 0
         while start < len(ids):
             batch = list(ids[start : start + size])
             try:
-                result = execute_with_retry(
-                    self.client, "OrdersReconcile", {"ids": batch, **pages}, mutation=False
-                )
+                result = execute_with_retry(self.client, document, {"ids": batch, **pages}, mutation=False)
             except ThrottledError as exc:
                 if not exc.too_big or len(batch) == 1:
                     raise

@@ -142,6 +142,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "totalOutstandingSet",
         "netPaymentSet",
         "currentSubtotalLineItemsQuantity",
+        "subtotalLineItemsQuantity",
         "totalCapturableSet",
         "originalTotalPriceSet",
         "lineItems",

@@ -97,6 +97,7 @@ def _order(o: Order, info: Any, name: str, args: dict[str, Any]) -> Any:
         "fullyPaid": lambda: acc.received(o) >= acc.total_price(o),
         "unpaid": lambda: acc.received(o) == 0,
         "currentSubtotalLineItemsQuantity": lambda: sum(acc.current_quantity(li) for li in o.line_items),
+        "subtotalLineItemsQuantity": lambda: sum(li.quantity for li in o.line_items),
         "lineItems": lambda: connection(o.line_items, args, lambda li: Sub(o, li)),
         "shippingLine": lambda: Sub(o, o.shipping_lines[0]) if o.shipping_lines else None,
         "shippingLines": lambda: connection(o.shipping_lines, args, lambda s: Sub(o, s)),

@@ -1,0 +1,160 @@
+"""Reconcile's bulk reads (SPEC §15): the planned orders through one bulk query, streamed line by line.
+
+The query is `orders(query: "status:any id:>=… id:<=…")` over the run's lowest and highest order id
+(a claim cannot be searched, and orders a run never reached carry no mark of it); lines of other
+orders in that range are dropped as they stream. Each planned order's line is turned into the node
+`OrdersReconcile` answers (`bulkorders.py`), so the comparison is the same whichever engine read it.
+The paced API (`readback.py`) reads what no bulk query gives: the refunds' line items (restock) of
+the orders a unit left, the orders the bulk line cannot settle (an uncertain split of money between
+refunds, not found), the gift cards issued since the plan. Bulk work is not charged to the cost
+bucket; every call that is (start, polls, paced reads) is counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.plan.keys import legacy_id
+from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, as_reconcile_node, lines_cut, with_lines
+from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
+from pipeline.settings import ConnectionSettings
+from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.governor import CostGovernor, QueryCost, Reservation
+from pipeline.shopify.progress import Progress
+from pipeline.shopify.retry import execute_with_retry
+
+DOCUMENT = "OrdersReconcileBulk"
+RESTOCK_DOCUMENT = "OrdersRestock"  # refunds' line items, which no bulk query reaches
+READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
+POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
+MAX_POLL = 2.0  # a poll costs a point or two; a late one costs the run time past the floor
+NOT_FOUND = "not found"  # not in the bulk read: the paced read says whether Shopify has it
+
+
+class CountedGovernor(CostGovernor):
+    """The shared governor, also adding up what every answer actually cost."""
+
+    points = 0
+
+    def release(self, reservation: Reservation, cost: QueryCost | None) -> None:
+        if cost is not None and cost.actual is not None:
+            self.points += int(cost.actual)
+        super().release(reservation, cost)
+
+
+def read_back_bulk(
+    settings: ConnectionSettings,
+    order_ids: Sequence[str],
+    card_ids: Sequence[str],
+    *,
+    since: dt.datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+    progress: Callable[[int], None] | None = None,
+    bulk_progress: Callable[[Progress], None] | None = None,
+    bulk_options: Mapping[str, Any] | None = None,
+) -> ReadBack:
+    """What `readback.read_back` answers, the orders read through one bulk query."""
+    governor = CountedGovernor()
+    with ShopifyClient(settings, transport, governor=governor) as client:
+        bulk = BulkOperations(
+            client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
+        )
+        try:
+            found, restock, again = read_orders(bulk, order_ids, bulk_progress)
+        finally:
+            bulk.close()
+        if progress is not None:
+            progress(len(found) + len(restock))
+        reader = Reader(client, progress or (lambda _n: None))
+        found.update(restock_lines(reader, restock, again))
+        paced = read_paced(reader, list(again), [], since if order_ids else None)
+        cards = _cards(reader, card_ids, paced.cards_found)
+    found.update(paced.orders)
+    in_plan_order = {i: found.get(i) for i in order_ids}
+    reasons = dict(Counter(again.values()))
+    if restock:
+        reasons[RESTOCK] = len(restock)
+    return replace(paced, orders=in_plan_order, gift_cards=cards, points=governor.points, reread=reasons)
+
+
+def _cards(reader: Reader, card_ids: Sequence[str], since_plan: Sequence[Node]) -> dict[str, Node | None]:
+    """The journal's gift cards: those the read of cards issued since the plan found (the same fields),
+    the others by id."""
+    seen = {str(card["id"]): card for card in since_plan}
+    missing = [i for i in card_ids if i not in seen]
+    read = reader.read(missing) if missing else {}
+    return {i: seen[i] if i in seen else read.get(i) for i in card_ids}
+
+
+def read_orders(
+    bulk: BulkOperations,
+    order_ids: Sequence[str],
+    progress: Callable[[Progress], None] | None = None,
+) -> tuple[dict[str, Node | None], dict[str, Node], dict[str, str]]:
+    """The orders the bulk read settles (`OrdersReconcile` nodes), those whose refunds' line items are
+    still to be read, and why each other id is left to the paced read."""
+    wanted = set(order_ids)
+    if not wanted:
+        return {}, {}, {}
+    numbers = sorted(int(legacy_id(i)) for i in wanted)
+    query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
+    total = _count(bulk, query) if progress is not None else None
+    for attempt in range(READ_TRIES):
+        started = bulk.run_query(DOCUMENT, {"query": query})
+        try:
+            done = bulk.wait(started.id, total=total, progress=progress, unit="orders")
+        except BulkOperationError:
+            if attempt + 1 == READ_TRIES:
+                raise
+            continue
+        settled: dict[str, Node | None] = {}
+        restock: dict[str, Node] = {}
+        why: dict[str, str] = {}
+        for line in bulk.stream(done.url):  # one order a line: no connection below the orders
+            order_id = str(line.get("id"))
+            if order_id not in wanted or order_id in settled or order_id in restock:
+                continue
+            node, reason = as_reconcile_node(line)
+            if node is None:
+                why[order_id] = reason or NOT_FOUND
+            elif reason == RESTOCK:
+                restock[order_id] = node
+            else:
+                settled[order_id] = node
+        left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
+        return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
+    raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+
+
+def _count(bulk: BulkOperations, query: str) -> int | None:
+    """The orders the query will export, for the progress line's time left (None past Shopify's cap)."""
+    data = execute_with_retry(bulk.client, "OrdersCount", {"query": query}, mutation=False).data
+    found = data.get("ordersCount") or {}
+    return int(found["count"]) if found.get("precision") == "EXACT" else None
+
+
+def restock_lines(reader: Reader, nodes: Mapping[str, Node], again: dict[str, str]) -> dict[str, Node]:
+    """`nodes` with their refunds' line items read through `OrdersRestock`, as the paced read pages
+    them (a page of 10, then the order alone with 50, then truncated); an order the read does not
+    match is added to `again`, to be read whole."""
+    ids = list(nodes)
+    read = reader.read(ids, document=RESTOCK_DOCUMENT)
+    cut = [i for i in ids if lines_cut(read.get(i))]
+    if cut:
+        read.update(reader.read(cut, one_by_one=True, document=RESTOCK_DOCUMENT))
+    done: dict[str, Node] = {}
+    for order_id, node in nodes.items():
+        merged = with_lines(node, read.get(order_id))
+        if merged is None:
+            again[order_id] = SPLIT
+            continue
+        done[order_id] = {**merged, "truncated": True} if lines_cut(read.get(order_id)) else merged
+    return done

@@ -1,0 +1,205 @@
+"""reconcile --engine bulk (SPEC §15): the planned orders through one bulk query, the same
+reconciliation as the paced read, files and statuses alike, on a run with every kind of money."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from pipeline.cli import cli
+from pipeline.execute.executor import execute_run
+from pipeline.plan.files import load_plan
+from pipeline.plan.planner import plan_input
+from pipeline.plan.steps import StepKind
+from pipeline.reconcile.reconciler import ReconcileResult, reconcile_run
+from pipeline.simulator.refunds import write_refund
+from pipeline.simulator.seed import write_input_file
+from pipeline.simulator.server import SimulatorServer
+from pipeline.simulator.transport import SimulatorTransport
+from pipeline.validate.check import validate_table
+from pipeline.validate.read import read_input
+from pipeline.validate.rows import Defaults
+from tests.harness import TOKEN, make_run, settings, simulator
+from tests.reconcile.runs import FAST, actions, executed, read_csv, store_order
+
+FILES = ("reconciliation.csv", "refund_transactions.csv", "customers.csv")
+
+
+def _executed_with_restock(tmp_path: Path, before=None):
+    """The seeded run of `runs.executed`, every other row restocking (cancels and line refunds), with
+    refunds still pending."""
+    sim = simulator(orders=160, seed=3)
+    sim.api.store.refund_settle_delay = dt.timedelta(hours=1)  # klarna refunds pending through the test
+    source = tmp_path / "orders.csv"
+    write_input_file(sim.api.store, source, rows=80, seed=3)
+    with open(source, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    with open(source, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, [*lines[0], "restock"])
+        writer.writeheader()
+        for index, line in enumerate(lines):
+            restocks = index % 2 == 0 and (line["action"] == "cancel" or line["lines"])
+            writer.writerow({**line, "restock": "yes" if restocks else ""})
+    table = read_input([source])
+    checked = validate_table(table, Defaults())
+    assert not checked.problems, checked.problems[:3]
+    transport = SimulatorTransport(sim)
+    _plan, run_dir = plan_input(table, checked.rows, settings(), tmp_path / "reports", transport=transport)
+    if before:
+        before(sim, load_plan(run_dir))
+    execute_run(run_dir, settings(), transport=transport, runner_options=FAST)
+    return sim, run_dir
+
+
+def _spoil(sim, plan, spoiled):
+    """Before execution: one order drifts (changed since the plan)."""
+    drift = next(a for a in plan.actions() if a.cancel is None)
+    store_order(sim, drift).updated_at += dt.timedelta(minutes=5)
+    spoiled.append(drift)
+
+
+def _hand_refund(sim, action, amount, later):
+    """A refund by hand of `amount` on the order, `later` after now (its own moment, or the same)."""
+    order = store_order(sim, action)
+    parent = next(t for t in order.transactions if t.kind in ("SALE", "CAPTURE"))
+    refund = write_refund(sim.api.store, order, [], Decimal(0), [(parent, Decimal(amount))], None)
+    refund.created_at += later
+    for tx in order.transactions:
+        if tx.id in refund.transaction_ids:
+            tx.created_at += later
+    return refund
+
+
+def _reconcile(sim, run_dir, engine) -> tuple[ReconcileResult, dict[str, object], int]:
+    before = sim.stats.points_spent
+    result = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine=engine)
+    files = {name: read_csv(run_dir / name) for name in FILES}
+    workbook = load_workbook(run_dir / "reconciliation.xlsx", read_only=True)
+    rows = workbook["Summary"].iter_rows(values_only=True)
+    files["summary"] = [row for row in rows if row[0] != "Reconciled at (UTC)"]
+    workbook.close()
+    return result, files, sim.stats.points_spent - before
+
+
+def test_bulk_and_paced_reconcile_the_same_run_alike(tmp_path: Path) -> None:
+    spoiled: list = []
+    sim, run_dir = _executed_with_restock(tmp_path, before=lambda s, p: _spoil(s, p, spoiled))
+    plan_actions = actions(run_dir)
+    methods = Counter(s.method for a in plan_actions for s in a.steps if s.method)
+    assert {"original", "store_credit", "gift_card"} <= set(methods)
+    assert any(s.refund_lines for a in plan_actions for s in a.steps if s.kind is StepKind.REFUND)
+    cancels = actions(run_dir, kind="cancel", method="original")
+    refund_only = [a for a in actions(run_dir, kind="refund") if a.cancel is None and a not in spoiled]
+    _hand_refund(sim, cancels[0], "5.00", dt.timedelta(0))  # a duplicate
+    _hand_refund(sim, refund_only[0], "1.00", dt.timedelta(minutes=3))  # two refunds, apart
+    paced, paced_files, paced_points = _reconcile(sim, run_dir, "paced")
+    bulk, bulk_files, bulk_points = _reconcile(sim, run_dir, "bulk")
+
+    assert bulk.engine is not None and bulk.engine.engine == "bulk"
+    assert bulk_files == paced_files  # rows and statuses, money lines, customers, the tied-out summary
+    counts = bulk.reconciliation.counts()
+    assert counts == paced.reconciliation.counts()
+    assert counts["duplicate"] >= 1 and counts["drifted"] == 1 and counts["matched"] > 30
+    assert counts["pending"] >= 1
+    rows = {r.order_id: r for r in bulk.reconciliation.rows}
+    assert rows[refund_only[0].order_id].refunds_since_plan == 2
+    assert any((r.restocked_units or 0) > 0 for r in rows.values())  # read from the refund lines
+    queries = [op for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
+    assert len(queries) == 1 and queries[0].status == "COMPLETED"
+    # The two-refund order was settled by the bulk line: its money split by moment, not re-read.
+    again = sum(n for why, n in bulk.reread.items() if why != "restock")
+    assert again <= 1  # the duplicate, when its refund fell in the same second as the cancel's
+    assert bulk_points == bulk.points < paced_points
+
+
+def test_restock_is_read_from_the_shops_refund_lines_never_assumed(tmp_path: Path) -> None:
+    sim, run_dir = _executed_with_restock(tmp_path)
+    result, _files, _points = _reconcile(sim, run_dir, "bulk")
+    assert result.reread.get("restock", 0) >= 1  # refund lines read paced, the orders not re-read
+    rows = {r.order_id: r for r in result.reconciliation.rows}
+    unread = 0
+    for action in load_plan(run_dir).actions():
+        order = store_order(sim, action)
+        seen = set(action.fingerprint.refund_ids or ())
+        new = [r for r in order.refunds if f"gid://shopify/Refund/{r.id}" not in seen]
+        units = sum(x.quantity for r in new for x in r.line_items if x.restocked)
+        row = rows[action.order_id]
+        if row.restocked_units is None:  # a cancel that refunded nothing: no refund line to read
+            unread += 1
+            assert units == 0 and "restock not verified" in row.detail
+        else:
+            assert row.restocked_units == units, action.order_name
+    assert sum(r.restocked_units or 0 for r in rows.values()) > 0 and unread > 0
+
+
+def test_auto_takes_bulk_by_the_rule_at_the_shops_restore_rate(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    orders = len(actions(run_dir))
+    fast = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine="auto")
+    assert fast.engine is not None and fast.engine.engine == "paced"
+    # Past 15 minutes paced at this restore rate: the bulk query (SPEC §15).
+    slow_rate = orders * 15 / (16 * 60)
+    slow = reconcile_run(
+        run_dir, settings(), transport=SimulatorTransport(sim), engine="auto", restore_rate=slow_rate
+    )
+    assert slow.engine is not None and slow.engine.engine == "bulk" and "> 15 min" in slow.engine.reason
+    assert slow.reconciliation.counts() == fast.reconciliation.counts()
+
+
+def test_a_bulk_read_that_failed_part_way_is_run_again(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    paced, paced_files, _points = _reconcile(sim, run_dir, "paced")
+    sim.api.bulk.faults(1.0, 3)  # the first query ends FAILED part way, with partial data
+    inner = SimulatorTransport(sim)
+
+    class HealAfterFirst(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            try:
+                return inner.handle_request(request)
+            finally:
+                if any(op.type == "QUERY" for op in sim.api.bulk.operations.values()):
+                    sim.api.bulk.faults(0.0, 3)
+
+    result = reconcile_run(run_dir, settings(), transport=HealAfterFirst(), engine="bulk")
+    queries = [op.status for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
+    assert queries == ["FAILED", "COMPLETED"]
+    assert result.reconciliation.counts() == paced.reconciliation.counts()
+    assert read_csv(run_dir / "reconciliation.csv") == paced_files["reconciliation.csv"]
+
+
+@pytest.fixture
+def served(monkeypatch):
+    sim = simulator(orders=120, seed=3)
+    sim.api.store.refund_settle_delay = dt.timedelta(0)
+    server = SimulatorServer(sim, port=0)
+    server.start_background()
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    monkeypatch.delenv("SHOPIFY_SHOP", raising=False)
+    yield sim, server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_command_reads_through_the_engine_asked_over_http(tmp_path: Path, served) -> None:
+    sim, server = served
+    run_dir = make_run(tmp_path, sim, rows=30, seed=3, url=server.url)
+    execute_run(run_dir, settings(server.url), transport=SimulatorTransport(sim), runner_options=FAST)
+    runner = CliRunner()
+    bulk = runner.invoke(cli, ["reconcile", str(run_dir), "--engine", "bulk"])
+    assert bulk.exit_code == 0, bulk.output
+    assert "read through the bulk API (--engine bulk" in bulk.stdout
+    assert "paced: refund lines (restock) of " in bulk.stdout  # cancels took units off their orders
+    assert "bulk query: " in bulk.stderr and " orders, " in bulk.stderr  # progress, as select shows it
+    bulk_rows = read_csv(run_dir / "reconciliation.csv")
+    auto = runner.invoke(cli, ["reconcile", str(run_dir), "--json"])
+    assert auto.exit_code == 0, auto.output
+    assert '"engine": "paced"' in auto.stdout  # 30 orders at the simulator's restore rate
+    assert read_csv(run_dir / "reconciliation.csv") == bulk_rows
