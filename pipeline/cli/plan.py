@@ -52,7 +52,7 @@ def run(then_execute: bool, **options: Any) -> None:
     as_json = options["as_json"]
     keys = pick(options, EXECUTION_KEYS)
     executed = execute_and_report(run_dir, settings, as_json, engine=options["engine"], state=state, **keys)
-    reconciled = reconcile_and_report(run_dir, settings, as_json)
+    reconciled = reconcile_and_report(run_dir, settings, as_json, engine=options["engine"], state=state)
     sys.exit(0 if executed.all_done and reconciled.all_matched else 1)
 
 

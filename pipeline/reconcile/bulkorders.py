@@ -33,6 +33,7 @@ Node = dict[str, Any]
 
 RESTOCK = "restock"  # its refunds' line items are to be read (`with_lines`)
 SPLIT = "refunds"  # which refund moved which money is not certain: read again whole
+UNREAD = "restock_unread"  # key on a node whose refunds' line items were left unread (nothing planned)
 MANY = "many refunds"  # as many refunds or transactions as the paced read pages: read again whole
 
 

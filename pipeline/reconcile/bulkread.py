@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +22,7 @@ import httpx
 
 from pipeline.errors import BulkOperationError, ShopifyError
 from pipeline.plan.keys import legacy_id
-from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, as_reconcile_node, lines_cut, with_lines
+from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, UNREAD, as_reconcile_node, lines_cut, with_lines
 from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations
@@ -55,20 +55,24 @@ def read_back_bulk(
     order_ids: Sequence[str],
     card_ids: Sequence[str],
     *,
+    lines_ids: Collection[str] | None = None,
     since: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Callable[[int], None] | None = None,
     bulk_progress: Callable[[Progress], None] | None = None,
     bulk_options: Mapping[str, Any] | None = None,
 ) -> ReadBack:
-    """What `readback.read_back` answers, the orders read through one bulk query."""
+    """What `readback.read_back` answers, the orders read through one bulk query.
+
+    `lines_ids`: the orders whose plan restocks or refunds lines: only their refunds' line items are read
+    paced (None: every order a unit left). The others are marked unread: reconcile says so in their row."""
     governor = CountedGovernor()
     with ShopifyClient(settings, transport, governor=governor) as client:
         bulk = BulkOperations(
             client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
         )
         try:
-            found, restock, again = read_orders(bulk, order_ids, bulk_progress)
+            found, restock, again = read_orders(bulk, order_ids, bulk_progress, lines_ids)
         finally:
             bulk.close()
         if progress is not None:
@@ -98,9 +102,11 @@ def read_orders(
     bulk: BulkOperations,
     order_ids: Sequence[str],
     progress: Callable[[Progress], None] | None = None,
+    lines_ids: Collection[str] | None = None,
 ) -> tuple[dict[str, Node | None], dict[str, Node], dict[str, str]]:
     """The orders the bulk read settles (`OrdersReconcile` nodes), those whose refunds' line items are
-    still to be read, and why each other id is left to the paced read."""
+    still to be read (of `lines_ids` only, when given), and why each other id is left to the paced
+    read."""
     wanted = set(order_ids)
     if not wanted:
         return {}, {}, {}
@@ -125,6 +131,11 @@ def read_orders(
             node, reason = as_reconcile_node(line)
             if node is None:
                 why[order_id] = reason or NOT_FOUND
+            elif reason == RESTOCK and lines_ids is not None and order_id not in lines_ids:
+                settled[order_id] = {
+                    **node,
+                    UNREAD: True,
+                }  # no restock nor lines planned: not worth its points
             elif reason == RESTOCK:
                 restock[order_id] = node
             else:

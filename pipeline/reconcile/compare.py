@@ -17,11 +17,6 @@ from pipeline.reconcile.attribution import key_in, order_of
 from pipeline.reconcile.model import ReconciledRow, Reconciliation
 from pipeline.reconcile.order_check import OrderCheck
 
-RESTOCK_UNREAD = (
-    "restock not verified: a cancel that refunds nothing leaves no refund line to read it from "
-    "(check the inventory)"
-)
-
 
 def reconcile(
     plan: Plan,
@@ -141,5 +136,5 @@ def _status(check: OrderCheck) -> tuple[str, str]:
     if check.waiting:
         return "pending", found + ": reconcile again later"
     if check.restock_unread:
-        return "matched", f"as planned; {RESTOCK_UNREAD}"
+        return "matched", f"as planned; {check.restock_unread}"
     return "matched", "as planned"

@@ -19,12 +19,21 @@ from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
 from pipeline.reconcile import cards
 from pipeline.reconcile.attribution import NOBODY, Maker, in_shop, key_in, maker
+from pipeline.reconcile.bulkorders import UNREAD
 from pipeline.reconcile.model import RefundTransaction
 
 # Shopify's OrderTransactionStatus: money that left, money still on its way, money that did not move.
 SETTLED = frozenset({"SUCCESS"})
 IN_FLIGHT = frozenset({"PENDING", "AWAITING_RESPONSE", "UNKNOWN"})
 RESTOCKING = frozenset({"CANCEL", "RETURN"})
+NO_REFUND_LINE = (
+    "restock not verified: a cancel that refunds nothing leaves no refund line to read it from "
+    "(check the inventory)"
+)
+NOT_READ = (
+    "restock not read: neither restock nor lines were planned, and the bulk read reads refund lines only "
+    "where they were (`reconcile --engine paced` reads them all)"
+)
 
 
 class OrderCheck:
@@ -50,7 +59,7 @@ class OrderCheck:
         self.refunded = self.pending = self.refunded_shop = self.gift_card_value = ZERO
         self.kept = self.kept_shop = ZERO  # what a cancelled order still holds: kept on a partial cancel
         self.restocked = 0
-        self.restock_unread = False  # a restock Shopify's refund lines cannot show: not verified
+        self.restock_unread: str | None = None  # why the restock was not verified (never "0 units")
         self.restocked_at: dict[str, int] = {}  # units restocked per location name, read from the shop
         self._restock_noted = False
         self.gift_card: str | None = None
@@ -225,7 +234,9 @@ class OrderCheck:
             units = f" ({planned} units)" if planned else ""
             self.differences.append(f"restock was planned{units}, nothing was restocked")
         if cancel is not None and cancel.restock and not cancel_refunded and self.restocked == 0:
-            self.restock_unread = self._all_done()
+            self.restock_unread = NO_REFUND_LINE if self._all_done() else None
+        elif (self.order or {}).get(UNREAD) and self._all_done():
+            self.restock_unread = NOT_READ
 
     def restock_words(self) -> str | None:
         """Where the units went back, e.g. "2 at Warehouse Berlin, 1 at Store Hamburg"."""

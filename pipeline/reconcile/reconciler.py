@@ -92,10 +92,12 @@ def reconcile_run(
         bucket=bucket or 0.0,
     )
     if choice.engine == "bulk":
+        with_lines = {a.order_id for a in plan.actions() if any(s.restock or s.refund_lines for s in a.steps)}
         shop = read_back_bulk(
             settings,
             order_ids,
             card_ids,
+            lines_ids=with_lines,
             since=plan.since,
             transport=transport,
             progress=progress,

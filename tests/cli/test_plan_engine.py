@@ -70,3 +70,30 @@ def test_auto_plans_a_small_file_paced_and_says_why(shop, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "  plan: paced engine — " in result.stdout and " min paced" in result.stdout
     assert "  execute: paced engine — " in result.stdout and "bulk query" not in result.stderr
+
+
+def test_run_carries_the_engine_through_execute_and_reconcile(tmp_path):
+    sim = simulator(orders=500, seed=7, cancel_delay=0.01, bucket=2000, restore_rate=100)
+    server = SimulatorServer(sim, port=0)
+    server.start_background()
+    try:
+        source = str(INPUTS / "annulations_rupture.csv")
+        result = bulkcancel(
+            "run",
+            source,
+            "--shop",
+            server.url,
+            "--out",
+            str(tmp_path),
+            "--engine",
+            "bulk",
+            "--execute",
+            "--yes",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "read through the bulk API (--engine bulk" in result.stdout  # reconcile took the engine too
+    kinds = {op.type for op in sim.api.bulk.operations.values()}
+    assert kinds == {"QUERY", "MUTATION"}
