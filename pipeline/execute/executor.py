@@ -150,9 +150,10 @@ def execute_run(
                 run_bulk(executor, client, transport, bulk_progress, tick, bulk_options)
             else:
                 _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
-        write_execution_csv(run_dir, plan, journal)
+        rows = journal.rows_for_report()  # read once, for execution.csv and the statuses
+        write_execution_csv(run_dir, plan, journal, rows)
         counts = journal.summary()["actions"]
-        statuses = counted(journal_statuses(journal).values())
+        statuses = counted(journal_statuses(journal, rows).values())
     return ExecutionResult(run_dir, counts, interrupted=stop.is_set(), statuses=statuses)
 
 
