@@ -39,7 +39,7 @@ from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.concurrency import ConcurrencyController, Gate, Reading
-from pipeline.shopify.governor import CostGovernor
+from pipeline.shopify.governor import BucketSnapshot, CostGovernor
 from pipeline.shopify.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,10 @@ def execute_run(
                 run_bulk(executor, client, transport, bulk_progress, tick, bulk_options)
             else:
                 _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
-        write_execution_csv(run_dir, plan, journal)
+        rows = journal.rows_for_report()  # read once, for execution.csv and the statuses
+        write_execution_csv(run_dir, plan, journal, rows)
         counts = journal.summary()["actions"]
-        statuses = counted(journal_statuses(journal).values())
+        statuses = counted(journal_statuses(journal, rows).values())
     return ExecutionResult(run_dir, counts, interrupted=stop.is_set(), statuses=statuses)
 
 
@@ -223,15 +224,26 @@ def _run_all(
             progress(ExecutionProgress(finished[0], total, int(counted[1]), limit))
 
     progress(ExecutionProgress(already, total, 0))
-    with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
-        futures = [pool.submit(one, pending) for pending in work]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in done:
-            if future.exception() is not None:
-                executor.stop.set()
-                for other in futures:
-                    other.cancel()
-                raise future.exception()  # type: ignore[misc]
+    unlisten = governor.listen(lambda bucket: gate.answered(_share(bucket)))
+    try:
+        with ThreadPoolExecutor(max_workers=executor.concurrency, thread_name_prefix="order") as pool:
+            futures = [pool.submit(one, pending) for pending in work]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    executor.stop.set()
+                    for other in futures:
+                        other.cancel()
+                    raise future.exception()  # type: ignore[misc]
+    finally:
+        unlisten()
+
+
+def _share(bucket: BucketSnapshot) -> float | None:
+    """The bucket's share available beside the reservations (0..1), None before any answer."""
+    if bucket.available is None or not bucket.maximum:
+        return None
+    return max(0.0, bucket.available - bucket.reserved) / bucket.maximum
 
 
 def _reading(
@@ -242,14 +254,11 @@ def _reading(
     now_waited, now_points = governor.this_thread()
     pressure, bucket = governor.pressure(), governor.snapshot()
     new_throttles, throttled[0] = pressure.throttled - throttled[0], pressure.throttled
-    level = None
-    if bucket.available is not None and bucket.maximum:
-        level = max(0.0, bucket.available - bucket.reserved) / bucket.maximum
     return Reading(
         waited=now_waited > waited,
         service=max(0.0, elapsed - (now_waited - waited)),
         points=now_points - points,
         throttled=new_throttles,
-        level=level,
+        level=_share(bucket),
         restore_rate=bucket.restore_rate,
     )

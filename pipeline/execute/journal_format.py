@@ -191,15 +191,14 @@ def create_tables(db: sqlite3.Connection, path: object, run_id: str) -> None:
 def insert_plan(db: sqlite3.Connection, rows: list[SeedRow], digest: str) -> None:
     """Every action and step of the plan, all pending, and the plan's seal."""
     now = timestamp()
-    for position, row in enumerate(rows):
-        db.execute(
-            "INSERT INTO actions (action_key, position, order_id, order_name, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (row.action_key, position, row.order_id, row.order_name, now),
-        )
-        db.executemany(
-            "INSERT INTO steps (action_key, idx, kind, idempotency_key, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(row.action_key, index, kind, ikey, now, now) for index, kind, ikey in row.steps],
-        )
+    # Two statements for the whole plan, not two per action: the run's first request waits for them.
+    db.executemany(
+        "INSERT INTO actions (action_key, position, order_id, order_name, updated_at) VALUES (?, ?, ?, ?, ?)",
+        [(row.action_key, position, row.order_id, row.order_name, now) for position, row in enumerate(rows)],
+    )
+    db.executemany(
+        "INSERT INTO steps (action_key, idx, kind, idempotency_key, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(row.action_key, index, kind, ikey, now, now) for row in rows for index, kind, ikey in row.steps],
+    )
     db.execute("INSERT INTO meta VALUES ('plan_seal', ?)", (digest,))

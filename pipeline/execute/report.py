@@ -28,10 +28,13 @@ EXECUTION_COLUMNS = (
 )
 
 
-def write_execution_csv(run_dir: Path, plan: Plan, journal: Journal) -> Path:
-    """execution.csv: one row per input row with its outcome and Shopify ids (SPEC §7 item 9, §14)."""
+def write_execution_csv(
+    run_dir: Path, plan: Plan, journal: Journal, rows: list[dict[str, Any]] | None = None
+) -> Path:
+    """execution.csv: one row per input row with its outcome and Shopify ids (SPEC §7 item 9, §14);
+    `rows`: the journal's `rows_for_report`, when the caller has read them already."""
     steps_by_action: dict[str, list[dict[str, Any]]] = {}
-    for record in journal.rows_for_report():
+    for record in journal.rows_for_report() if rows is None else rows:
         steps_by_action.setdefault(record["action_key"], []).append(record)
     path = run_dir / "execution.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pipeline.execute.journal import Journal
 from pipeline.plan.model import Plan
@@ -37,11 +38,11 @@ def action_status(action_state: str, step_states: Iterable[str]) -> str:
     return TO_VERIFY if any(state in _UNSETTLED_STEPS for state in step_states) else NOT_EXECUTED
 
 
-def journal_statuses(journal: Journal) -> dict[str, str]:
-    """The status of every action in the journal, by action key."""
+def journal_statuses(journal: Journal, rows: Iterable[Mapping[str, Any]] | None = None) -> dict[str, str]:
+    """The status of every action in the journal, by action key (from its `rows_for_report` if given)."""
     states: dict[str, str] = {}
     steps: dict[str, list[str]] = {}
-    for record in journal.rows_for_report():
+    for record in journal.rows_for_report() if rows is None else rows:
         states[record["action_key"]] = record["action_state"]
         steps.setdefault(record["action_key"], []).append(record["state"])
     return {key: action_status(state, steps[key]) for key, state in states.items()}

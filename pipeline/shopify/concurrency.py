@@ -6,6 +6,10 @@ bucket) needs R × t ÷ p orders in flight. Above it: raise while the bucket has
 waited for it (+1 an order, doubling each round, while the bucket is at least half full; +1 a round
 below), lower by a tenth an order while requests wait for the bucket (it is the limit, more orders
 would only queue), halve on THROTTLED. The ceiling (`--concurrency`) is never passed.
+
+Slow start: an order takes several round trips, so until the first request waits for the bucket (or
+the bucket falls below half, or is THROTTLED) every answer, not every order, raises the figure by one:
+a full bucket at the start of a run is spent at once instead of over the first orders' seconds.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class ConcurrencyController:
         self._service: float | None = None
         self._points: float | None = None
         self.last_need: float | None = None
+        self._starting = True  # slow start: raised per answer until the bucket first pushes back
 
     @property
     def limit(self) -> int:
@@ -83,6 +88,8 @@ class ConcurrencyController:
         if reading.points > 0:
             self._points = _smoothed(self._points, reading.points)
         self.last_need = little(reading.restore_rate, self._service, self._points)
+        low = reading.level is not None and reading.level < SLOW_START_LEVEL
+        self._starting = self._starting and not (reading.waited or reading.throttled or low)
         self._limit = next_limit(
             self._limit,
             waited=reading.waited,
@@ -91,6 +98,14 @@ class ConcurrencyController:
             need=self.last_need,
             ceiling=self.ceiling,
         )
+        return self.limit
+
+    def answered(self, level: float | None) -> int:
+        """Takes one answer with the bucket's available share (0..1); returns the new figure."""
+        if level is not None and level < SLOW_START_LEVEL:
+            self._starting = False  # the bucket is no longer plentiful: orders raise it from now on
+        elif level is not None and self._starting:
+            self._limit = min(self._limit + 1.0, float(self.ceiling))
         return self.limit
 
 
@@ -121,3 +136,11 @@ class Gate:
             after = self.controller.observe(reading) if reading is not None else before
             self._cond.notify(max(1, after - self._inside))
             return after
+
+    def answered(self, level: float | None) -> None:
+        """One request answered, the bucket at `level` (share available): may let more callers in."""
+        with self._cond:
+            before = self.controller.limit
+            after = self.controller.answered(level)
+            if after > before:
+                self._cond.notify(after - before)

@@ -106,6 +106,7 @@ class CostGovernor:
         self._syncs = 0
         self._pressure = Pressure(0, 0.0, 0, 0.0)
         self._mine = threading.local()  # this thread's seconds waited and points charged
+        self._listeners: list[Callable[[BucketSnapshot], None]] = []
 
     def _projected(self, now: float) -> float:
         assert self._level is not None
@@ -169,6 +170,17 @@ class CostGovernor:
             else:
                 self._resync(reservation, cost, now)
             self._cond.notify_all()
+        for listener in self._listeners:  # outside the lock: a listener may take its own
+            listener(self.snapshot())
+
+    def listen(self, listener: Callable[[BucketSnapshot], None]) -> Callable[[], None]:
+        """Calls `listener` with the bucket after each answer; returns what stops it."""
+        self._listeners = [*self._listeners, listener]  # copied: release reads it without the lock
+
+        def stop() -> None:
+            self._listeners = [f for f in self._listeners if f is not listener]
+
+        return stop
 
     def _account(self, cost: QueryCost | None) -> None:
         spent = cost.actual if cost is not None and cost.actual is not None else 0.0

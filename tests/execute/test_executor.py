@@ -186,3 +186,32 @@ def test_a_small_bucket_paces_without_throttled_reaching_the_user_and_within_the
     told = [r for r in caplog.records if r.levelno >= 30 and "throttl" in r.getMessage().lower()]
     assert told == []
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_a_plentiful_bucket_lets_more_orders_in_before_the_first_has_finished(tmp_path, monkeypatch):
+    """Slow start: each answer raises the figure, so a full bucket is not held back by long orders."""
+    from pipeline.execute.action import Executor
+    from pipeline.shopify.concurrency import START
+
+    sim = simulator(orders=60, seed=22)
+    run_dir = make_run(tmp_path, sim, rows=30, seed=22)
+    inside, lock = [0], threading.Lock()
+    more_than_start = threading.Event()
+    seen: list[bool] = []  # per order: were more than START in before it could finish
+    run_action = Executor.run_action
+
+    def held(self, pending):
+        with lock:
+            inside[0] += 1
+            if inside[0] > START:
+                more_than_start.set()
+        try:
+            run_action(self, pending)  # its answers are in; held until others get in beside it
+            seen.append(more_than_start.wait(10))
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(Executor, "run_action", held)
+    assert run(run_dir, sim).all_done
+    assert all(seen)  # the first orders did not have to finish for more to start

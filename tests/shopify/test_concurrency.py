@@ -120,3 +120,39 @@ def test_the_gate_lets_in_no_more_than_the_figure() -> None:
     gate.leave(None)
     assert third_in.wait(10)
     waiter.join(10)
+
+
+def test_slow_start_raises_it_per_answer_while_the_bucket_is_plentiful() -> None:
+    controller = ConcurrencyController(ceiling=8)
+    assert controller.answered(None) == START  # no answer with a bucket yet: nothing known
+    assert [controller.answered(0.9) for _ in range(5)] == [START + 1, START + 2, START + 3, 8, 8]
+
+
+def test_slow_start_ends_when_the_bucket_falls_below_half() -> None:
+    controller = ConcurrencyController(ceiling=500)
+    assert controller.answered(0.4) == START
+    assert controller.answered(1.0) == START  # over: only finished orders raise it now
+
+
+def test_slow_start_ends_at_the_first_order_that_waited_for_the_bucket() -> None:
+    controller = ConcurrencyController(ceiling=500)
+    controller.observe(queued())
+    settled = controller.limit
+    assert controller.answered(1.0) == settled
+
+
+def test_an_answer_with_room_lets_waiting_callers_through_the_gate() -> None:
+    gate = Gate(ConcurrencyController(ceiling=4, start=1))
+    gate.enter()
+    second_in = threading.Event()
+
+    def second() -> None:
+        gate.enter()
+        second_in.set()
+
+    waiter = threading.Thread(target=second, daemon=True)
+    waiter.start()
+    assert not second_in.is_set()  # held while one is inside
+    gate.answered(1.0)  # slow start: the figure is now 2, without any caller leaving
+    assert second_in.wait(10)
+    waiter.join(10)

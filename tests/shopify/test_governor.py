@@ -215,3 +215,14 @@ def test_pressure_counts_throttled_answers_and_points():
     pressure = governor.pressure()
     assert (pressure.throttled, pressure.points) == (2, 7.0)
     assert governor.this_thread() == (0.0, 7.0)
+
+
+def test_listeners_hear_the_bucket_after_each_answer_until_stopped():
+    governor = CostGovernor(clock=lambda: 0.0, wait=refuse_to_wait)
+    heard: list[float | None] = []
+    stop = governor.listen(lambda bucket: heard.append(bucket.available))
+    governor.release(governor.acquire(10), status(190))
+    governor.release(governor.acquire(10), status(180))
+    stop()
+    governor.release(governor.acquire(10), status(170))
+    assert heard == [190, 180]
