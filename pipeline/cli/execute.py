@@ -49,16 +49,20 @@ def execute(run_dir: Path, as_json: bool, require_approval: bool, engine: str, *
     Example:
       bulkcancel execute reports/20261126-101500-cancellations
     """
+    approved = None
     if require_approval:
-        from pipeline.execute.approval import require_approval as approved
+        from pipeline.execute.approval import require_approval as approval_of
 
-        approval = approved(run_dir)
+        approval = approval_of(run_dir)
+        approved = approval.plan_sha256  # the plan carried out is checked against it as it is read
         if not as_json:
             click.echo(approval.line())
     settings = run_settings(run_dir, options)
     state = shop_state(settings)  # unreachable or refused: said now, exit 2
     keys = pick(options, EXECUTION_KEYS)
-    result = execute_and_report(run_dir, settings, as_json, engine=engine, state=state, **keys)
+    result = execute_and_report(
+        run_dir, settings, as_json, engine=engine, state=state, approved=approved, **keys
+    )
     sys.exit(0 if result.all_done else 1)
 
 
@@ -79,6 +83,7 @@ def execute_and_report(
     job_wait: float,
     engine: str = "paced",
     state: ShopState | None = None,
+    approved: str | None = None,
 ) -> ExecutionResult:
     """Confirm, carry out, report; returns the ExecutionResult. `state`: the shop as the first look
     read it (else it is read only if --max-total needs the shop's currency)."""
@@ -106,6 +111,7 @@ def execute_and_report(
             stop=stop,
             runner_options={"cancel_wait": job_wait},
             engine=engine,
+            approved=approved,
             restore_rate=state.restore_rate if state else None,
             bulk_progress=None if as_json else _bulk_progress,
         )

@@ -103,11 +103,13 @@ def execute_run(
     restore_rate: float | None = None,
     bulk_options: dict[str, Any] | None = None,
     bulk_progress: Callable[[str, Progress], None] | None = None,
+    approved: str | None = None,
 ) -> ExecutionResult:
     """Checks, confirms and carries out the plan in `run_dir`; resumes where an earlier run stopped.
 
-    `concurrency`: the most orders at once; fewer run while the bucket allows no more."""
-    plan = load_plan(run_dir)
+    `concurrency`: the most orders at once; fewer run while the bucket allows no more. `approved`: the
+    sha256 a reviewer approved (`--require-approval`): the plan carried out must be that one."""
+    plan = load_plan(run_dir, approved)
     if (run_dir / RELEASED).exists():
         raise RefusedError(
             f"run {plan.run_id} was released (its claims removed): it cannot be resumed — plan the file again"

@@ -192,13 +192,20 @@ def blocked_row(row: PlannedRow) -> dict[str, object]:
     }
 
 
-def load_plan(run_dir: Path) -> Plan:
-    """plan.json as approved, typed: refuses (RefusedError) unless it matches plan.sha256."""
+def load_plan(run_dir: Path, approved: str | None = None) -> Plan:
+    """plan.json as approved, typed: refuses (RefusedError) unless it matches plan.sha256 and, when
+    `approved` (a reviewer's sha256) is given, that digest too. The bytes checked are the bytes read."""
     path = Path(run_dir) / PLAN_JSON
-    if not verify_plan_hash(run_dir):
+    if not path.is_file():
+        raise RefusedError(f"{path} is missing: execution needs the approved plan.json and plan.sha256")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != recorded_digest(run_dir):
         raise RefusedError(f"{path} does not match {PLAN_SHA256}: it changed since it was planned")
+    if approved is not None and digest != approved:
+        raise RefusedError(f"{path} changed since it was approved: review the plan and approve it again")
     try:
-        document = json.loads(path.read_bytes().decode("utf-8"))
+        document = json.loads(data.decode("utf-8"))
     except ValueError as error:  # UnicodeDecodeError and JSONDecodeError both are
         raise RefusedError(f"{path} is not a plan: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("rows"), list):

@@ -124,3 +124,24 @@ def test_a_garbled_approval_is_refused_in_one_line(shop, tmp_path):
     (run_dir / "approval.json").write_text('{"by": "Sam"}', encoding="utf-8")
     refused = bulkcancel("execute", str(run_dir), "--yes", "--require-approval")
     assert refused.returncode == 3 and "is not an approval" in one_line(refused)
+
+
+def test_the_plan_carried_out_is_the_approved_one_as_it_is_read(tmp_path):
+    """Between the approval check and the plan's load, plan.json and plan.sha256 replaced together: the
+    executor checks the bytes it reads against the approved sha256, and nothing is sent."""
+    from pipeline.errors import RefusedError
+    from pipeline.execute.executor import execute_run
+    from pipeline.simulator.transport import SimulatorTransport
+    from tests.harness import make_run, settings
+
+    sim = simulator(orders=60, seed=5)
+    run_dir = make_run(tmp_path, sim, rows=5, seed=5)
+    approved = hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()
+    plan = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
+    plan["rows"] = plan["rows"][:1]
+    data = json.dumps(plan).encode("utf-8")
+    (run_dir / "plan.json").write_bytes(data)
+    (run_dir / "plan.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  plan.json\n", encoding="utf-8")
+    with pytest.raises(RefusedError, match="changed since it was approved"):
+        execute_run(run_dir, settings(), transport=SimulatorTransport(sim), approved=approved)
+    assert sim.api.ledger_json()["entries"] == []
