@@ -1,0 +1,62 @@
+"""A large bulk run split into lanes (SPEC §15): each lane a contiguous range of the run's orders,
+carried through its own operations (claims, then cancels, … then tags) while the other lanes' run.
+
+Shopify runs up to five bulk operations at once per shop and recommends splitting large jobs into
+parallel ones ("faster bulk operations" changelog, 2026-01). A lane waits for its own operation only:
+its cancels start as soon as its claims are done, whatever the other lanes are doing, and an order's
+steps keep their order because an order belongs to one lane. Each lane has at most one operation
+running, so five lanes never ask for a sixth slot (another app's operations are waited out by the
+start's LIMIT_REACHED loop). A run small enough is one lane: one operation per step kind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterable
+
+from pipeline.execute.journal import PendingAction
+from pipeline.plan.keys import legacy_id
+
+MAX_LANES = 5  # Shopify's limit of bulk operations running at once on a shop
+LANE_MIN = 2500  # orders: a smaller lane costs more calls per order than its overlap saves
+
+
+def lanes(
+    work: Iterable[PendingAction], lane_min: int = LANE_MIN, most: int = MAX_LANES
+) -> list[frozenset[str]]:
+    """The pending actions' keys in up to `most` lanes of at least `lane_min` orders, each a range of
+    order ids (a lane's bulk reads cover its range only)."""
+    ordered = sorted(work, key=lambda p: (int(legacy_id(p.order_id)), p.action_key))
+    count = max(1, min(most, len(ordered) // max(lane_min, 1)))
+    if not ordered:
+        return []
+    bounds = [len(ordered) * n // count for n in range(count + 1)]
+    return [frozenset(p.action_key for p in ordered[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def run_lanes(lane_keys: list[frozenset[str]], work: Callable[[frozenset[str]], None]) -> None:
+    """Runs `work` for each lane in its own thread, all at once; the first lane's error is raised once
+    every lane has returned (a lane's failure leaves the others' operations to finish, journaled)."""
+    if len(lane_keys) <= 1:
+        for keys in lane_keys:
+            work(keys)
+        return
+    errors: list[BaseException] = []
+
+    def guarded(keys: frozenset[str]) -> None:
+        try:
+            work(keys)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=guarded, args=(keys,), name=f"bulk-lane-{n}", daemon=True)
+        for n, keys in enumerate(lane_keys)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
