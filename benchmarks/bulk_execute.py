@@ -50,17 +50,25 @@ def figure(name: str, value: float, unit: str, target: float) -> Figure:
 @contextmanager
 def served(store: Path) -> Iterator[str]:
     """`bulkcancel simulator serve` with the Standard bucket and the bench's bulk rates."""
-    options = {**STANDARD, "--bulk-rate": BULK_RATE, "--bulk-query-rate": QUERY_RATE, "--latency-ms": 20}
+    with serving(store, BULK_RATE, QUERY_RATE) as (url, _process):
+        yield url
+
+
+@contextmanager
+def serving(store: Path, rate: float, query_rate: float) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`bulkcancel simulator serve` on a Standard plan at these bulk rates, not saving its store back;
+    yields its URL and its process."""
+    options = {**STANDARD, "--bulk-rate": rate, "--bulk-query-rate": query_rate, "--latency-ms": 20}
     command = [sys.executable, "-m", "pipeline", "simulator", "serve", "--port", "0", "--store", str(store)]
-    command += [str(x) for pair in options.items() for x in pair]
+    command += [*(str(x) for pair in options.items() for x in pair), "--no-save"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline() if process.stdout else ""
         if " at " not in line:
             raise RuntimeError(f"simulator did not start: {line!r}")
-        yield line.split(" at ", 1)[1].split("/admin/", 1)[0]
+        yield line.split(" at ", 1)[1].split("/admin/", 1)[0], process
     finally:
-        process.terminate()  # it saves its store on the way out: a large one takes a while
+        process.terminate()
         try:
             process.wait(timeout=120)
         except subprocess.TimeoutExpired:
@@ -80,7 +88,9 @@ class Floor:
     operations: int
 
 
-def floor_seconds(url: str, since: dt.datetime | None = None) -> Floor:
+def floor_seconds(
+    url: str, since: dt.datetime | None = None, rate: float = BULK_RATE, query_rate: float = QUERY_RATE
+) -> Floor:
     """The simulator's bulk floor (objects ÷ rate, summed), the time its operations actually ran, and
     the time any ran at all (`since`: only operations created from then on)."""
     answer = httpx.post(
@@ -95,8 +105,7 @@ def floor_seconds(url: str, since: dt.datetime | None = None) -> Floor:
         created, completed = instant(op["createdAt"]), instant(op["completedAt"])
         if since is not None and created < since:
             continue
-        rate = BULK_RATE if op["type"] == "MUTATION" else QUERY_RATE
-        total += int(op["objectCount"]) / rate
+        total += int(op["objectCount"]) / (rate if op["type"] == "MUTATION" else query_rate)
         ran += (completed - created).total_seconds()
         spans.append((created, completed))
         if TIMELINE:

@@ -21,7 +21,7 @@ from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
 from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulklanes import LANE_MIN, lanes, run_lanes
+from pipeline.execute.bulklanes import LANE_MIN, Lane, lanes, run_lanes
 from pipeline.execute.bulkread import READABLE, Rechecks, check_drift, proven, read_orders, undrifted
 from pipeline.execute.bulkstart import (
     StartUnknownError,
@@ -76,9 +76,9 @@ class BulkExecution:
         progress: Shown | None,
         tick: Tick,
         lane_min: int = LANE_MIN,
-        keys: frozenset[str] | None = None,
+        lane: Lane | None = None,
     ) -> None:
-        self.ex, self.bulk, self.tick, self.lane_min, self.keys = executor, bulk, tick, lane_min, keys
+        self.ex, self.bulk, self.tick, self.lane_min, self.lane = executor, bulk, tick, lane_min, lane
         self.journal = BulkJournal(executor.journal)
         self.show = progress or (lambda _kind, _p: None)
         self.rechecks = Rechecks(bulk.clock, executor.runner.cancel_wait)
@@ -89,12 +89,12 @@ class BulkExecution:
                 return
             self._finish(record)
         split = lanes(self.ex.journal.pending_work(), self.lane_min)
-        run_lanes(split, lambda keys: self._lane(keys, split.index(keys) + 1, len(split)))
+        run_lanes(split, lambda lane: self._lane(lane, split.index(lane) + 1, len(split)))
 
-    def _lane(self, keys: frozenset[str], number: int, count: int) -> None:
+    def _lane(self, lane: Lane, number: int, count: int) -> None:
         """One lane's rounds, with its own rechecks; its progress is labelled when there are several."""
         show = self.show if count == 1 else lambda kind, p: self.show(f"{kind} (lane {number}/{count})", p)
-        BulkExecution(self.ex, self.bulk, show, self.tick, keys=keys)._rounds()
+        BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)._rounds()
 
     def _rounds(self) -> None:
         check_drift(self.ex, self.bulk, self._work(), lambda p: self.show("read", p))
@@ -117,8 +117,9 @@ class BulkExecution:
 
     def _work(self) -> list[PendingAction]:
         """The journal's unfinished actions in this lane."""
-        work = self.ex.journal.pending_work()
-        return work if self.keys is None else [p for p in work if p.action_key in self.keys]
+        return (
+            self.ex.journal.pending_work() if self.lane is None else self.journal.pending_between(*self.lane)
+        )
 
     def _pending(self) -> list[tuple[Any, JournalStep]]:
         """Each unfinished action's first step that is not done."""

@@ -22,20 +22,21 @@ MAX_LANES = 5  # Shopify's limit of bulk operations running at once on a shop
 LANE_MIN = 2500  # orders: a smaller lane costs more calls per order than its overlap saves
 
 
-def lanes(
-    work: Iterable[PendingAction], lane_min: int = LANE_MIN, most: int = MAX_LANES
-) -> list[frozenset[str]]:
-    """The pending actions' keys in up to `most` lanes of at least `lane_min` orders, each a range of
-    order ids (a lane's bulk reads cover its range only)."""
-    ordered = sorted(work, key=lambda p: (int(legacy_id(p.order_id)), p.action_key))
-    count = max(1, min(most, len(ordered) // max(lane_min, 1)))
-    if not ordered:
+Lane = tuple[int, int]  # the first and last order number (an order id's digits) of a lane
+
+
+def lanes(work: Iterable[PendingAction], lane_min: int = LANE_MIN, most: int = MAX_LANES) -> list[Lane]:
+    """The pending actions in up to `most` lanes of at least `lane_min` orders, each a range of order
+    numbers that no other lane overlaps (a lane's bulk reads cover its range only)."""
+    numbers = sorted(int(legacy_id(p.order_id)) for p in work)
+    if not numbers:
         return []
-    bounds = [len(ordered) * n // count for n in range(count + 1)]
-    return [frozenset(p.action_key for p in ordered[a:b]) for a, b in itertools.pairwise(bounds)]
+    count = max(1, min(most, len(numbers) // max(lane_min, 1)))
+    bounds = [len(numbers) * n // count for n in range(count + 1)]
+    return [(numbers[a], numbers[b - 1]) for a, b in itertools.pairwise(bounds)]
 
 
-def run_lanes(lane_keys: list[frozenset[str]], work: Callable[[frozenset[str]], None]) -> None:
+def run_lanes(lane_keys: list[Lane], work: Callable[[Lane], None]) -> None:
     """Runs `work` for each lane in its own thread, all at once; the first lane's error is raised once
     every lane has returned (a lane's failure leaves the others' operations to finish, journaled)."""
     if len(lane_keys) <= 1:
@@ -44,7 +45,7 @@ def run_lanes(lane_keys: list[frozenset[str]], work: Callable[[frozenset[str]], 
         return
     errors: list[BaseException] = []
 
-    def guarded(keys: frozenset[str]) -> None:
+    def guarded(keys: Lane) -> None:
         try:
             work(keys)
         except BaseException as exc:  # re-raised in the caller's thread below

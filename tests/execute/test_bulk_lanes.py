@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from pipeline.execute.bulkjournal import BulkJournal
 from pipeline.execute.bulklanes import MAX_LANES, lanes, run_lanes
 from pipeline.execute.executor import ExecutionResult, execute_run
-from pipeline.execute.journal import JournalStep, PendingAction
+from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.plan.files import load_plan
 from pipeline.reconcile.reconciler import reconcile_run
 from pipeline.simulator.handler import Simulator
@@ -31,28 +32,43 @@ def pending(order_number: int) -> PendingAction:
     return PendingAction(f"k{order_number}", f"gid://shopify/Order/{order_number}", "#1", "pending", (step,))
 
 
-def test_lanes_are_contiguous_ranges_of_order_ids_at_most_five_and_a_small_run_is_one() -> None:
-    work = [pending(n) for n in (905, 3, 17, 400, 88, 61, 2000, 7, 12, 150, 33)]
-    split = lanes(work, lane_min=2)
-    assert len(split) == MAX_LANES and set().union(*split) == {p.action_key for p in work}
-    assert sum(len(keys) for keys in split) == len(work)  # each action in one lane
-    ranges = [sorted(int(k[1:]) for k in keys) for keys in split]
-    assert all(a[-1] < b[0] for a, b in itertools.pairwise(ranges))
-    assert lanes(work, lane_min=6) == [frozenset(p.action_key for p in work)]
+def test_lanes_are_ranges_of_order_numbers_at_most_five_and_a_small_run_is_one() -> None:
+    numbers = (905, 3, 17, 400, 88, 61, 2000, 7, 12, 150, 33)
+    split = lanes([pending(n) for n in numbers], lane_min=2)
+    assert len(split) == MAX_LANES
+    assert all(low <= high < next_low for (low, high), (next_low, _) in itertools.pairwise(split))
+    inside = Counter(next(i for i, (lo, hi) in enumerate(split) if lo <= n <= hi) for n in numbers)
+    assert sum(inside.values()) == len(numbers) and min(inside.values()) >= 2  # each order in one lane
+    assert lanes([pending(n) for n in numbers], lane_min=6) == [(3, 2000)]
     assert lanes([], lane_min=1) == []
 
 
-def test_a_lane_that_fails_lets_the_others_finish_then_its_error_is_raised() -> None:
-    done: list[str] = []
+def test_a_lane_reads_only_its_own_orders_from_the_journal(tmp_path: Path) -> None:
+    sim, _clock = bulk_simulator(orders=300, seed=2)
+    run_dir = make_run(tmp_path, sim, rows=200, seed=2)
+    plan = load_plan(run_dir)
+    with Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
+        journal.seed(plan.actions())
+        work = journal.pending_work()
+        split = lanes(work, lane_min=30)
+        by_lane = [BulkJournal(journal).pending_between(*lane) for lane in split]
+    assert len(split) == MAX_LANES
+    assert sorted(p.action_key for part in by_lane for p in part) == sorted(p.action_key for p in work)
+    whole = {p.action_key: p for p in work}
+    assert all(p == whole[p.action_key] for part in by_lane for p in part)  # the same actions and steps
 
-    def work(keys: frozenset[str]) -> None:
-        if "bad" in keys:
+
+def test_a_lane_that_fails_lets_the_others_finish_then_its_error_is_raised() -> None:
+    done: list[int] = []
+
+    def work(lane: tuple[int, int]) -> None:
+        if lane == (2, 2):
             raise RuntimeError("lane failed")
-        done.append(next(iter(keys)))
+        done.append(lane[0])
 
     with pytest.raises(RuntimeError, match="lane failed"):
-        run_lanes([frozenset({"a"}), frozenset({"bad"}), frozenset({"c"})], work)
-    assert sorted(done) == ["a", "c"]
+        run_lanes([(1, 1), (2, 2), (3, 3)], work)
+    assert sorted(done) == [1, 3]
 
 
 def run_in_lanes(run_dir: Path, sim: Simulator, clock: FakeClock, lane_min: int) -> ExecutionResult:
@@ -111,9 +127,3 @@ def _kinds_by_order(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
 def _by_cancel(entry: dict[str, Any]) -> bool:
     """A refund the cancel job made (no key): it comes with the cancel, not as a refund step."""
     return entry["kind"] == "refund" and not entry["idempotency_key"]
-
-
-def test_counter_of_lanes_keys_is_a_partition() -> None:
-    work = [pending(n) for n in range(1, 40)]
-    counts = Counter(key for keys in lanes(work, lane_min=7) for key in keys)
-    assert set(counts.values()) == {1} and len(counts) == 39

@@ -1,0 +1,215 @@
+"""The 100,000-order stock-out through the bulk engine (issue 17, SPEC §12, §15): `bulkcancel select`
+→ `plan --only-sku … --engine bulk` → `execute --engine bulk --yes` → `reconcile --engine bulk`, each
+its own process, against a Standard-plan simulator seeded with a compact store of `orders` orders.
+
+Figures: the four stages' time against the bulk floor (objects ÷ rate summed over the shop's bulk
+operations, rates raised so the bench takes minutes), points per order spent outside bulk
+operations, each process's peak memory (the child's maxrss from wait4, the simulator's VmHWM), and
+the time to write the plan files of the run's plan. A stage whose `--engine` flag is not built yet
+runs in a stand-in way that is labelled, and the figures it would falsify are reported "not yet".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bulk_execute import TARGET_POINTS, TARGET_RATIO, Figure, figure, floor_seconds, info, serving
+from benchmarks.stages import DEFAULT_TOKEN, connection, stats
+
+ORDERS = 100_000
+QUICK_ORDERS = 2_000
+RATE, QUERY_RATE = 2000.0, 20000.0  # mutation lines and exported objects a second (default 50, 1000)
+SKUS = tuple(f"BC-0{n}{size}" for n in range(10) for size in ("S", "M", "L", "XL"))  # the seeded 40
+OUT_OF_STOCK = 40  # of them: every unfulfilled order is affected, the largest run the store allows
+MEMORY_GB = 1.5
+PLAN_FILES_S = 30.0
+PACED_RECONCILE_MAX = 3_000  # orders a paced reconcile may take in a bench (15 points each)
+
+
+@dataclass
+class Flow:
+    """What the stages measured."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    memory_mb: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # a stage run in a stand-in way, and why
+
+
+def cli(*args: Any) -> list[str]:
+    return [sys.executable, "-m", "pipeline", *(str(a) for a in args)]
+
+
+def has_engine(command: str) -> bool:
+    """Whether `bulkcancel COMMAND` takes `--engine` (plan and reconcile gain it in issue 17)."""
+    shown = subprocess.run(cli(command, "--help"), capture_output=True, text=True, check=True).stdout
+    return "--engine" in shown
+
+
+def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str]) -> str:
+    """Runs one stage as its own process; its wall time and peak memory (wait4's maxrss) go to `flow`."""
+    print(f"  {stage} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, text=True)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        flow.seconds[stage] = time.perf_counter() - started
+        flow.memory_mb[stage] = usage.ru_maxrss / 1024  # kilobytes on Linux
+        out.seek(0)
+        err.seek(0)
+        if process.returncode not in (0, 1):  # reconcile exits 1 on exceptions: reported, not fatal
+            raise RuntimeError(f"{stage} exited {process.returncode}: {err.read()[-2000:]}")
+        return out.read()
+
+
+def peak_mb(pid: int) -> float:
+    """A live process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def stand_in_plan(source: Path, store: Path, url: str, runs: Path, skus: tuple[str, ...]) -> Path:
+    """The plan made in this process against a copy of the store with an unlimited bucket: what `plan
+    --engine bulk` is for, until it exists (a paced plan of 100,000 orders takes hours on Standard)."""
+    from pipeline.cli.validate import read_and_validate
+    from pipeline.plan.planner import plan_input
+    from pipeline.simulator.handler import Simulator, SimulatorConfig
+    from pipeline.simulator.resolvers import ShopApi
+    from pipeline.simulator.store import Store
+    from pipeline.simulator.transport import SimulatorTransport
+
+    fast = Simulator(ShopApi(Store.load(store)), SimulatorConfig(restore_rate=1e9, bucket=1e9))
+    table, result = read_and_validate((source,), None, "original", False, False, "inventory", skus)
+    _plan, run_dir = plan_input(table, result.rows, connection(url), runs, transport=SimulatorTransport(fast))
+    return Path(run_dir)
+
+
+def plan_files_seconds(run_dir: Path) -> float:
+    """The time to write the five plan files of the run's plan (SPEC §12: ≤ 30 s at 100,000 rows)."""
+    from pipeline.plan.files import load_plan, write_plan_files
+
+    plan = load_plan(run_dir)
+    with tempfile.TemporaryDirectory() as directory:
+        started = time.perf_counter()
+        write_plan_files(plan, Path(directory))
+        return time.perf_counter() - started
+
+
+def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed: int = 11) -> list[Figure]:
+    label = f"bulk flow {orders:,}"
+    skus = SKUS[:out_of_stock]
+    flow = Flow()
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        store, source, runs = work / "store.json", work / "stock-out.csv", work / "runs"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPIFY_")}
+        print(f"{label}: seeding", file=sys.stderr, flush=True)
+        measured(
+            flow, "seed", cli("simulator", "seed", "--orders", orders, "--seed", seed, "--store", store), env
+        )
+        with serving(store, RATE, QUERY_RATE) as (url, server):
+            env |= {"SHOPIFY_SHOP": url, "SHOPIFY_ACCESS_TOKEN": DEFAULT_TOKEN}
+            since = dt.datetime.now(dt.UTC)
+            sku_args = [x for sku in skus for x in ("--sku", sku)]
+            select = cli(
+                "select", *sku_args, "--status", "unfulfilled", "--mode", "original", "--out", source
+            )
+            measured(flow, "select", [*select, "--engine", "bulk"], env)
+            only = [x for sku in skus for x in ("--only-sku", sku)]
+            if has_engine("plan"):
+                shown = measured(
+                    flow,
+                    "plan",
+                    [*cli("plan", source, *only, "--engine", "bulk", "--out", runs), "--json"],
+                    env,
+                )
+                run_dir = Path(json.loads(shown)["run_dir"])
+            else:
+                flow.notes["plan"] = "stand-in: in-process, unlimited bucket (plan --engine not built yet)"
+                started = time.perf_counter()
+                run_dir = stand_in_plan(source, store, url, runs, skus)
+                flow.seconds["plan"] = time.perf_counter() - started
+            planned = len(json.loads((run_dir / "plan.json").read_text())["rows"])
+            points_before = float(stats(url)["points_spent"])
+            measured(flow, "execute", cli("execute", run_dir, "--engine", "bulk", "--yes", "--json"), env)
+            reconcile = cli("reconcile", run_dir, "--json")
+            if has_engine("reconcile"):
+                measured(flow, "reconcile", [*reconcile, "--engine", "bulk"], env)
+            elif planned <= PACED_RECONCILE_MAX:
+                flow.notes["reconcile"] = "paced (reconcile --engine not built yet)"
+                measured(flow, "reconcile", reconcile, env)
+            else:
+                flow.notes["reconcile"] = (
+                    "not run: paced at this size takes hours (reconcile --engine not built yet)"
+                )
+            points = float(stats(url)["points_spent"])
+            floor = floor_seconds(url, since, RATE, QUERY_RATE)
+            flow.memory_mb["simulator"] = peak_mb(server.pid)
+        flow.seconds["plan files"] = plan_files_seconds(run_dir)
+    return flow_figures(label, flow, floor, points, points_before, planned)
+
+
+def flow_figures(
+    label: str, flow: Flow, floor: Any, points: float, points_before: float, planned: int
+) -> list[Figure]:
+    stages = [s for s in ("select", "plan", "execute", "reconcile") if s in flow.seconds]
+    total = sum(flow.seconds[s] for s in stages)
+    complete = not flow.notes  # else the ratio and the points leave a stage out: "not yet"
+    ratio = figure(
+        f"{label}: {'+'.join(stages)} time ÷ bulk floor ({floor.seconds:.0f} s)",
+        total / floor.seconds,
+        "×",
+        TARGET_RATIO,
+    )
+    spent = figure(f"{label}: points per order outside bulk", points / planned, "pt", TARGET_POINTS)
+    figures = [
+        info(f"{label}: orders in the run", planned, "orders"),
+        ratio if complete else {**ratio, "ok": None},
+        spent if complete else {**spent, "ok": None},
+        info(f"{label}: of them, execute's", (points - points_before) / planned, "pt"),
+        info(
+            f"{label}: operations, their time ran ÷ floor",
+            floor.ran / floor.seconds,
+            f"× ({floor.operations})",
+        ),
+    ]
+    figures += [
+        info(f"{label}: {stage} time", seconds, "s")
+        for stage, seconds in flow.seconds.items()
+        if stage != "plan files"
+    ]
+    figures += [
+        figure(f"{label}: {stage} peak memory", mb / 1024, "GB", MEMORY_GB)
+        for stage, mb in flow.memory_mb.items()
+        if stage != "seed"
+    ]
+    figures.append(figure(f"{label}: writing the plan files", flow.seconds["plan files"], "s", PLAN_FILES_S))
+    figures += [
+        {**info(f"{label}: {stage}: {note}", 0, ""), "value": None, "ok": None}
+        for stage, note in flow.notes.items()
+    ]
+    return figures
+
+
+def bulk_flow_figures(quick: bool = False) -> list[Figure]:
+    """100,000 orders (2,000 with --quick)."""
+    return bench_bulk_flow(QUICK_ORDERS if quick else ORDERS)
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    size = int(arguments[arguments.index("--orders") + 1]) if "--orders" in arguments else ORDERS
+    for f in bench_bulk_flow(QUICK_ORDERS if "--quick" in arguments else size):
+        value = "-" if f["value"] is None else f"{f['value']:.3g}"
+        print(f"{f['name']:<70} {value} {f['unit']} (target {f['target']}) {f['ok']}")
