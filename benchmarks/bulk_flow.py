@@ -41,6 +41,7 @@ class Flow:
 
     seconds: dict[str, float] = field(default_factory=dict)
     memory_mb: dict[str, float] = field(default_factory=dict)
+    points: dict[str, float] = field(default_factory=dict)  # cost points each stage spent on the shop
     notes: dict[str, str] = field(default_factory=dict)  # a stage run in a stand-in way, and why
 
 
@@ -54,9 +55,11 @@ def has_engine(command: str) -> bool:
     return "--engine" in shown
 
 
-def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str]) -> str:
-    """Runs one stage as its own process; its wall time and peak memory (wait4's maxrss) go to `flow`."""
+def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str], url: str = "") -> str:
+    """Runs one stage as its own process; its wall time, peak memory (wait4's maxrss) and the points
+    it spent on the shop at `url` go to `flow`."""
     print(f"  {stage} ...", file=sys.stderr, flush=True)
+    before = float(stats(url)["points_spent"]) if url else 0.0
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, text=True)
@@ -64,6 +67,8 @@ def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str]) ->
         process.returncode = os.waitstatus_to_exitcode(status)
         flow.seconds[stage] = time.perf_counter() - started
         flow.memory_mb[stage] = usage.ru_maxrss / 1024  # kilobytes on Linux
+        if url:
+            flow.points[stage] = float(stats(url)["points_spent"]) - before
         out.seek(0)
         err.seek(0)
         if process.returncode not in (0, 1):  # reconcile exits 1 on exceptions: reported, not fatal
@@ -125,7 +130,7 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
             select = cli(
                 "select", *sku_args, "--status", "unfulfilled", "--mode", "original", "--out", source
             )
-            measured(flow, "select", [*select, "--engine", "bulk"], env)
+            measured(flow, "select", [*select, "--engine", "bulk"], env, url)
             only = [x for sku in skus for x in ("--only-sku", sku)]
             if has_engine("plan"):
                 shown = measured(
@@ -133,6 +138,7 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
                     "plan",
                     [*cli("plan", source, *only, "--engine", "bulk", "--out", runs), "--json"],
                     env,
+                    url,
                 )
                 run_dir = Path(json.loads(shown)["run_dir"])
             else:
@@ -141,28 +147,26 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
                 run_dir = stand_in_plan(source, store, url, runs, skus)
                 flow.seconds["plan"] = time.perf_counter() - started
             planned = len(json.loads((run_dir / "plan.json").read_text())["rows"])
-            points_before = float(stats(url)["points_spent"])
-            measured(flow, "execute", cli("execute", run_dir, "--engine", "bulk", "--yes", "--json"), env)
+            measured(
+                flow, "execute", cli("execute", run_dir, "--engine", "bulk", "--yes", "--json"), env, url
+            )
             reconcile = cli("reconcile", run_dir, "--json")
             if has_engine("reconcile"):
-                measured(flow, "reconcile", [*reconcile, "--engine", "bulk"], env)
+                measured(flow, "reconcile", [*reconcile, "--engine", "bulk"], env, url)
             elif planned <= PACED_RECONCILE_MAX:
                 flow.notes["reconcile"] = "paced (reconcile --engine not built yet)"
-                measured(flow, "reconcile", reconcile, env)
+                measured(flow, "reconcile", reconcile, env, url)
             else:
                 flow.notes["reconcile"] = (
                     "not run: paced at this size takes hours (reconcile --engine not built yet)"
                 )
-            points = float(stats(url)["points_spent"])
             floor = floor_seconds(url, since, RATE, QUERY_RATE)
             flow.memory_mb["simulator"] = peak_mb(server.pid)
         flow.seconds["plan files"] = plan_files_seconds(run_dir)
-    return flow_figures(label, flow, floor, points, points_before, planned)
+    return flow_figures(label, flow, floor, planned)
 
 
-def flow_figures(
-    label: str, flow: Flow, floor: Any, points: float, points_before: float, planned: int
-) -> list[Figure]:
+def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figure]:
     stages = [s for s in ("select", "plan", "execute", "reconcile") if s in flow.seconds]
     total = sum(flow.seconds[s] for s in stages)
     complete = not flow.notes  # else the ratio and the points leave a stage out: "not yet"
@@ -172,12 +176,16 @@ def flow_figures(
         "×",
         TARGET_RATIO,
     )
+    points = sum(flow.points.values())
     spent = figure(f"{label}: points per order outside bulk", points / planned, "pt", TARGET_POINTS)
     figures = [
         info(f"{label}: orders in the run", planned, "orders"),
         ratio if complete else {**ratio, "ok": None},
         spent if complete else {**spent, "ok": None},
-        info(f"{label}: of them, execute's", (points - points_before) / planned, "pt"),
+        *(
+            info(f"{label}: {stage}'s points per order", p / planned, "pt")
+            for stage, p in flow.points.items()
+        ),
         info(
             f"{label}: operations, their time ran ÷ floor",
             floor.ran / floor.seconds,
