@@ -3,8 +3,8 @@ simulator's own bulk processing floor, and the cost points spent outside bulk op
 
 The floor is what the simulator's bulk engine needs for the operations the run made: each
 operation's objects ÷ its rate (`--bulk-rate` for mutation lines, `--bulk-query-rate` for the
-orders a bulk read exports), summed. The bulk rate is raised from the default 50 lines/s so that
-10,000 orders take about a minute of processing; the ratio, not the rate, is the figure.
+objects a bulk read exports), summed. Operations that run side by side (the engine's lanes, up to
+five at once as Shopify allows) finish sooner than that sum; the ratio, not the rate, is the figure.
 """
 
 from __future__ import annotations
@@ -28,8 +28,12 @@ from pipeline.models import instant
 
 Figure = dict[str, Any]
 STANDARD = {"--restore-rate": 100.0, "--bucket": 2000.0}  # a Standard plan's cost bucket
-BULK_RATE = 500.0  # mutation lines a second
-QUERY_RATE = 5000.0  # exported orders a second
+# Raised from the defaults (50, 1,000) so the bench takes minutes, and kept below what the simulator's
+# one process sustains on the bench machine (about 500 mutation lines and 3,000 exported objects a
+# second on 2 busy cores; its bulk work and its answers share one lock): above that, operations run
+# late on the simulator's side and the ratio measures the simulator, not the client.
+BULK_RATE = 200.0  # mutation lines a second
+QUERY_RATE = 2000.0  # exported objects a second
 TARGET_RATIO = 1.2
 TARGET_POINTS = 0.5
 TIMELINE = bool(os.environ.get("BENCH_TIMELINE"))  # each operation's span, on stderr

@@ -22,12 +22,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bulk_execute import TARGET_POINTS, TARGET_RATIO, Figure, figure, floor_seconds, info, serving
+from benchmarks.bulk_execute import (
+    BULK_RATE,
+    QUERY_RATE,
+    TARGET_POINTS,
+    TARGET_RATIO,
+    Figure,
+    figure,
+    floor_seconds,
+    info,
+    serving,
+)
 from benchmarks.stages import DEFAULT_TOKEN, connection, stats
 
 ORDERS = 100_000
 QUICK_ORDERS = 2_000
-RATE, QUERY_RATE = 2000.0, 20000.0  # mutation lines and exported objects a second (default 50, 1000)
 SKUS = tuple(f"BC-0{n}{size}" for n in range(10) for size in ("S", "M", "L", "XL"))  # the seeded 40
 OUT_OF_STOCK = 40  # of them: every unfulfilled order is affected, the largest run the store allows
 MEMORY_GB = 1.5
@@ -123,7 +132,7 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
         measured(
             flow, "seed", cli("simulator", "seed", "--orders", orders, "--seed", seed, "--store", store), env
         )
-        with serving(store, RATE, QUERY_RATE) as (url, server):
+        with serving(store, BULK_RATE, QUERY_RATE) as (url, server):
             env |= {"SHOPIFY_SHOP": url, "SHOPIFY_ACCESS_TOKEN": DEFAULT_TOKEN}
             since = dt.datetime.now(dt.UTC)
             sku_args = [x for sku in skus for x in ("--sku", sku)]
@@ -160,7 +169,7 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
                 flow.notes["reconcile"] = (
                     "not run: paced at this size takes hours (reconcile --engine not built yet)"
                 )
-            floor = floor_seconds(url, since, RATE, QUERY_RATE)
+            floor = floor_seconds(url, since, BULK_RATE, QUERY_RATE)
             flow.memory_mb["simulator"] = peak_mb(server.pid)
         flow.seconds["plan files"] = plan_files_seconds(run_dir)
     return flow_figures(label, flow, floor, planned)
@@ -218,6 +227,7 @@ def bulk_flow_figures(quick: bool = False) -> list[Figure]:
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     size = int(arguments[arguments.index("--orders") + 1]) if "--orders" in arguments else ORDERS
-    for f in bench_bulk_flow(QUICK_ORDERS if "--quick" in arguments else size):
+    skus = int(arguments[arguments.index("--skus") + 1]) if "--skus" in arguments else OUT_OF_STOCK
+    for f in bench_bulk_flow(QUICK_ORDERS if "--quick" in arguments else size, skus):
         value = "-" if f["value"] is None else f"{f['value']:.3g}"
         print(f"{f['name']:<70} {value} {f['unit']} (target {f['target']}) {f['ok']}")

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from pipeline.execute.bulkjournal import BulkJournal
@@ -127,3 +128,42 @@ def _kinds_by_order(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
 def _by_cancel(entry: dict[str, Any]) -> bool:
     """A refund the cancel job made (no key): it comes with the cancel, not as a refund step."""
     return entry["kind"] == "refund" and not entry["idempotency_key"]
+
+
+class Died(BaseException):
+    """The process dies: every lane's next request fails, nothing is closed or settled."""
+
+
+def test_a_run_that_dies_with_several_lanes_operations_running_resumes_by_their_ids(tmp_path: Path) -> None:
+    sim, clock = bulk_simulator(orders=900, seed=6)
+    run_dir = make_run(tmp_path, sim, rows=600, seed=6)
+    inner = SimulatorTransport(sim)
+    started: list[str] = []
+
+    class DiesAfterThreeStarts(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if len(started) >= 3:
+                raise Died
+            answer = inner.handle_request(request)
+            if b"bulkOperationRunMutation" in request.read():
+                started.append("started")
+            return answer
+
+    with pytest.raises(Died):
+        execute_run(
+            run_dir,
+            settings(),
+            transport=DiesAfterThreeStarts(),
+            runner_options=FAST,
+            engine="bulk",
+            bulk_options={"sleep": clock.advance, "clock": lambda: clock().timestamp(), "lane_min": 50},
+        )
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        open_ids = db.execute("SELECT operation_id FROM bulk_operations WHERE status = 'started'").fetchall()
+    assert len(open_ids) >= 2  # several lanes' operations were left running, their ids journaled
+    result = run_in_lanes(run_dir, sim, clock, lane_min=50)
+    plan = load_plan(run_dir)
+    assert result.all_done and result.counts["done"] == len(plan.actions())
+    assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
+    claims = [op for op in mutations(sim) if "metafieldsSet" in op.query]
+    assert len(claims) == len({op.query for op in claims})  # no claim operation was started twice
