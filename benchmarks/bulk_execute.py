@@ -95,20 +95,18 @@ class Floor:
 def floor_seconds(
     url: str, since: dt.datetime | None = None, rate: float = BULK_RATE, query_rate: float = QUERY_RATE
 ) -> Floor:
-    """The simulator's bulk floor (objects ÷ rate, summed), the time its operations actually ran, and
-    the time any ran at all (`since`: only operations created from then on)."""
+    """The simulator's bulk floor (objects ÷ rate, summed) over all its operations, the time they
+    actually ran, and the time any ran at all (`since`: where the timeline starts)."""
     answer = httpx.post(
         f"{url}/admin/api/2026-07/graphql.json",
         json={"query": OPERATIONS},
         headers={"X-Shopify-Access-Token": DEFAULT_TOKEN},
         timeout=30,
     ).json()
-    total = ran = busy = 0.0
+    total = ran = 0.0
     spans = []
     for op in answer["data"]["bulkOperations"]["nodes"]:
         created, completed = instant(op["createdAt"]), instant(op["completedAt"])
-        if since is not None and created < since:
-            continue
         total += int(op["objectCount"]) / (rate if op["type"] == "MUTATION" else query_rate)
         ran += (completed - created).total_seconds()
         spans.append((created, completed))
@@ -119,7 +117,12 @@ def floor_seconds(
                 f" {start:7.1f} s → {start + (completed - created).total_seconds():7.1f} s",
                 file=sys.stderr,
             )
-    end: dt.datetime | None = None
+    return Floor(total, ran, busy_seconds(spans), len(spans))
+
+
+def busy_seconds(spans: list[tuple[dt.datetime, dt.datetime]]) -> float:
+    """The length of the union of these intervals: the time at least one operation ran."""
+    busy, end = 0.0, None
     for created, completed in sorted(spans):
         if end is None or created >= end:
             busy += (completed - created).total_seconds()
@@ -127,7 +130,7 @@ def floor_seconds(
         elif completed > end:
             busy += (completed - end).total_seconds()
             end = completed
-    return Floor(total, ran, busy, len(spans))
+    return busy
 
 
 def bench_bulk_execute(orders: int) -> list[Figure]:
