@@ -192,7 +192,7 @@ class BulkOperations:
         `total`: the root objects expected (orders of a query, lines of a mutation), for the ETA.
         FAILED raises BulkOperationError."""
         tracker = ProgressTracker(total, self.clock, unit)
-        delay = self.poll
+        delay, began = self.poll, self.clock()
         while True:
             status = self.status(operation_id)
             reading = tracker.update(status.root_object_count)
@@ -200,7 +200,10 @@ class BulkOperations:
                 progress(reading)
             if not status.running:
                 break
-            # Near the end, poll when the rate says it will be over, not a whole interval later.
+            # Near the end, poll when the rate says it will be over, not a whole interval later; and
+            # never wait longer than a tenth of the time waited so far (a short read is not overshot
+            # by a whole interval; a long operation is polled at `max_poll`).
+            delay = min(delay, max(self.poll, (self.clock() - began) / 10))
             self.sleep(delay if reading.eta is None else min(delay, max(reading.eta, self.poll / 5)))
             delay = min(delay * 1.5, self.max_poll)
         if status.status != "COMPLETED":

@@ -141,3 +141,27 @@ def test_bulk_cancels_with_a_staff_note_and_a_line_shopify_refuses() -> None:
 def test_progress_reads_as_a_merchant_would() -> None:
     assert str(Progress(250, 1000, 50.0, 15.0, "orders")) == "250 of 1,000 orders, 50/s, about 15 s left"
     assert str(Progress(7, None, 2.0, None)) == "7 objects, 2/s"
+
+
+def test_a_query_without_a_known_total_is_polled_at_a_tenth_of_its_age_never_a_whole_interval_late() -> None:
+    clock = FakeClock()
+    api = ShopApi(
+        seed_store(orders=60, seed=5, clock=clock), bulk=BulkSettings(query_rate=20, background=False)
+    )
+    transport = SimulatorTransport(Simulator(api, SimulatorConfig(bucket=20000, restore_rate=5000)))
+    waits: list[tuple[float, float]] = []  # (time waited so far, the next wait)
+    began = clock().timestamp()
+
+    def sleep(seconds: float) -> None:
+        waits.append((clock().timestamp() - began, seconds))
+        clock.advance(seconds)
+
+    client = ShopifyClient(settings(), transport)
+    ops = BulkOperations(
+        client, transport, poll=0.25, max_poll=15.0, sleep=sleep, clock=lambda: clock().timestamp()
+    )
+    done = ops.wait(ops.run_query("SelectOrdersBulk", {"query": ""}).id)  # no total: no ETA
+    assert done.status == "COMPLETED" and len(waits) > 3
+    assert all(wait <= max(0.25, waited / 10) + 1e-9 for waited, wait in waits), waits
+    overshoot = clock().timestamp() - began - (waits[-1][0] if waits else 0)
+    assert overshoot <= max(0.25, waits[-1][0] / 10) + 1e-9
