@@ -93,10 +93,15 @@ class Floor:
 
 
 def floor_seconds(
-    url: str, since: dt.datetime | None = None, rate: float = BULK_RATE, query_rate: float = QUERY_RATE
+    url: str,
+    since: dt.datetime | None = None,
+    rate: float = BULK_RATE,
+    query_rate: float = QUERY_RATE,
+    window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Floor:
-    """The simulator's bulk floor (objects ÷ rate, summed) over all its operations, the time they
-    actually ran, and the time any ran at all (`since`: where the timeline starts)."""
+    """The simulator's bulk floor (objects ÷ rate, summed) over its operations (`window`: those
+    created in it, give or take the second createdAt is rounded to), the time they actually ran, and
+    the time any ran at all (`since`: where the printed timeline starts)."""
     answer = httpx.post(
         f"{url}/admin/api/2026-07/graphql.json",
         json={"query": OPERATIONS},
@@ -107,10 +112,12 @@ def floor_seconds(
     spans = []
     for op in answer["data"]["bulkOperations"]["nodes"]:
         created, completed = instant(op["createdAt"]), instant(op["completedAt"])
+        if window and not window[0] - dt.timedelta(seconds=1) <= created <= window[1]:
+            continue
         total += int(op["objectCount"]) / (rate if op["type"] == "MUTATION" else query_rate)
         ran += (completed - created).total_seconds()
         spans.append((created, completed))
-        if TIMELINE:
+        if TIMELINE and window is None:
             start = (created - since).total_seconds() if since else 0.0
             print(
                 f"  {op['type']:<8} {int(op['objectCount']):>7} objects"

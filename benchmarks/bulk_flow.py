@@ -28,6 +28,7 @@ from benchmarks.bulk_execute import (
     TARGET_POINTS,
     TARGET_RATIO,
     Figure,
+    Floor,
     figure,
     floor_seconds,
     info,
@@ -51,6 +52,8 @@ class Flow:
     seconds: dict[str, float] = field(default_factory=dict)
     memory_mb: dict[str, float] = field(default_factory=dict)
     points: dict[str, float] = field(default_factory=dict)  # cost points each stage spent on the shop
+    windows: dict[str, tuple[dt.datetime, dt.datetime]] = field(default_factory=dict)  # when it ran
+    stage_floors: dict[str, Floor] = field(default_factory=dict)  # its own operations' floor
     notes: dict[str, str] = field(default_factory=dict)  # a stage run in a stand-in way, and why
 
 
@@ -69,12 +72,13 @@ def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str], ur
     it spent on the shop at `url` go to `flow`."""
     print(f"  {stage} ...", file=sys.stderr, flush=True)
     before = float(stats(url)["points_spent"]) if url else 0.0
-    started = time.perf_counter()
+    began, started = dt.datetime.now(dt.UTC), time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, text=True)
         _pid, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         flow.seconds[stage] = time.perf_counter() - started
+        flow.windows[stage] = (began, dt.datetime.now(dt.UTC))
         flow.memory_mb[stage] = usage.ru_maxrss / 1024  # kilobytes on Linux
         if url:
             flow.points[stage] = float(stats(url)["points_spent"]) - before
@@ -170,6 +174,10 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
                     "not run: paced at this size takes hours (reconcile --engine not built yet)"
                 )
             floor = floor_seconds(url, since, BULK_RATE, QUERY_RATE)
+            for stage, window in flow.windows.items():
+                own = floor_seconds(url, None, BULK_RATE, QUERY_RATE, window)
+                if own.operations:  # a stage on the bulk engine: its time against its own floor
+                    flow.stage_floors[stage] = own
             flow.memory_mb["simulator"] = peak_mb(server.pid)
         flow.seconds["plan files"] = plan_files_seconds(run_dir)
     return flow_figures(label, flow, floor, planned)
@@ -200,6 +208,14 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
             floor.ran / floor.seconds,
             f"× ({floor.operations})",
         ),
+    ]
+    figures += [
+        info(
+            f"{label}: {stage} time ÷ its operations' floor ({own.seconds:.0f} s, {own.operations})",
+            flow.seconds[stage] / own.seconds,
+            "×",
+        )
+        for stage, own in flow.stage_floors.items()
     ]
     figures += [
         info(f"{label}: {stage} time", seconds, "s")
