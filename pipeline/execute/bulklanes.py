@@ -1,5 +1,5 @@
 """A large bulk run split into lanes (SPEC §15): each lane a contiguous range of the run's orders,
-carried through its own operations (claims, then cancels, … then tags) while the other lanes' run.
+carried through its own operations (claims, then cancels, … then tags) while the other lanes run.
 
 Shopify runs up to five bulk operations at once per shop and recommends splitting large jobs into
 parallel ones ("faster bulk operations" changelog, 2026-01). A lane waits for its own operation only:
@@ -36,24 +36,24 @@ def lanes(work: Iterable[PendingAction], lane_min: int = LANE_MIN, most: int = M
     return [(numbers[a], numbers[b - 1]) for a, b in itertools.pairwise(bounds)]
 
 
-def run_lanes(lane_keys: list[Lane], work: Callable[[Lane], None]) -> None:
+def run_lanes(split: list[Lane], work: Callable[[Lane], None]) -> None:
     """Runs `work` for each lane in its own thread, all at once; the first lane's error is raised once
     every lane has returned (a lane's failure leaves the others' operations to finish, journaled)."""
-    if len(lane_keys) <= 1:
-        for keys in lane_keys:
-            work(keys)
+    if len(split) <= 1:
+        for lane in split:
+            work(lane)
         return
     errors: list[BaseException] = []
 
-    def guarded(keys: Lane) -> None:
+    def guarded(lane: Lane) -> None:
         try:
-            work(keys)
+            work(lane)
         except BaseException as exc:  # re-raised in the caller's thread below
             errors.append(exc)
 
     threads = [
-        threading.Thread(target=guarded, args=(keys,), name=f"bulk-lane-{n}", daemon=True)
-        for n, keys in enumerate(lane_keys)
+        threading.Thread(target=guarded, args=(lane,), name=f"bulk-lane-{n}", daemon=True)
+        for n, lane in enumerate(split)
     ]
     for thread in threads:
         thread.start()
