@@ -27,6 +27,7 @@ def test_the_bulk_flow_runs_its_stages_as_processes_and_reports_every_figure() -
     assert figures and all(set(f) == KEYS for f in figures)
     by_name = {f["name"].split(": ", 1)[1]: f for f in figures}
     assert by_name["orders in the run"]["value"] > 0
+    assert next(f for name, f in by_name.items() if name.startswith("execute: actions left"))["value"] == 0
     for stage in ("select", "execute", "simulator"):
         assert 0 < by_name[f"{stage} peak memory"]["value"] < bulk_flow.MEMORY_GB
     assert by_name["writing the plan files"]["ok"]
