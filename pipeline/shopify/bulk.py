@@ -127,19 +127,24 @@ class BulkOperations:
     def close(self) -> None:
         self._files.close()
 
-    def _send(self, document: str, variables: Mapping[str, Any], *, mutation: bool) -> dict[str, Any]:
-        return execute_with_retry(
-            self.client, document, variables, mutation=mutation, policy=retrying(sleep=self.sleep)
-        ).data
+    def _send(
+        self, document: str, variables: Mapping[str, Any], *, mutation: bool, resend: bool = False
+    ) -> dict[str, Any]:
+        """`resend`: a lost answer is sent again (only for what changes nothing on the shop)."""
+        policy = retrying(idempotent=resend, sleep=self.sleep)
+        return execute_with_retry(self.client, document, variables, mutation=mutation, policy=policy).data
 
     def _start(self, document: str, variables: Mapping[str, Any], kind: str, text: str) -> BulkStatus:
-        """Starts an operation, waiting while five run; after a lost answer, finds the one it started."""
+        """Starts an operation, waiting while five run; after a lost answer, finds the one it started
+        (a read not found running is started again: reading twice changes nothing)."""
         delay = self.poll
         for _ in range(100):
             try:
                 payload = next(iter(self._send(document, variables, mutation=True).values()))
             except OutcomeUnknownError:
                 found = self._find_running(kind, text)
+                if found is None and kind == "QUERY":
+                    continue
                 if found is None:
                     raise
                 return found
@@ -243,7 +248,8 @@ class BulkOperations:
             if spool.tell() > MAX_UPLOAD:
                 raise ShopifyError(f"{count} lines of variables exceed Shopify's 100 MB per bulk operation")
             spool.seek(0)
-            data = self._send("StagedUploadCreate", {"filename": filename}, mutation=True)[
+            # A reserved upload target that is never used changes nothing: a lost answer is asked again.
+            data = self._send("StagedUploadCreate", {"filename": filename}, mutation=True, resend=True)[
                 "stagedUploadsCreate"
             ]
             if data.get("userErrors") or not data.get("stagedTargets"):
