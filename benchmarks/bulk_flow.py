@@ -164,9 +164,9 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
                 run_dir = stand_in_plan(source, store, url, runs, skus)
                 flow.seconds["plan"] = time.perf_counter() - started
             planned = len(json.loads((run_dir / "plan.json").read_text())["rows"])
-            measured(
-                flow, "execute", cli("execute", run_dir, "--engine", "bulk", "--yes", "--json"), env, url
-            )
+            execute = cli("execute", run_dir, "--engine", "bulk", "--yes", "--json")
+            shown = measured(flow, "execute", execute, env, url)
+            flow.left = int(json.loads(shown)["left"]) if flow.exits["execute"] == 0 else -1
             reconcile = cli("reconcile", run_dir, "--json")
             if has_engine("reconcile"):
                 measured(flow, "reconcile", [*reconcile, "--engine", "bulk"], env, url)
