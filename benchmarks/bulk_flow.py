@@ -136,7 +136,6 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
         work.mkdir(parents=True, exist_ok=True)
         store, source, runs = work / "store.json", work / "stock-out.csv", work / "runs"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPIFY_")}
-        print(f"{label}: seeding", file=sys.stderr, flush=True)
         measured(
             flow, "seed", cli("simulator", "seed", "--orders", orders, "--seed", seed, "--store", store), env
         )
@@ -174,9 +173,7 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
                 flow.notes["reconcile"] = "paced (reconcile --engine not built yet)"
                 measured(flow, "reconcile", reconcile, env, url)
             else:
-                flow.notes["reconcile"] = (
-                    "not run: paced at this size takes hours (reconcile --engine not built yet)"
-                )
+                flow.notes["reconcile"] = "not run: paced takes hours (reconcile --engine not built yet)"
             floor = floor_seconds(url, since, BULK_RATE, QUERY_RATE)
             for stage, window in flow.windows.items():
                 own = floor_seconds(url, None, BULK_RATE, QUERY_RATE, window)
@@ -191,25 +188,16 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
     stages = [s for s in ("select", "plan", "execute", "reconcile") if s in flow.seconds]
     total = sum(flow.seconds[s] for s in stages)
     complete = not flow.notes  # else the ratio and the points leave a stage out: "not yet"
-    ratio = figure(
-        f"{label}: {'+'.join(stages)} time ÷ bulk floor ({floor.seconds:.0f} s)",
-        total / floor.seconds,
-        "×",
-        TARGET_RATIO,
-    )
+    name = f"{label}: {'+'.join(stages)} time ÷ bulk floor ({floor.seconds:.0f} s)"
+    ratio = figure(name, total / floor.seconds, "×", TARGET_RATIO)
     points = sum(flow.points.values())
     spent = figure(f"{label}: points per order outside bulk", points / planned, "pt", TARGET_POINTS)
-    undone = {
-        "name": f"{label}: execute: actions left undone (exit {flow.exits.get('execute')})",
-        "value": flow.left,
-        "unit": "",
-        "target": 0,
-        "ceiling": 0,
-        "ok": flow.left == 0,
-    }
+    undone = figure(
+        f"{label}: execute: actions left undone (exit {flow.exits.get('execute')})", flow.left, "", 0
+    )
     figures = [
         info(f"{label}: orders in the run", planned, "orders"),
-        undone,
+        {**undone, "ok": flow.left == 0},  # -1: execute said nothing
         ratio if complete else {**ratio, "ok": None},
         spent if complete else {**spent, "ok": None},
         *(
@@ -231,9 +219,7 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
         for stage, own in flow.stage_floors.items()
     ]
     figures += [
-        info(f"{label}: {stage} time", seconds, "s")
-        for stage, seconds in flow.seconds.items()
-        if stage != "plan files"
+        info(f"{label}: {stage} time", t, "s") for stage, t in flow.seconds.items() if stage != "plan files"
     ]
     figures += [  # the target is the client's (SPEC §12); the simulator's is shown beside it
         figure(f"{label}: {stage} peak memory", mb / 1024, "GB", MEMORY_GB)
