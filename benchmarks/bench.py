@@ -55,6 +55,12 @@ def _bulk_execute_figures(quick: bool = False) -> list[Figure]:
     return bulk_execute_figures(quick)
 
 
+def _bulk_flow_figures(quick: bool = False) -> list[Figure]:
+    from benchmarks.bulk_flow import bulk_flow_figures
+
+    return bulk_flow_figures(quick)
+
+
 # Each suite takes `quick` (`--quick`: stage sizes ÷ 10 for a fast look).
 SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
     ("validate", _input_figures),
@@ -63,6 +69,7 @@ SUITES: list[tuple[str, Callable[[bool], list[Figure]]]] = [
     ("execute", _execute_figures),
     ("plan files", _plan_files_figures),
     ("bulk execute", _bulk_execute_figures),
+    ("bulk flow", _bulk_flow_figures),
 ]
 
 

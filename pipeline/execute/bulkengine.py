@@ -7,6 +7,7 @@ Each round: the lines' JSONL uploaded, the file and the steps journaled `sent`, 
 by `__lineNumber`. A line without an answer (the operation FAILED part way, a crash) stays `sent` and
 is settled by a bulk read of the orders before anything is sent again (bulkread.py). A line's
 userErrors fail its order only; later kinds skip a failed or drifted order (they are never pending).
+A large run goes in lanes, ranges of its orders whose rounds run side by side (bulklanes.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
 from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulkread import READABLE, Rechecks, drifted_since_claim, proven, read_orders
+from pipeline.execute.bulklanes import LANE_MIN, Lane, lanes, run_lanes
+from pipeline.execute.bulkread import READABLE, Rechecks, check_drift, proven, read_orders, undrifted
 from pipeline.execute.bulkstart import (
     StartUnknownError,
     UploadGoneError,
@@ -32,8 +34,7 @@ from pipeline.execute.bulkstart import (
 )
 from pipeline.execute.bulkstart import tagged as tagged_document
 from pipeline.execute.claim import claim_input
-from pipeline.execute.drift import drift
-from pipeline.execute.journal import JournalStep
+from pipeline.execute.journal import JournalStep, PendingAction
 from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.claims import claim_value
@@ -68,8 +69,16 @@ Tick = Callable[[], None]
 class BulkExecution:
     """Runs one journal's pending work through bulk operations; `executor` lends its parts."""
 
-    def __init__(self, executor: Executor, bulk: BulkOperations, progress: Shown | None, tick: Tick) -> None:
-        self.ex, self.bulk, self.tick = executor, bulk, tick
+    def __init__(
+        self,
+        executor: Executor,
+        bulk: BulkOperations,
+        progress: Shown | None,
+        tick: Tick,
+        lane_min: int = LANE_MIN,
+        lane: Lane | None = None,
+    ) -> None:
+        self.ex, self.bulk, self.tick, self.lane_min, self.lane = executor, bulk, tick, lane_min, lane
         self.journal = BulkJournal(executor.journal)
         self.show = progress or (lambda _kind, _p: None)
         self.rechecks = Rechecks(bulk.clock, executor.runner.cancel_wait)
@@ -79,7 +88,16 @@ class BulkExecution:
             if self.ex.stop.is_set():
                 return
             self._finish(record)
-        self._check_drift()
+        split = lanes(self.ex.journal.pending_work(), self.lane_min)
+        run_lanes(split, lambda lane: self._lane(lane, split.index(lane) + 1, len(split)))
+
+    def _lane(self, lane: Lane, number: int, count: int) -> None:
+        """One lane's rounds, with its own rechecks; its progress is labelled when there are several."""
+        show = self.show if count == 1 else lambda kind, p: self.show(f"{kind} (lane {number}/{count})", p)
+        BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)._rounds()
+
+    def _rounds(self) -> None:
+        check_drift(self.ex, self.bulk, self._work(), lambda p: self.show("read", p))
         for _ in range(MAX_ROUNDS):
             if self.ex.stop.is_set():
                 return
@@ -97,36 +115,20 @@ class BulkExecution:
             self._round(*batch)
             self.tick()
 
+    def _work(self) -> list[PendingAction]:
+        """The journal's unfinished actions in this lane."""
+        return (
+            self.ex.journal.pending_work() if self.lane is None else self.journal.pending_between(*self.lane)
+        )
+
     def _pending(self) -> list[tuple[Any, JournalStep]]:
         """Each unfinished action's first step that is not done."""
         out = []
-        for pending in self.ex.journal.pending_work():
+        for pending in self._work():
             first = next((s for s in pending.steps if s.state != "done"), None)
             if first is not None:
                 out.append((self.ex.plan_actions[pending.action_key], first))
         return out
-
-    def _check_drift(self) -> None:
-        """Before anything is sent for an action, its order must be as planned (one bulk read for all)."""
-        fresh = [
-            action
-            for pending in self.ex.journal.pending_work()
-            if all(s.state == "pending" and s.attempts == 0 for s in pending.steps)
-            for action in [self.ex.plan_actions[pending.action_key]]
-        ]
-        if not fresh:
-            return
-        orders = read_orders(self.bulk, (a.order_id for a in fresh), lambda p: self.show("read", p))
-        for action in fresh:
-            why = drift(
-                action,
-                orders.get(action.order_id),
-                planned_at=self.ex.planned_at,
-                started=False,
-                cancelled_by_us=False,
-            )
-            if why:
-                self.ex.journal.mark_drifted(action.action_key, why)
 
     def _verify_in_flight(self, in_flight: list[tuple[Any, JournalStep]]) -> int:
         """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run."""
@@ -175,26 +177,13 @@ class BulkExecution:
 
     def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
         if kind in (StepKind.CANCEL, StepKind.REFUND):  # money: orders changed since are left out
-            items = self._undrifted(items)
+            items = undrifted(self.ex, self.bulk, items, lambda p: self.show("read", p))
             if not items:
                 return
         path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
         self._finish(record, staged_now=True)
-
-    def _undrifted(self, items: list[tuple[Any, JournalStep]]) -> list[tuple[Any, JournalStep]]:
-        orders = read_orders(self.bulk, {a.order_id for a, _ in items}, lambda p: self.show("read", p))
-        kept = []
-        for action, journaled in items:
-            why = drifted_since_claim(
-                action, journaled.index, orders.get(action.order_id), self.ex.planned_at
-            )
-            if why:
-                self.ex.journal.mark_drifted(action.action_key, why)
-            else:
-                kept.append((action, journaled))
-        return kept
 
     def _text(self, record: BulkRecord) -> str:
         return tagged_document(DOCUMENTS[StepKind(record.kind)], self.ex.journal.run_id, record.seq)

@@ -16,8 +16,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.errors import JournalError
-from pipeline.execute.journal import Journal, JournalStep
-from pipeline.execute.journal_format import ID_FIELDS, RESENDABLE_KINDS, clean, ids_row, timestamp
+from pipeline.execute.journal import Journal, JournalStep, PendingAction
+from pipeline.execute.journal_format import (
+    ID_FIELDS,
+    RESENDABLE_KINDS,
+    STEP_COLUMNS,
+    clean,
+    ids_row,
+    timestamp,
+)
 from pipeline.execute.runner import Outcome, Status
 
 OPEN = ("staged", "started")  # unknown: settled by verifying its lines, never polled
@@ -26,6 +33,10 @@ _ACTION_FROM_STEPS = """UPDATE actions SET updated_at = :now, state = CASE
   WHEN NOT EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state != 'done') THEN 'done'
   ELSE 'running' END WHERE action_key = :key AND state IN ('pending', 'running')"""
 _STEP = "SELECT kind, state, job_id FROM steps WHERE action_key = ? AND idx = ?"
+_IN_LANE = (
+    "actions.state IN ('pending', 'running') AND"
+    " CAST(substr(actions.order_id, instr(actions.order_id, 'Order/') + 6) AS INTEGER) BETWEEN ? AND ?"
+)
 _UNDONE_BEFORE = "SELECT count(*) FROM steps WHERE action_key = ? AND idx < ? AND state != 'done'"
 
 
@@ -109,6 +120,24 @@ class BulkJournal:
                 " FROM bulk_operations ORDER BY seq"
             ).fetchall()
         return [BulkRecord(*row) for row in rows]
+
+    def pending_between(self, low: int, high: int) -> list[PendingAction]:
+        """`Journal.pending_work` for the orders numbered `low`…`high` only (a lane): the others' rows
+        are skipped by SQLite, not built and thrown away."""
+        with self.journal._tx("DEFERRED") as db:
+            actions = db.execute(
+                f"SELECT action_key, order_id, order_name, state FROM actions WHERE {_IN_LANE}"
+                " ORDER BY position",
+                (low, high),
+            ).fetchall()
+            steps: dict[str, list[JournalStep]] = {}
+            for row in db.execute(
+                f"SELECT {STEP_COLUMNS} FROM steps JOIN actions USING (action_key) WHERE {_IN_LANE}"
+                " ORDER BY position, idx",
+                (low, high),
+            ):
+                steps.setdefault(row[0], []).append(JournalStep(*row))
+        return [PendingAction(k, o, n, st, tuple(steps.get(k, ()))) for k, o, n, st in actions]
 
     def lines(self, seq: int) -> list[BulkLine]:
         with self.journal._tx("DEFERRED") as db:

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.execute.action import Executor
 from pipeline.execute.drift import drift
+from pipeline.execute.journal import JournalStep, PendingAction
 from pipeline.execute.ours import cancelled_by_us, carries_key
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan.claims import parse_claim
@@ -22,6 +24,8 @@ from pipeline.plan.steps import Step, StepKind
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.progress import Progress
 
+Shown = Callable[[Progress], None] | None
+Item = tuple[PlannedAction, JournalStep]
 READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
 #: The step kinds one order read settles; a gift card lives on the customer, a notification nowhere.
 READABLE = frozenset({StepKind.CLAIM, StepKind.CANCEL, StepKind.REFUND, StepKind.TAG})
@@ -48,6 +52,42 @@ def read_orders(
             continue
         return {str(o["id"]): o for o in bulk.stream(done.url) if str(o.get("id")) in wanted}
     raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+
+
+def check_drift(ex: Executor, bulk: BulkOperations, work: Iterable[PendingAction], progress: Shown) -> None:
+    """Before anything is sent for an action, its order must be as planned (one bulk read for all)."""
+    fresh = [
+        ex.plan_actions[pending.action_key]
+        for pending in work
+        if all(s.state == "pending" and s.attempts == 0 for s in pending.steps)
+    ]
+    if not fresh:
+        return
+    orders = read_orders(bulk, (a.order_id for a in fresh), progress)
+    for action in fresh:
+        why = drift(
+            action,
+            orders.get(action.order_id),
+            planned_at=ex.planned_at,
+            started=False,
+            cancelled_by_us=False,
+        )
+        if why:
+            ex.journal.mark_drifted(action.action_key, why)
+
+
+def undrifted(ex: Executor, bulk: BulkOperations, items: list[Item], progress: Shown) -> list[Item]:
+    """The money steps whose orders are still as planned, read right before they are sent; the rest
+    are journaled drifted."""
+    orders = read_orders(bulk, {a.order_id for a, _ in items}, progress)
+    kept = []
+    for action, journaled in items:
+        why = drifted_since_claim(action, journaled.index, orders.get(action.order_id), ex.planned_at)
+        if why:
+            ex.journal.mark_drifted(action.action_key, why)
+        else:
+            kept.append((action, journaled))
+    return kept
 
 
 def drifted_since_claim(

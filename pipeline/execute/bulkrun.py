@@ -16,6 +16,7 @@ import httpx
 from pipeline.execute.action import Executor
 from pipeline.execute.bulkengine import BulkExecution, Shown
 from pipeline.execute.bulkjournal import BulkJournal
+from pipeline.execute.bulklanes import LANE_MIN
 from pipeline.plan.engine import EngineChoice, choose_engine
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
@@ -48,9 +49,10 @@ def run_bulk(
     journaled, and the next run polls it."""
     settings = {"poll": POLL, "max_poll": MAX_POLL, **(options or {})}
     settings["sleep"] = _stoppable(settings.get("sleep"), executor.stop)
+    lane_min = int(settings.pop("lane_min", LANE_MIN))
     bulk = BulkOperations(client, files, **settings)
     try:
-        BulkExecution(executor, bulk, progress, tick).run()
+        BulkExecution(executor, bulk, progress, tick, lane_min).run()
     except Interrupted:
         log.info("interrupted while a bulk operation runs: the next run polls it")
     finally:

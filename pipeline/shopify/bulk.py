@@ -127,19 +127,24 @@ class BulkOperations:
     def close(self) -> None:
         self._files.close()
 
-    def _send(self, document: str, variables: Mapping[str, Any], *, mutation: bool) -> dict[str, Any]:
-        return execute_with_retry(
-            self.client, document, variables, mutation=mutation, policy=retrying(sleep=self.sleep)
-        ).data
+    def _send(
+        self, document: str, variables: Mapping[str, Any], *, mutation: bool, resend: bool = False
+    ) -> dict[str, Any]:
+        """`resend`: a lost answer is sent again (only for what changes nothing on the shop)."""
+        policy = retrying(idempotent=resend, sleep=self.sleep)
+        return execute_with_retry(self.client, document, variables, mutation=mutation, policy=policy).data
 
     def _start(self, document: str, variables: Mapping[str, Any], kind: str, text: str) -> BulkStatus:
-        """Starts an operation, waiting while five run; after a lost answer, finds the one it started."""
+        """Starts an operation, waiting while five run; after a lost answer, finds the one it started
+        (a read not found running is started again: reading twice changes nothing)."""
         delay = self.poll
         for _ in range(100):
             try:
                 payload = next(iter(self._send(document, variables, mutation=True).values()))
             except OutcomeUnknownError:
                 found = self._find_running(kind, text)
+                if found is None and kind == "QUERY":
+                    continue
                 if found is None:
                     raise
                 return found
@@ -192,7 +197,7 @@ class BulkOperations:
         `total`: the root objects expected (orders of a query, lines of a mutation), for the ETA.
         FAILED raises BulkOperationError."""
         tracker = ProgressTracker(total, self.clock, unit)
-        delay = self.poll
+        delay, began = self.poll, self.clock()
         while True:
             status = self.status(operation_id)
             reading = tracker.update(status.root_object_count)
@@ -200,7 +205,10 @@ class BulkOperations:
                 progress(reading)
             if not status.running:
                 break
-            # Near the end, poll when the rate says it will be over, not a whole interval later.
+            # Near the end, poll when the rate says it will be over, not a whole interval later; and
+            # never wait longer than a tenth of the time waited so far (a short read is not overshot
+            # by a whole interval; a long operation is polled at `max_poll`).
+            delay = min(delay, max(self.poll, (self.clock() - began) / 10))
             self.sleep(delay if reading.eta is None else min(delay, max(reading.eta, self.poll / 5)))
             delay = min(delay * 1.5, self.max_poll)
         if status.status != "COMPLETED":
@@ -240,7 +248,8 @@ class BulkOperations:
             if spool.tell() > MAX_UPLOAD:
                 raise ShopifyError(f"{count} lines of variables exceed Shopify's 100 MB per bulk operation")
             spool.seek(0)
-            data = self._send("StagedUploadCreate", {"filename": filename}, mutation=True)[
+            # A reserved upload target that is never used changes nothing: a lost answer is asked again.
+            data = self._send("StagedUploadCreate", {"filename": filename}, mutation=True, resend=True)[
                 "stagedUploadsCreate"
             ]
             if data.get("userErrors") or not data.get("stagedTargets"):

@@ -141,3 +141,66 @@ def test_bulk_cancels_with_a_staff_note_and_a_line_shopify_refuses() -> None:
 def test_progress_reads_as_a_merchant_would() -> None:
     assert str(Progress(250, 1000, 50.0, 15.0, "orders")) == "250 of 1,000 orders, 50/s, about 15 s left"
     assert str(Progress(7, None, 2.0, None)) == "7 objects, 2/s"
+
+
+def test_a_query_without_a_known_total_is_polled_at_a_tenth_of_its_age_never_a_whole_interval_late() -> None:
+    clock = FakeClock()
+    api = ShopApi(
+        seed_store(orders=60, seed=5, clock=clock), bulk=BulkSettings(query_rate=20, background=False)
+    )
+    transport = SimulatorTransport(Simulator(api, SimulatorConfig(bucket=20000, restore_rate=5000)))
+    waits: list[tuple[float, float]] = []  # (time waited so far, the next wait)
+    began = clock().timestamp()
+
+    def sleep(seconds: float) -> None:
+        waits.append((clock().timestamp() - began, seconds))
+        clock.advance(seconds)
+
+    client = ShopifyClient(settings(), transport)
+    ops = BulkOperations(
+        client, transport, poll=0.25, max_poll=15.0, sleep=sleep, clock=lambda: clock().timestamp()
+    )
+    done = ops.wait(ops.run_query("SelectOrdersBulk", {"query": ""}).id)  # no total: no ETA
+    assert done.status == "COMPLETED" and len(waits) > 3
+    assert all(wait <= max(0.25, waited / 10) + 1e-9 for waited, wait in waits), waits
+    overshoot = clock().timestamp() - began - (waits[-1][0] if waits else 0)
+    assert overshoot <= max(0.25, waits[-1][0] / 10) + 1e-9
+
+
+class LosesFirstAnswer(httpx.BaseTransport):
+    """Forwards every request; the first answer to a request naming `field` is lost on the way back,
+    after the time a client waits for it (the shop's clock moves on meanwhile)."""
+
+    def __init__(self, inner: httpx.BaseTransport, field: str, clock: FakeClock) -> None:
+        self.inner, self.field, self.clock, self.lost = inner, field, clock, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        if not self.lost and self.field.encode() in request.read():
+            self.lost += 1
+            self.clock.advance(30)
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return answer
+
+
+@pytest.mark.parametrize("field", ["stagedUploadsCreate", "bulkOperationRunQuery"])
+def test_a_lost_answer_to_what_changes_nothing_is_asked_again(field: str) -> None:
+    """An upload target reserved, a read started: neither changes the shop, so a lost answer is sent
+    again (a read that already finished is not found running, and is simply run again)."""
+    clock = FakeClock()
+    api = ShopApi(
+        seed_store(orders=20, seed=5, clock=clock), bulk=BulkSettings(query_rate=1000, background=False)
+    )
+    lossy = LosesFirstAnswer(
+        SimulatorTransport(Simulator(api, SimulatorConfig(bucket=20000, restore_rate=5000))), field, clock
+    )
+    ops = BulkOperations(
+        ShopifyClient(settings(), lossy), lossy, sleep=clock.advance, clock=lambda: clock().timestamp()
+    )
+    if field == "stagedUploadsCreate":
+        path, count = ops.upload([{"id": "gid://shopify/Order/1", "tags": ["x"]}])
+        assert path and count == 1
+    else:
+        done = ops.wait(ops.run_query("SelectOrdersBulk", {"query": ""}).id)
+        assert done.status == "COMPLETED" and done.url
+    assert lossy.lost == 1
