@@ -86,10 +86,17 @@ def serving(store: Path, rate: float, query_rate: float) -> Iterator[tuple[str, 
 class Floor:
     """The shop's bulk operations as the bench reads them back."""
 
-    seconds: float  # objects ÷ rate, summed over the operations
+    seconds: float  # objects ÷ rate, summed over the operations: one operation at a time
     ran: float  # created to completed, summed: more than `seconds` when the simulator lags behind
     busy: float  # the union of the operations' intervals: the time at least one ran
     operations: int
+    side_by_side: float = 0.0  # the union of [created, created + objects ÷ rate]: operations in parallel
+
+    @property
+    def target(self) -> float:
+        """The floor the target is held to: what the bulk processing needs with the operations the run
+        ran side by side (lanes), and the summed floor when they ran one at a time (the two are equal)."""
+        return self.side_by_side or self.seconds
 
 
 def floor_seconds(
@@ -109,14 +116,16 @@ def floor_seconds(
         timeout=30,
     ).json()
     total = ran = 0.0
-    spans = []
+    spans, ideal = [], []
     for op in answer["data"]["bulkOperations"]["nodes"]:
         created, completed = instant(op["createdAt"]), instant(op["completedAt"])
         if window and not window[0] - dt.timedelta(seconds=1) <= created <= window[1]:
             continue
-        total += int(op["objectCount"]) / (rate if op["type"] == "MUTATION" else query_rate)
+        needs = int(op["objectCount"]) / (rate if op["type"] == "MUTATION" else query_rate)
+        total += needs
         ran += (completed - created).total_seconds()
         spans.append((created, completed))
+        ideal.append((created, created + dt.timedelta(seconds=needs)))
         if TIMELINE and window is None:
             start = (created - since).total_seconds() if since else 0.0
             print(
@@ -124,7 +133,7 @@ def floor_seconds(
                 f" {start:7.1f} s → {start + (completed - created).total_seconds():7.1f} s",
                 file=sys.stderr,
             )
-    return Floor(total, ran, busy_seconds(spans), len(spans))
+    return Floor(total, ran, busy_seconds(spans), len(spans), busy_seconds(ideal))
 
 
 def busy_seconds(spans: list[tuple[dt.datetime, dt.datetime]]) -> float:
@@ -173,7 +182,13 @@ def bulk_figures(label: str, elapsed: float, floor: Floor, points: float, orders
     idle = max(0.0, elapsed - floor.busy)
     return [
         figure(
-            f"{label}: time ÷ bulk floor ({floor.seconds:.0f} s)", elapsed / floor.seconds, "×", TARGET_RATIO
+            f"{label}: time ÷ bulk floor, operations side by side ({floor.target:.0f} s)",
+            elapsed / floor.target,
+            "×",
+            TARGET_RATIO,
+        ),
+        info(
+            f"{label}: time ÷ bulk floor, one at a time ({floor.seconds:.0f} s)", elapsed / floor.seconds, "×"
         ),
         info(
             f"{label}: operations, their time ran ÷ floor",

@@ -5,8 +5,7 @@ its own process, against a Standard-plan simulator seeded with a compact store o
 Figures: the four stages' time against the bulk floor (objects ÷ rate summed over the shop's bulk
 operations, rates raised so the bench takes minutes), points per order spent outside bulk
 operations, each process's peak memory (the child's maxrss from wait4, the simulator's VmHWM), and
-the time to write the plan files of the run's plan. A stage whose `--engine` flag is not built yet
-runs in a stand-in way that is labelled, and the figures it would falsify are reported "not yet".
+the time to write the plan files of the run's plan.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from benchmarks.bulk_execute import (
     info,
     serving,
 )
-from benchmarks.stages import DEFAULT_TOKEN, connection, stats
+from benchmarks.stages import DEFAULT_TOKEN, stats
 
 ORDERS = 100_000
 QUICK_ORDERS = 2_000
@@ -42,7 +41,6 @@ SKUS = tuple(f"BC-0{n}{size}" for n in range(10) for size in ("S", "M", "L", "XL
 OUT_OF_STOCK = 40  # of them: every unfulfilled order is affected, the largest run the store allows
 MEMORY_GB = 1.5
 PLAN_FILES_S = 30.0
-PACED_RECONCILE_MAX = 3_000  # orders a paced reconcile may take in a bench (15 points each)
 
 
 @dataclass
@@ -56,17 +54,10 @@ class Flow:
     stage_floors: dict[str, Floor] = field(default_factory=dict)  # its own operations' floor
     exits: dict[str, int] = field(default_factory=dict)
     left: int = -1  # actions execute left undone (its --json), -1 when it said nothing
-    notes: dict[str, str] = field(default_factory=dict)  # a stage run in a stand-in way, and why
 
 
 def cli(*args: Any) -> list[str]:
     return [sys.executable, "-m", "pipeline", *(str(a) for a in args)]
-
-
-def has_engine(command: str) -> bool:
-    """Whether `bulkcancel COMMAND` takes `--engine` (plan and reconcile gain it in issue 17)."""
-    shown = subprocess.run(cli(command, "--help"), capture_output=True, text=True, check=True).stdout
-    return "--engine" in shown
 
 
 def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str], url: str = "") -> str:
@@ -98,22 +89,6 @@ def peak_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def stand_in_plan(source: Path, store: Path, url: str, runs: Path, skus: tuple[str, ...]) -> Path:
-    """The plan made in this process against a copy of the store with an unlimited bucket: what `plan
-    --engine bulk` is for, until it exists (a paced plan of 100,000 orders takes hours on Standard)."""
-    from pipeline.cli.validate import read_and_validate
-    from pipeline.plan.planner import plan_input
-    from pipeline.simulator.handler import Simulator, SimulatorConfig
-    from pipeline.simulator.resolvers import ShopApi
-    from pipeline.simulator.store import Store
-    from pipeline.simulator.transport import SimulatorTransport
-
-    fast = Simulator(ShopApi(Store.load(store)), SimulatorConfig(restore_rate=1e9, bucket=1e9))
-    table, result = read_and_validate((source,), None, "original", False, False, "inventory", skus)
-    _plan, run_dir = plan_input(table, result.rows, connection(url), runs, transport=SimulatorTransport(fast))
-    return Path(run_dir)
 
 
 def plan_files_seconds(run_dir: Path) -> float:
@@ -148,32 +123,13 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
             )
             measured(flow, "select", [*select, "--engine", "bulk"], env, url)
             only = [x for sku in skus for x in ("--only-sku", sku)]
-            if has_engine("plan"):
-                shown = measured(
-                    flow,
-                    "plan",
-                    [*cli("plan", source, *only, "--engine", "bulk", "--out", runs), "--json"],
-                    env,
-                    url,
-                )
-                run_dir = Path(json.loads(shown)["run_dir"])
-            else:
-                flow.notes["plan"] = "stand-in: in-process, unlimited bucket (plan --engine not built yet)"
-                started = time.perf_counter()
-                run_dir = stand_in_plan(source, store, url, runs, skus)
-                flow.seconds["plan"] = time.perf_counter() - started
+            plan = [*cli("plan", source, *only, "--engine", "bulk", "--out", runs), "--json"]
+            run_dir = Path(json.loads(measured(flow, "plan", plan, env, url))["run_dir"])
             planned = len(json.loads((run_dir / "plan.json").read_text())["rows"])
             execute = cli("execute", run_dir, "--engine", "bulk", "--yes", "--json")
             shown = measured(flow, "execute", execute, env, url)
             flow.left = int(json.loads(shown)["left"]) if flow.exits["execute"] == 0 else -1
-            reconcile = cli("reconcile", run_dir, "--json")
-            if has_engine("reconcile"):
-                measured(flow, "reconcile", [*reconcile, "--engine", "bulk"], env, url)
-            elif planned <= PACED_RECONCILE_MAX:
-                flow.notes["reconcile"] = "paced (reconcile --engine not built yet)"
-                measured(flow, "reconcile", reconcile, env, url)
-            else:
-                flow.notes["reconcile"] = "not run: paced takes hours (reconcile --engine not built yet)"
+            measured(flow, "reconcile", cli("reconcile", run_dir, "--json", "--engine", "bulk"), env, url)
             floor = floor_seconds(url, since, BULK_RATE, QUERY_RATE)
             for stage, window in flow.windows.items():
                 own = floor_seconds(url, None, BULK_RATE, QUERY_RATE, window)
@@ -187,9 +143,8 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
 def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figure]:
     stages = [s for s in ("select", "plan", "execute", "reconcile") if s in flow.seconds]
     total = sum(flow.seconds[s] for s in stages)
-    complete = not flow.notes  # else the ratio and the points leave a stage out: "not yet"
-    name = f"{label}: {'+'.join(stages)} time ÷ bulk floor ({floor.seconds:.0f} s)"
-    ratio = figure(name, total / floor.seconds, "×", TARGET_RATIO)
+    name = f"{label}: {'+'.join(stages)} time ÷ bulk floor, operations side by side ({floor.target:.0f} s)"
+    ratio = figure(name, total / floor.target, "×", TARGET_RATIO)
     points = sum(flow.points.values())
     spent = figure(f"{label}: points per order outside bulk", points / planned, "pt", TARGET_POINTS)
     undone = figure(
@@ -198,11 +153,14 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
     figures = [
         info(f"{label}: orders in the run", planned, "orders"),
         {**undone, "ok": flow.left == 0},  # -1: execute said nothing
-        ratio if complete else {**ratio, "ok": None},
-        spent if complete else {**spent, "ok": None},
+        ratio,
+        spent,
         *(
             info(f"{label}: {stage}'s points per order", p / planned, "pt")
             for stage, p in flow.points.items()
+        ),
+        info(
+            f"{label}: time ÷ bulk floor, one at a time ({floor.seconds:.0f} s)", total / floor.seconds, "×"
         ),
         info(
             f"{label}: operations, their time ran ÷ floor",
@@ -212,8 +170,8 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
     ]
     figures += [
         info(
-            f"{label}: {stage} time ÷ its operations' floor ({own.seconds:.0f} s, {own.operations})",
-            flow.seconds[stage] / own.seconds,
+            f"{label}: {stage} time ÷ its operations' floor ({own.target:.0f} s, {own.operations})",
+            flow.seconds[stage] / own.target,
             "×",
         )
         for stage, own in flow.stage_floors.items()
@@ -229,10 +187,6 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
         if stage != "seed"
     ]
     figures.append(figure(f"{label}: writing the plan files", flow.seconds["plan files"], "s", PLAN_FILES_S))
-    figures += [
-        {**info(f"{label}: {stage}: {note}", 0, ""), "value": None, "ok": None}
-        for stage, note in flow.notes.items()
-    ]
     return figures
 
 
