@@ -5,19 +5,24 @@ streamed from the result file a line at a time and matched to the rows locally: 
 give one, else by exact, case-folded name. Only the matched orders are kept. The search covers the
 rows: the ids' range when every row gives its order's id (as `select` files do), else every order of
 the shop (Shopify's name search has no range, and an OR of thousands of names is no query).
-Quotes (`suggestedRefund`, line items) still go through the paced API, as `Lookup.quote` does.
+The rows that refund a whole order (no lines, shipping yes or no) take their quote from the same
+read: `suggestedRefund(suggestFullRefund: true)` has the same arguments for every order, so the bulk
+query asks it (for one shipping choice, the rows' commonest). Other quotes (lines, a shipping
+amount) go through the paced API, as `Lookup.quote` does.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pipeline.errors import BulkOperationError, ShopifyError
+from pipeline.plan.decide import needs_quote
 from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
-from pipeline.plan.lookup import Lookup, LookupProgress, by_row
+from pipeline.plan.lookup import Lookup, LookupProgress, by_row, quote_of
+from pipeline.plan.quote import RefundQuote
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.progress import Progress
@@ -51,6 +56,8 @@ class BulkLookup(Lookup):
     ) -> None:
         super().__init__(client, progress)
         self.bulk, self.bulk_progress = bulk, bulk_progress
+        self.shipping: bool | None = None  # the shipping choice the bulk read quoted (None: no quote)
+        self.quotes: dict[str, dict[str, Any]] = {}  # order id → its full-refund quote, where a row needs it
 
     def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
         """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
@@ -58,8 +65,13 @@ class BulkLookup(Lookup):
         keys = {r.order_key for r in rows if not r.order_gid}
         by_id: dict[str, OrderFacts] = {}
         by_key: dict[str, dict[str, OrderFacts]] = defaultdict(dict)
+        self.shipping = quoted_shipping(rows)
+        whole = defaultdict(list)  # rows that a full-refund quote serves, by id or name
+        for row in rows:
+            if _whole(row, self.shipping):
+                whole[row.order_gid or row.order_key].append(row)
         if rows:
-            for line in self._lines(search_for(rows)):
+            for line in self._lines(search_for(rows), self.shipping):
                 order_id = str(line.get("id", ""))
                 key = name_key(str(line.get("name", "")))
                 if order_id in ids or key in keys:
@@ -68,14 +80,31 @@ class BulkLookup(Lookup):
                         by_id[order_id] = facts
                     if key in keys:
                         by_key[key][order_id] = facts
+                    asking = whole.get(order_id, []) + whole.get(key, [])
+                    if line.get("fullRefund") and any(
+                        needs_quote(r, facts, include_test=True, allow_repeat=True) for r in asking
+                    ):
+                        self.quotes[order_id] = line["fullRefund"]
         self.progress(len(rows))
         return by_row(rows, by_id, by_key)
 
-    def _lines(self, query: str) -> Iterator[dict[str, Any]]:
+    def quote(self, row: OrderRow, facts: OrderFacts) -> RefundQuote:
+        """The bulk read's full-refund quote for a row refunding the whole order, else the paced one."""
+        found = self.quotes.get(facts.id)
+        if found is not None and _whole(row, self.shipping):
+            return quote_of(found)
+        return super().quote(row, facts)
+
+    def _lines(self, query: str, shipping: bool | None) -> Iterator[dict[str, Any]]:
         """The orders the search finds, a line at a time; a FAILED read is run again."""
         total = self._count(query)
+        variables = {
+            "query": query,
+            "withQuote": shipping is not None,
+            "quoteShipping": shipping is not False,
+        }
         for attempt in range(READ_TRIES):
-            started = self.bulk.run_query(DOCUMENT, {"query": query})
+            started = self.bulk.run_query(DOCUMENT, variables)
             try:
                 done = self.bulk.wait(started.id, total, progress=self.bulk_progress, unit="orders")
             except BulkOperationError:
@@ -90,3 +119,15 @@ class BulkLookup(Lookup):
         answer = execute_with_retry(self.client, "OrdersCountAll", {"query": query}, mutation=False).data
         found = answer.get("ordersCount") or {}
         return int(found["count"]) if found.get("precision") == "EXACT" else None
+
+
+def _whole(row: OrderRow, shipping: bool | None) -> bool:
+    """Whether the full-refund quote asked with `shipping` is this row's quote: no lines, that choice."""
+    return shipping is not None and not row.lines and row.shipping is shipping
+
+
+def quoted_shipping(rows: Sequence[OrderRow]) -> bool | None:
+    """The shipping choice the bulk read quotes: the commonest among the rows without lines (None when
+    every row names lines or a shipping amount: nothing for it to quote)."""
+    choices = Counter(r.shipping for r in rows if not r.lines and isinstance(r.shipping, bool))
+    return bool(choices.most_common(1)[0][0]) if choices else None

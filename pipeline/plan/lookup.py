@@ -35,6 +35,29 @@ REFUNDS_ALL = 250
 IDS_PER_REREAD = 10  # orders with many refunds: few at a time, the query's cost stays under the cap
 LOOKUP_WORKERS = 8
 
+
+def quote_of(suggested: dict[str, Any], lines: tuple[QuotedLine, ...] = ()) -> RefundQuote:
+    """The quote in a `suggestedRefund` answer (the paced OrderForRefund's or a bulk line's)."""
+    shipping = suggested.get("shipping") or {}
+    return RefundQuote(
+        amount=amount_of(suggested["amountSet"]),
+        maximum_refundable=amount_of(suggested["maximumRefundableSet"]),
+        shipping_amount=amount_of(shipping.get("amountSet")),
+        shipping_maximum=amount_of(shipping.get("maximumRefundableSet")),
+        transactions=tuple(
+            SuggestedTransaction(
+                parent_id=(t.get("parentTransaction") or {}).get("id", ""),
+                gateway=t.get("gateway") or "",
+                kind=t["kind"],
+                amount=amount_of(t["amountSet"]),
+                maximum_refundable=amount_of(t.get("maximumRefundableSet")),
+            )
+            for t in suggested["suggestedTransactions"]
+        ),
+        lines=lines,
+    )
+
+
 #: Told how many more rows were looked up (not the executor's `ExecutionProgress`).
 LookupProgress = Callable[[int], None]
 
@@ -180,25 +203,7 @@ class Lookup:
         lines = self._line_items(facts.id) if row.lines else ()
         variables = {"id": facts.id, **suggested_refund_arguments(row, lines)}
         order = self._read("OrderForRefund", variables)["order"]
-        suggested = order["suggestedRefund"]
-        shipping = suggested.get("shipping") or {}
-        return RefundQuote(
-            amount=amount_of(suggested["amountSet"]),
-            maximum_refundable=amount_of(suggested["maximumRefundableSet"]),
-            shipping_amount=amount_of(shipping.get("amountSet")),
-            shipping_maximum=amount_of(shipping.get("maximumRefundableSet")),
-            transactions=tuple(
-                SuggestedTransaction(
-                    parent_id=(t.get("parentTransaction") or {}).get("id", ""),
-                    gateway=t.get("gateway") or "",
-                    kind=t["kind"],
-                    amount=amount_of(t["amountSet"]),
-                    maximum_refundable=amount_of(t.get("maximumRefundableSet")),
-                )
-                for t in suggested["suggestedTransactions"]
-            ),
-            lines=lines,
-        )
+        return quote_of(order["suggestedRefund"], lines)
 
     def _line_items(self, order_id: str) -> tuple[QuotedLine, ...]:
         variables = {"id": order_id, "withLineItems": True, "withSuggestedRefund": False,

@@ -197,3 +197,31 @@ def test_a_bulk_read_that_keeps_failing_is_one_clear_error() -> None:
     with pytest.raises(BulkOperationError, match="ended FAILED"):
         shop.plan([row(2, "#1001")], shop.bulk())
     assert len(shop.api.bulk.operations) == 3
+
+
+def test_whole_order_refunds_take_their_quote_from_the_bulk_read_not_the_paced_api(monkeypatch) -> None:
+    """Cancelling orders refunded before needs Shopify's quote of what is left: the bulk read asks
+    `suggestedRefund(suggestFullRefund: true)` of every order, so none is quoted paced, and the plan
+    is the paced one."""
+    shop = Shop(orders=300, seed=5)
+    refunded = [
+        o
+        for o in shop.store.orders.values()
+        if not o.test and o.cancelled_at is None and acc.financial_status(o) == "PARTIALLY_REFUNDED"
+    ]
+    assert len(refunded) >= 3
+    rows = [row(i + 2, f"gid://shopify/Order/{o.id}") for i, o in enumerate(refunded)]
+    _, paced_rows = shop.plan(rows, Lookup(shop.client))
+    lookup = shop.bulk()
+    seen: list[str] = []
+    paced = Lookup.quote
+
+    def counted(self, row_, facts):
+        seen.append(facts.id)
+        return paced(self, row_, facts)
+
+    monkeypatch.setattr(Lookup, "quote", counted)  # the paced quote, which BulkLookup.quote falls back on
+    _, bulk_rows = shop.plan(rows, lookup)
+    assert bulk_rows == paced_rows
+    assert any(r["decision"] == "execute" for r in bulk_rows)
+    assert seen == [] and len(lookup.quotes) >= len([r for r in bulk_rows if r["decision"] == "execute"])
