@@ -12,6 +12,7 @@ import click
 from pipeline.cli.options import (
     EXECUTION_KEYS,
     connection_options,
+    engine_option,
     execution_options,
     json_option,
     pick,
@@ -34,13 +35,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Refuse (exit 3) unless `bulkcancel approve` recorded a reviewer's approval of this exact plan.",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(("auto", "paced", "bulk")),
-    default="auto",
-    show_default=True,
-    help="auto: Shopify's bulk operations above 2,000 orders or 15 minutes paced (SPEC §15).",
-)
+@engine_option("auto: Shopify's bulk operations above 2,000 orders or 15 minutes paced (SPEC §15).")
 @json_option("outcome")
 def execute(run_dir: Path, as_json: bool, require_approval: bool, engine: str, **options: Any) -> None:
     """Carry out an approved plan. Rerunning the same command resumes where it stopped.

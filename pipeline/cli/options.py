@@ -89,20 +89,22 @@ connection_options = option_group(
     click.option("--timeout", type=float, help="Seconds one answer may take (default 30)."),
 )
 
-#: `--engine` of plan, run and execute (SPEC §15).
+#: `--engine` of select, plan, run, execute and reconcile (SPEC §15).
 ENGINES = ("auto", "paced", "bulk")
+
+
+def engine_option(what: str) -> Decorator:
+    """`--engine auto|paced|bulk`: `what` says what it carries and when `auto` takes bulk operations."""
+    return click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True, help=what)
+
 
 #: What `plan` and `run` share: the input options, the connection, test orders, the engine, where runs go.
 plan_options = option_group(
     input_options,
     connection_options,
-    click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="auto",
-        show_default=True,
-        help="How to read (and, with run --execute, carry out) the orders: auto takes Shopify's bulk "
-        "operations above 2,000 orders or 15 paced minutes; paced or bulk force one.",
+    engine_option(
+        "How to read (and, with run --execute, carry out) the orders: auto takes Shopify's bulk "
+        "operations above 2,000 orders or 15 paced minutes; paced or bulk force one."
     ),
     click.option("--include-test", is_flag=True, help="Also act on test orders (blocked by default)."),
     click.option(

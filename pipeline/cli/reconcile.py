@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pipeline.cli.options import connection_options, json_option, run_settings
+from pipeline.cli.options import connection_options, engine_option, json_option, run_settings
 from pipeline.cli.probe import shop_state
 
 if TYPE_CHECKING:
@@ -24,13 +24,7 @@ SHOWN_EXCEPTIONS = 20
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 while refunds are still pending, too.")
-@click.option(
-    "--engine",
-    type=click.Choice(("auto", "paced", "bulk")),
-    default="auto",
-    show_default=True,
-    help="auto: one bulk query of the orders above 2,000 orders or 15 minutes paced (SPEC §15).",
-)
+@engine_option("auto: one bulk query of the orders above 2,000 orders or 15 minutes paced (SPEC §15).")
 @connection_options
 @json_option("outcome")
 def reconcile(run_dir: Path, strict: bool, engine: str, as_json: bool, **options: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli.options import MODES, connection_options, connection_settings
+from pipeline.cli.options import MODES, connection_options, connection_settings, engine_option
 
 
 @click.command(name="select")
@@ -27,13 +27,7 @@ from pipeline.cli.options import MODES, connection_options, connection_settings
 )
 @click.option("--query", "query_text", help="More Shopify search terms, e.g. 'tag:preorder'.")
 @click.option("--mode", type=click.Choice(MODES), help="The refund_mode to write (default: blank).")
-@click.option(
-    "--engine",
-    type=click.Choice(("auto", "paced", "bulk")),
-    default="auto",
-    show_default=True,
-    help="How to read: auto uses a bulk query above 250 matching orders.",
-)
+@engine_option("How to read: auto uses a bulk query above 250 matching orders.")
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV to write."
 )

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pipeline.errors import BulkOperationError, ShopifyError
 from pipeline.execute.action import Executor
 from pipeline.execute.drift import drift
 from pipeline.execute.journal import JournalStep, PendingAction
@@ -26,7 +25,6 @@ from pipeline.shopify.progress import Progress
 
 Shown = Callable[[Progress], None] | None
 Item = tuple[PlannedAction, JournalStep]
-READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
 #: The step kinds one order read settles; a gift card lives on the customer, a notification nowhere.
 READABLE = frozenset({StepKind.CLAIM, StepKind.CANCEL, StepKind.REFUND, StepKind.TAG})
 
@@ -42,16 +40,8 @@ def read_orders(
         return {}
     numbers = sorted(int(legacy_id(i)) for i in wanted)
     query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
-    for attempt in range(READ_TRIES):
-        started = bulk.run_query("OrdersBulkState", {"query": query})
-        try:
-            done = bulk.wait(started.id, total=None, progress=progress, unit="orders")
-        except BulkOperationError:
-            if attempt + 1 == READ_TRIES:
-                raise
-            continue
-        return {str(o["id"]): o for o in bulk.stream(done.url) if str(o.get("id")) in wanted}
-    raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+    read = bulk.read("OrdersBulkState", {"query": query}, progress=progress)
+    return {str(o["id"]): o for o in read if str(o.get("id")) in wanted}
 
 
 def check_drift(ex: Executor, bulk: BulkOperations, work: Iterable[PendingAction], progress: Shown) -> None:

@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from pipeline.errors import BulkOperationError, ShopifyError
 from pipeline.plan.decide import needs_quote
 from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
@@ -31,7 +30,6 @@ from pipeline.validate.parse import name_key
 from pipeline.validate.rows import OrderRow
 
 DOCUMENT = "OrdersBulkPlan"
-READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
 
 
 def search_for(rows: Sequence[OrderRow]) -> str:
@@ -103,16 +101,7 @@ class BulkLookup(Lookup):
             "withQuote": shipping is not None,
             "quoteShipping": shipping is not False,
         }
-        for attempt in range(READ_TRIES):
-            started = self.bulk.run_query(DOCUMENT, variables)
-            try:
-                done = self.bulk.wait(started.id, total, progress=self.bulk_progress, unit="orders")
-            except BulkOperationError:
-                if attempt + 1 == READ_TRIES:
-                    raise
-                continue
-            return self.bulk.stream(done.url)
-        raise ShopifyError("the bulk read of the plan's orders did not complete")  # pragma: no cover
+        return self.bulk.read(DOCUMENT, variables, total, progress=self.bulk_progress)
 
     def _count(self, query: str) -> int | None:
         """The orders the search finds, for the progress' time left; None when Shopify only estimates."""

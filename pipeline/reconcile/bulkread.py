@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import BulkOperationError, ShopifyError
 from pipeline.plan.keys import legacy_id
 from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, UNREAD, as_reconcile_node, lines_cut, with_lines
 from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
@@ -33,7 +32,6 @@ from pipeline.shopify.retry import execute_with_retry
 
 DOCUMENT = "OrdersReconcileBulk"
 RESTOCK_DOCUMENT = "OrdersRestock"  # refunds' line items, which no bulk query reaches
-READ_TRIES = 3  # a read that FAILED is simply run again: reading twice changes nothing
 POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
 MAX_POLL = 2.0  # a poll costs a point or two; a late one costs the run time past the floor
 NOT_FOUND = "not found"  # not in the bulk read: the paced read says whether Shopify has it
@@ -113,36 +111,24 @@ def read_orders(
     numbers = sorted(int(legacy_id(i)) for i in wanted)
     query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
     total = _count(bulk, query) if progress is not None else None
-    for attempt in range(READ_TRIES):
-        started = bulk.run_query(DOCUMENT, {"query": query})
-        try:
-            done = bulk.wait(started.id, total=total, progress=progress, unit="orders")
-        except BulkOperationError:
-            if attempt + 1 == READ_TRIES:
-                raise
+    settled: dict[str, Node | None] = {}
+    restock: dict[str, Node] = {}
+    why: dict[str, str] = {}
+    for line in bulk.read(DOCUMENT, {"query": query}, total, progress):  # one order a line
+        order_id = str(line.get("id"))
+        if order_id not in wanted or order_id in settled or order_id in restock:
             continue
-        settled: dict[str, Node | None] = {}
-        restock: dict[str, Node] = {}
-        why: dict[str, str] = {}
-        for line in bulk.stream(done.url):  # one order a line: no connection below the orders
-            order_id = str(line.get("id"))
-            if order_id not in wanted or order_id in settled or order_id in restock:
-                continue
-            node, reason = as_reconcile_node(line)
-            if node is None:
-                why[order_id] = reason or NOT_FOUND
-            elif reason == RESTOCK and lines_ids is not None and order_id not in lines_ids:
-                settled[order_id] = {
-                    **node,
-                    UNREAD: True,
-                }  # no restock nor lines planned: not worth its points
-            elif reason == RESTOCK:
-                restock[order_id] = node
-            else:
-                settled[order_id] = node
-        left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
-        return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
-    raise ShopifyError("the bulk read of the planned orders did not complete")  # pragma: no cover
+        node, reason = as_reconcile_node(line)
+        if node is None:
+            why[order_id] = reason or NOT_FOUND
+        elif reason == RESTOCK and lines_ids is not None and order_id not in lines_ids:
+            settled[order_id] = {**node, UNREAD: True}  # no restock nor lines planned: not worth its points
+        elif reason == RESTOCK:
+            restock[order_id] = node
+        else:
+            settled[order_id] = node
+    left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
+    return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
 
 
 def _count(bulk: BulkOperations, query: str) -> int | None:

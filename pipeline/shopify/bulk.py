@@ -36,6 +36,7 @@ from pipeline.shopify.retry import execute_with_retry, retrying
 
 MAX_UPLOAD = 100 * 1024 * 1024  # Shopify's limit for one JSONL file of variables
 RUNNING = ("CREATED", "RUNNING", "CANCELING")
+READ_TRIES = 3  # runs of a bulk query that keeps ending FAILED before its error is raised
 LIMIT_REACHED = "LIMIT_REACHED"  # five operations already run on this shop
 
 
@@ -218,6 +219,27 @@ class BulkOperations:
                 partial_data_url=status.partial_data_url,
             )
         return status
+
+    def read(
+        self,
+        document_name: str,
+        variables: Mapping[str, Any],
+        total: int | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        unit: str = "orders",
+    ) -> Iterator[dict[str, Any]]:
+        """The objects a bulk query exports, a line at a time, once it has COMPLETED; a read that ended
+        FAILED is simply run again (reading twice changes nothing), up to READ_TRIES times."""
+        for attempt in range(READ_TRIES):
+            started = self.run_query(document_name, variables)
+            try:
+                done = self.wait(started.id, total, progress=progress, unit=unit)
+            except BulkOperationError:
+                if attempt + 1 == READ_TRIES:
+                    raise
+                continue
+            return self.stream(done.url)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def stream(self, url: str | None, *, partial: bool = False) -> Iterator[dict[str, Any]]:
         """The result file's objects, downloaded and parsed as they arrive; none when `url` is null."""
