@@ -134,7 +134,8 @@ def execute_run(
         already = total - len(work)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            sha = hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()
+            with (run_dir / "plan.json").open("rb") as carried:  # read in blocks, not whole again
+                sha = hashlib.file_digest(carried, "sha256").hexdigest()
             executor = Executor(
                 runner,
                 journal,
