@@ -11,9 +11,7 @@ start's LIMIT_REACHED loop). A run small enough is one lane: one operation per s
 
 from __future__ import annotations
 
-import ctypes
 import itertools
-import sys
 import threading
 from collections.abc import Callable, Iterable
 
@@ -22,8 +20,6 @@ from pipeline.plan.keys import legacy_id
 
 MAX_LANES = 5  # Shopify's limit of bulk operations running at once on a shop
 LANE_MIN = 2500  # orders: a smaller lane costs more calls per order than its overlap saves
-M_ARENA_MAX = -8  # glibc's mallopt parameter: how many malloc arenas threads may create
-ARENAS = 1
 
 
 Lane = tuple[int, int]  # the first and last order number (an order id's digits) of a lane
@@ -47,7 +43,6 @@ def run_lanes(split: list[Lane], work: Callable[[Lane], None]) -> None:
         for lane in split:
             work(lane)
         return
-    few_arenas()
     errors: list[BaseException] = []
 
     def guarded(lane: Lane) -> None:
@@ -66,18 +61,3 @@ def run_lanes(split: list[Lane], work: Callable[[Lane], None]) -> None:
         thread.join()
     if errors:
         raise errors[0]
-
-
-def few_arenas(arenas: int = ARENAS) -> bool:
-    """Caps glibc's malloc arenas before the lanes' threads start; True when it was applied.
-
-    Each thread would otherwise get an arena of its own, and what one lane frees (a read's orders, a
-    result file's lines) is never reused by another: five lanes raised the peak memory of a run by
-    about 40% over the objects alive (SPEC §12). Elsewhere than glibc there is nothing to cap."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(M_ARENA_MAX, arenas))
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
