@@ -33,7 +33,7 @@ from pipeline.execute.codes import CodesFile
 from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
 from pipeline.execute.runner import StepRunner
-from pipeline.execute.status import counted, journal_statuses
+from pipeline.execute.status import counted
 from pipeline.plan.files import load_plan
 from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
@@ -134,7 +134,8 @@ def execute_run(
         already = total - len(work)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            sha = hashlib.sha256((run_dir / "plan.json").read_bytes()).hexdigest()
+            with (run_dir / "plan.json").open("rb") as carried:  # read in blocks, not whole again
+                sha = hashlib.file_digest(carried, "sha256").hexdigest()
             executor = Executor(
                 runner,
                 journal,
@@ -152,10 +153,9 @@ def execute_run(
                 run_bulk(executor, client, transport, bulk_progress, tick, bulk_options)
             else:
                 _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
-        rows = journal.rows_for_report()  # read once, for execution.csv and the statuses
-        write_execution_csv(run_dir, plan, journal, rows)
+        # execution.csv and the statuses in one pass over the journal, an action's steps at a time.
+        statuses = counted(write_execution_csv(run_dir, plan, journal).values())
         counts = journal.summary()["actions"]
-        statuses = counted(journal_statuses(journal, rows).values())
     return ExecutionResult(run_dir, counts, interrupted=stop.is_set(), statuses=statuses)
 
 

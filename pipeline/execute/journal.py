@@ -35,6 +35,7 @@ from pipeline.execute.journal_format import (
     insert_plan,
     legacy_digest,
     pending_actions,
+    report_records,
     report_rows,
     state_counts,
     timestamp,
@@ -256,3 +257,9 @@ class Journal:
         """Every step with its action, in plan order, for execution.csv and the reports."""
         with self._tx("DEFERRED") as db:
             return report_rows(db, self.run_id)
+
+    def records_for_report(self) -> Iterator[dict[str, Any]]:
+        """`rows_for_report` one at a time, read in one transaction: a run's steps are never all in
+        memory at once (consume it whole and promptly: the journal is locked meanwhile)."""
+        with self._tx("DEFERRED") as db:
+            yield from report_records(db, self.run_id)

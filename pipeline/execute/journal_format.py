@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -152,16 +152,21 @@ def state_counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
 
 def report_rows(db: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
     """Every step with its action, in plan order."""
+    return list(report_records(db, run_id))
+
+
+def report_records(db: sqlite3.Connection, run_id: str) -> Iterator[dict[str, Any]]:
+    """`report_rows` one at a time, as the cursor reads them."""
     cursor = db.execute(
         "SELECT a.order_id, a.order_name, a.state AS action_state, a.detail AS action_detail, s.*"
         " FROM actions a JOIN steps s USING (action_key) ORDER BY a.position, s.idx"
     )
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor]
-    for row in rows:
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
         row["run_id"] = run_id
         row["transaction_ids"] = json.loads(row["transaction_ids"]) if row["transaction_ids"] else []
-    return rows
+        yield row
 
 
 def any_step_started(db: sqlite3.Connection) -> bool:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import itertools
+from collections.abc import Iterable
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +32,37 @@ EXECUTION_COLUMNS = (
 
 
 def write_execution_csv(
-    run_dir: Path, plan: Plan, journal: Journal, rows: list[dict[str, Any]] | None = None
-) -> Path:
+    run_dir: Path, plan: Plan, journal: Journal, rows: Iterable[dict[str, Any]] | None = None
+) -> dict[str, str]:
     """execution.csv: one row per input row with its outcome and Shopify ids (SPEC §7 item 9, §14);
-    `rows`: the journal's `rows_for_report`, when the caller has read them already."""
-    steps_by_action: dict[str, list[dict[str, Any]]] = {}
-    for record in journal.rows_for_report() if rows is None else rows:
-        steps_by_action.setdefault(record["action_key"], []).append(record)
+    `rows`: the journal's report rows in plan order (read from it, one at a time, when not given).
+    Returns each journaled action's status by action key, as `journal_statuses` gives it.
+
+    The journal lists actions in plan order, so each action's steps are taken as its row comes: only
+    one action's steps are in memory at a time (SPEC §12)."""
+    groups = itertools.groupby(
+        journal.records_for_report() if rows is None else rows, key=itemgetter("action_key")
+    )
+    ahead = next(groups, None)
+    statuses: dict[str, str] = {}
     path = run_dir / "execution.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(EXECUTION_COLUMNS)
         for row in plan.rows:
             action = row.action
-            records = steps_by_action.get(action.action_key, []) if action else []
+            records: list[dict[str, Any]] = []
+            if action is not None and ahead is not None and ahead[0] == action.action_key:
+                records, ahead = list(ahead[1]), next(groups, None)
+                states = (r["state"] for r in records)
+                statuses[action.action_key] = action_status(records[-1]["action_state"], states)
             writer.writerow(csv_text(str(v)) for v in _execution_row(row, records, again(run_dir)))
-    return path
+    while ahead is not None:  # journaled actions no row matched (none expected): counted all the same
+        records, ahead = list(ahead[1]), next(groups, None)
+        statuses[records[0]["action_key"]] = action_status(
+            records[-1]["action_state"], (r["state"] for r in records)
+        )
+    return statuses
 
 
 def again(run_dir: Path) -> str:

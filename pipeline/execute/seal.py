@@ -24,13 +24,14 @@ SeedAction = tuple[str, str, str, Iterable[tuple[int, str, str | None]]]
 
 @dataclass(frozen=True)
 class SeedRow:
-    """One action as the journal stores it, and the canonical record its seal is taken over."""
+    """One action as the journal stores it, and the canonical JSON text its seal is taken over (text,
+    not the record: a plan's worth of dicts would cost several times the plan's own size)."""
 
     action_key: str
     order_id: str
     order_name: str
     steps: list[tuple[int, str, str | None]]
-    record: object
+    record: str
 
 
 def seed_rows(actions: Iterable[PlannedAction | SeedAction]) -> list[SeedRow]:
@@ -53,17 +54,26 @@ def seed_rows(actions: Iterable[PlannedAction | SeedAction]) -> list[SeedRow]:
                 raise JournalError(f"action {key}: unknown step kind {kind!r}")
         if not steps or [s[0] for s in steps] != sorted({s[0] for s in steps}):
             raise JournalError(f"action {key}: steps must exist, with unique ascending indexes")
-        rows.append(SeedRow(str(key), str(order_id), str(order_name), steps, record))
+        rows.append(SeedRow(str(key), str(order_id), str(order_name), steps, _canonical(record)))
     refuse_repeated_keys(
         [(f"action {n + 1} ({row.order_name})", row.action_key) for n, row in enumerate(rows)]
     )
     return rows
 
 
+def _canonical(record: object) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
 def seal(rows: Iterable[SeedRow]) -> str:
-    """sha256 of the canonical JSON (sorted keys, no spaces) of every action and every step field."""
-    canonical = json.dumps([row.record for row in rows], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """sha256 of the canonical JSON (sorted keys, no spaces) of every action and every step field: the
+    list's text hashed an action at a time (the same bytes as the whole list dumped at once)."""
+    digest = hashlib.sha256(b"[")
+    for n, row in enumerate(rows):
+        digest.update(b"," if n else b"")
+        digest.update(row.record.encode())
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
 def refuse_repeated_keys(labelled: Iterable[tuple[str, str]]) -> None:

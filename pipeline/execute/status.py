@@ -42,7 +42,7 @@ def journal_statuses(journal: Journal, rows: Iterable[Mapping[str, Any]] | None 
     """The status of every action in the journal, by action key (from its `rows_for_report` if given)."""
     states: dict[str, str] = {}
     steps: dict[str, list[str]] = {}
-    for record in journal.rows_for_report() if rows is None else rows:
+    for record in journal.records_for_report() if rows is None else rows:  # one step at a time
         states[record["action_key"]] = record["action_state"]
         steps.setdefault(record["action_key"], []).append(record["state"])
     return {key: action_status(state, steps[key]) for key, state in states.items()}

@@ -204,14 +204,17 @@ def load_plan(run_dir: Path, approved: str | None = None) -> Plan:
         raise RefusedError(f"{path} does not match {PLAN_SHA256}: it changed since it was planned")
     if approved is not None and digest != approved:
         raise RefusedError(f"{path} changed since it was approved: review the plan and approve it again")
-    try:
-        document = json.loads(data.decode("utf-8"))
+    try:  # each form let go once the next is made: the bytes, the text, then the document row by row
+        text = data.decode("utf-8")
+        del data
+        document = json.loads(text)
+        del text
     except ValueError as error:  # UnicodeDecodeError and JSONDecodeError both are
         raise RefusedError(f"{path} is not a plan: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
         raise RefusedError(f"{path} is not a plan: it has no rows")
     try:
-        return Plan.from_json(document)
+        return Plan.from_json(document, release=True)
     except (KeyError, TypeError, ValueError) as error:
         raise RefusedError(f"{path} is not a plan: {error!r} in its fields") from None
 

@@ -253,11 +253,15 @@ class Plan:
         return document
 
     @classmethod
-    def from_json(cls, document: Mapping[str, Any]) -> Plan:
-        """The plan of a plan.json document; KeyError, TypeError or ValueError when it is not one."""
+    def from_json(cls, document: Mapping[str, Any], *, release: bool = False) -> Plan:
+        """The plan of a plan.json document; KeyError, TypeError or ValueError when it is not one.
+        `release`: each raw row is let go once typed (the document's list ends empty), so the document
+        and the typed plan are never both whole in memory."""
         return cls(
             run_id=document["run_id"],
-            rows=[PlannedRow.from_json(row) for row in document["rows"]],
+            rows=_released(document["rows"])
+            if release
+            else [PlannedRow.from_json(r) for r in document["rows"]],
             created_at=document["created_at"],
             shop=document["shop"],
             api_version=document["api_version"],
@@ -269,3 +273,12 @@ class Plan:
                 for stage, choice in (document.get("engines") or {}).items()
             },
         )
+
+
+def _released(raw: list[Any]) -> list[PlannedRow]:
+    """The rows typed in order, each taken out of `raw` as it is read."""
+    rows = []
+    raw.reverse()
+    while raw:
+        rows.append(PlannedRow.from_json(raw.pop()))
+    return rows

@@ -542,3 +542,15 @@ def test_a_journal_of_the_earlier_format_is_sealed_in_full_on_its_first_resume(t
         assert j.seed(typed_plan()) is False
         with pytest.raises(RefusedError, match="different plan"):
             j.seed(typed_plan(Decimal("2")))
+
+
+def test_the_seal_hashed_an_action_at_a_time_is_the_digest_of_the_whole_plan_dumped_at_once():
+    import hashlib
+    import json
+
+    from pipeline.execute.seal import seal, seed_rows
+
+    actions = typed_plan()
+    whole = json.dumps([a.to_json() for a in actions], sort_keys=True, separators=(",", ":"))
+    assert seal(seed_rows(actions)) == hashlib.sha256(whole.encode()).hexdigest()
+    assert all(isinstance(row.record, str) for row in seed_rows(actions))  # text, not a copy in dicts

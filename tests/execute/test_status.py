@@ -39,7 +39,9 @@ def test_execution_csv_and_the_resume_figures_use_the_same_words(tmp_path):
         journal.mark_unknown(journal.mark_sent(lost.steps[0]), "read timeout")  # answer lost
         journal.mark_done(journal.mark_sent(started.steps[0]))  # a first step done, the rest not sent
         statuses = journal_statuses(journal)
-        write_execution_csv(run_dir, plan, journal)
+        # written an action's steps at a time from the journal, with every action's status on the way
+        assert write_execution_csv(run_dir, plan, journal) == statuses
+        assert write_execution_csv(run_dir, plan, journal, journal.rows_for_report()) == statuses
     assert statuses[lost.action_key] == "to_verify" and statuses[started.action_key] == "not_executed"
     figures = so_far(run_dir, plan)
     assert figures == counted(statuses.values()) and figures["to_verify"] == 1

@@ -196,6 +196,13 @@ def test_a_planned_run_round_trips_byte_for_byte(tmp_path):
     assert json.loads((run_dir / "plan.json").read_text(encoding="utf-8")) == plan.to_json()
 
 
+def test_a_released_document_gives_the_same_plan_and_lets_its_rows_go():
+    plan = build_plan()
+    document = json.loads(json.dumps(plan.to_json()))
+    assert Plan.from_json(document, release=True) == plan
+    assert document["rows"] == []  # each raw row let go once typed: never both whole in memory
+
+
 _amounts = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 _text = st.text(max_size=20)
 _cancel = st.builds(
