@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,18 +62,24 @@ def cli(*args: Any) -> list[str]:
 
 
 def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str], url: str = "") -> str:
-    """Runs one stage as its own process; its wall time, peak memory (wait4's maxrss) and the points
-    it spent on the shop at `url` go to `flow`."""
+    """Runs one stage as its own process; its wall time, peak memory (its own VmHWM, sampled while it
+    runs: wait4's maxrss is no measure, Linux carries the forking parent's high-water mark across
+    exec) and the points it spent on the shop at `url` go to `flow`."""
     print(f"  {stage} ...", file=sys.stderr, flush=True)
     before = float(stats(url)["points_spent"]) if url else 0.0
     began, started = dt.datetime.now(dt.UTC), time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, text=True)
-        _pid, status, usage = os.wait4(process.pid, 0)
+        peak, ended = [0.0], threading.Event()
+        watch = threading.Thread(target=_watch, args=(process.pid, peak, ended), daemon=True)
+        watch.start()
+        _pid, status, _usage = os.wait4(process.pid, 0)
+        ended.set()
+        watch.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         flow.seconds[stage] = time.perf_counter() - started
         flow.windows[stage] = (began, dt.datetime.now(dt.UTC))
-        flow.memory_mb[stage] = usage.ru_maxrss / 1024  # kilobytes on Linux
+        flow.memory_mb[stage] = peak[0]
         if url:
             flow.points[stage] = float(stats(url)["points_spent"]) - before
         out.seek(0)
@@ -84,11 +91,22 @@ def measured(flow: Flow, stage: str, command: list[str], env: dict[str, str], ur
 
 
 def peak_mb(pid: int) -> float:
-    """A live process's peak resident memory (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    """A live process's peak resident memory (VmHWM), in MB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return 0.0
+
+
+def _watch(pid: int, peak: list[float], ended: threading.Event) -> None:
+    """Samples the process's own high-water mark every 20 ms until it is reaped (the mark only grows;
+    a process that has exited shows none)."""
+    while not ended.is_set():
+        peak[0] = max(peak[0], peak_mb(pid))
+        ended.wait(0.02)
 
 
 def plan_files_seconds(run_dir: Path) -> float:
