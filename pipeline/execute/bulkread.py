@@ -20,7 +20,7 @@ from pipeline.plan.claims import parse_claim
 from pipeline.plan.keys import legacy_id
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step, StepKind
-from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.progress import Progress
 
 Shown = Callable[[Progress], None] | None
@@ -38,8 +38,7 @@ def read_orders(
     wanted = set(order_ids)
     if not wanted:
         return {}
-    numbers = sorted(int(legacy_id(i)) for i in wanted)
-    query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
+    query = id_range(int(legacy_id(i)) for i in wanted)
     read = bulk.read("OrdersBulkState", {"query": query}, progress=progress)
     return {str(o["id"]): o for o in read if str(o.get("id")) in wanted}
 

@@ -22,10 +22,9 @@ from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
 from pipeline.plan.lookup import Lookup, LookupProgress, by_row, quote_of
 from pipeline.plan.quote import RefundQuote
-from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.progress import Progress
-from pipeline.shopify.retry import execute_with_retry
 from pipeline.validate.parse import name_key
 from pipeline.validate.rows import OrderRow
 
@@ -38,7 +37,7 @@ def search_for(rows: Sequence[OrderRow]) -> str:
     `status:any`: cancelled and closed orders are rows' orders too (already cancelled, fulfilled)."""
     numbers = [int(legacy_id(r.order_gid)) for r in rows if r.order_gid and legacy_id(r.order_gid).isdigit()]
     if rows and len(numbers) == len(rows):
-        return f"status:any id:>={min(numbers)} id:<={max(numbers)}"
+        return id_range(numbers)
     return "status:any"
 
 
@@ -95,19 +94,13 @@ class BulkLookup(Lookup):
 
     def _lines(self, query: str, shipping: bool | None) -> Iterator[dict[str, Any]]:
         """The orders the search finds, a line at a time; a FAILED read is run again."""
-        total = self._count(query)
+        total = self.bulk.orders_total(query)
         variables = {
             "query": query,
             "withQuote": shipping is not None,
             "quoteShipping": shipping is not False,
         }
         return self.bulk.read(DOCUMENT, variables, total, progress=self.bulk_progress)
-
-    def _count(self, query: str) -> int | None:
-        """The orders the search finds, for the progress' time left; None when Shopify only estimates."""
-        answer = execute_with_retry(self.client, "OrdersCountAll", {"query": query}, mutation=False).data
-        found = answer.get("ordersCount") or {}
-        return int(found["count"]) if found.get("precision") == "EXACT" else None
 
 
 def _whole(row: OrderRow, shipping: bool | None) -> bool:

@@ -24,11 +24,10 @@ from pipeline.plan.keys import legacy_id
 from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, UNREAD, as_reconcile_node, lines_cut, with_lines
 from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
 from pipeline.settings import ConnectionSettings
-from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.governor import CostGovernor, QueryCost, Reservation
 from pipeline.shopify.progress import Progress
-from pipeline.shopify.retry import execute_with_retry
 
 DOCUMENT = "OrdersReconcileBulk"
 RESTOCK_DOCUMENT = "OrdersRestock"  # refunds' line items, which no bulk query reaches
@@ -108,9 +107,8 @@ def read_orders(
     wanted = set(order_ids)
     if not wanted:
         return {}, {}, {}
-    numbers = sorted(int(legacy_id(i)) for i in wanted)
-    query = f"status:any id:>={numbers[0]} id:<={numbers[-1]}"
-    total = _count(bulk, query) if progress is not None else None
+    query = id_range(int(legacy_id(i)) for i in wanted)
+    total = bulk.orders_total(query) if progress is not None else None
     settled: dict[str, Node | None] = {}
     restock: dict[str, Node] = {}
     why: dict[str, str] = {}
@@ -129,13 +127,6 @@ def read_orders(
             settled[order_id] = node
     left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
     return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
-
-
-def _count(bulk: BulkOperations, query: str) -> int | None:
-    """The orders the query will export, for the progress line's time left (None past Shopify's cap)."""
-    data = execute_with_retry(bulk.client, "OrdersCount", {"query": query}, mutation=False).data
-    found = data.get("ordersCount") or {}
-    return int(found["count"]) if found.get("precision") == "EXACT" else None
 
 
 def restock_lines(reader: Reader, nodes: Mapping[str, Node], again: dict[str, str]) -> dict[str, Node]:

@@ -98,6 +98,13 @@ def inline(document_name: str, variables: Mapping[str, Any]) -> str:
     return print_ast(visit(document.ast, _Inline()))
 
 
+def id_range(numbers: Iterable[int]) -> str:
+    """The search for the orders from the lowest to the highest of these numbers (an order id's digits),
+    cancelled and closed ones too: a bulk read of a run's orders, matched to them as it streams."""
+    ordered = sorted(numbers)
+    return f"status:any id:>={ordered[0]} id:<={ordered[-1]}"
+
+
 def _literal(value: Any) -> ValueNode:
     if value is None:
         return NullValueNode()
@@ -219,6 +226,13 @@ class BulkOperations:
                 partial_data_url=status.partial_data_url,
             )
         return status
+
+    def orders_total(self, query: str) -> int | None:
+        """The orders a bulk read of `query` will export, uncapped, for its progress' time left; None
+        when Shopify only estimates."""
+        data = self._send("OrdersCountAll", {"query": query}, mutation=False)
+        found = data.get("ordersCount") or {}
+        return int(found["count"]) if found.get("precision") == "EXACT" else None
 
     def read(
         self,
