@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
 
 from pipeline.execute.executor import execute_run
 from pipeline.plan.files import load_plan
 from pipeline.reconcile.reconciler import reconcile_run
+from pipeline.simulator.handler import Simulator
+from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.transport import SimulatorTransport
-from tests.harness import make_run, settings, simulator
+from tests.harness import TOKEN, make_run, settings, simulator
 
 FAST = {"cancel_wait": 0.3, "poll": 0.01}
 FORMULA = '=HYPERLINK("http://evil.example/x","click")'
@@ -24,6 +27,20 @@ def executed(tmp_path, seed=3, rows=60, settle=True, before=None, url="http://12
         before(sim, load_plan(run_dir))
     execute_run(run_dir, settings(url), transport=SimulatorTransport(sim), runner_options=FAST)
     return sim, run_dir
+
+
+def serving(monkeypatch, settle: dt.timedelta) -> Iterator[tuple[Simulator, SimulatorServer]]:
+    """The seeded simulator served over HTTP (its Klarna refunds settling after `settle`), the token in
+    the environment, for the commands run against it; a fixture's body (`yield from`)."""
+    sim = simulator(orders=120, seed=3)
+    sim.api.store.refund_settle_delay = settle
+    server = SimulatorServer(sim, port=0)
+    server.start_background()
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    monkeypatch.delenv("SHOPIFY_SHOP", raising=False)
+    yield sim, server
+    server.shutdown()
+    server.server_close()
 
 
 def reconciled(sim, run_dir):

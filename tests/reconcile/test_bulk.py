@@ -23,13 +23,12 @@ from pipeline.reconcile.order_check import NOT_READ
 from pipeline.reconcile.reconciler import ReconcileResult, reconcile_run
 from pipeline.simulator.refunds import write_refund
 from pipeline.simulator.seed import write_input_file
-from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.transport import SimulatorTransport
 from pipeline.validate.check import validate_table
 from pipeline.validate.read import read_input
 from pipeline.validate.rows import Defaults
-from tests.harness import TOKEN, make_run, settings, simulator
-from tests.reconcile.runs import FAST, actions, executed, read_csv, store_order
+from tests.harness import make_run, settings, simulator
+from tests.reconcile.runs import FAST, actions, executed, read_csv, serving, store_order
 
 FILES = ("reconciliation.csv", "refund_transactions.csv", "customers.csv")
 
@@ -200,15 +199,7 @@ def test_a_bulk_read_that_failed_part_way_is_run_again(tmp_path: Path) -> None:
 
 @pytest.fixture
 def served(monkeypatch):
-    sim = simulator(orders=120, seed=3)
-    sim.api.store.refund_settle_delay = dt.timedelta(0)
-    server = SimulatorServer(sim, port=0)
-    server.start_background()
-    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
-    monkeypatch.delenv("SHOPIFY_SHOP", raising=False)
-    yield sim, server
-    server.shutdown()
-    server.server_close()
+    yield from serving(monkeypatch, dt.timedelta(0))
 
 
 def test_the_command_reads_through_the_engine_asked_over_http(tmp_path: Path, served) -> None:

@@ -19,14 +19,13 @@ from pipeline.plan.planner import plan_input
 from pipeline.reconcile.accounting import accounting_rows
 from pipeline.simulator.giftcards import gift_card_create
 from pipeline.simulator.refunds import write_refund
-from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.store import ALL_SCOPES, Access
 from pipeline.simulator.transport import SimulatorTransport
 from pipeline.validate.check import validate_table
 from pipeline.validate.read import read_input
 from pipeline.validate.rows import Defaults
-from tests.harness import TOKEN, make_run, settings, simulator
-from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, store_order
+from tests.harness import make_run, settings
+from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, serving, store_order
 
 MOVES = ("REFUND", "GIFT_CARD")
 
@@ -34,15 +33,7 @@ MOVES = ("REFUND", "GIFT_CARD")
 @pytest.fixture
 def slow_settling(monkeypatch):
     """The simulator served over HTTP, its Klarna refunds settling two days later."""
-    sim = simulator(orders=120, seed=3)
-    sim.api.store.refund_settle_delay = dt.timedelta(days=2)
-    server = SimulatorServer(sim, port=0)
-    server.start_background()
-    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
-    monkeypatch.delenv("SHOPIFY_SHOP", raising=False)
-    yield sim, server
-    server.shutdown()
-    server.server_close()
+    yield from serving(monkeypatch, dt.timedelta(days=2))
 
 
 def _sums(rows, amount, key="currency"):

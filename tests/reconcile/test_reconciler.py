@@ -14,10 +14,9 @@ from pipeline.execute.executor import execute_run
 from pipeline.plan.files import load_plan
 from pipeline.plan.steps import StepKind
 from pipeline.simulator.refunds import write_refund
-from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.transport import SimulatorTransport
-from tests.harness import TOKEN, make_run, settings, simulator
-from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, store_order
+from tests.harness import make_run, settings
+from tests.reconcile.runs import FAST, actions, by_order, executed, read_csv, reconciled, serving, store_order
 
 
 def test_a_clean_run_is_all_matched_and_cheap(tmp_path):
@@ -100,15 +99,7 @@ def test_failed_and_drifted_steps_are_reported_as_such(tmp_path):
 
 @pytest.fixture
 def served(monkeypatch):
-    sim = simulator(orders=120, seed=3)
-    sim.api.store.refund_settle_delay = dt.timedelta(0)
-    server = SimulatorServer(sim, port=0)
-    server.start_background()
-    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
-    monkeypatch.delenv("SHOPIFY_SHOP", raising=False)
-    yield sim, server
-    server.shutdown()
-    server.server_close()
+    yield from serving(monkeypatch, dt.timedelta(0))
 
 
 def test_the_command_prints_counts_and_exits_by_exceptions(tmp_path, served):
