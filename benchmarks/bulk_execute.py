@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.stages import DEFAULT_TOKEN, _plan, connection, stats, stock_out
+from benchmarks.stages import DEFAULT_TOKEN, _plan, connection, simulator_process, stats, stock_out
 from pipeline.models import instant
 
 Figure = dict[str, Any]
@@ -63,23 +63,8 @@ def serving(store: Path, rate: float, query_rate: float) -> Iterator[tuple[str, 
     """`bulkcancel simulator serve` on a Standard plan at these bulk rates, not saving its store back;
     yields its URL and its process."""
     options = {**STANDARD, "--bulk-rate": rate, "--bulk-query-rate": query_rate, "--latency-ms": 20}
-    command = [sys.executable, "-m", "pipeline", "simulator", "serve", "--port", "0", "--store", str(store)]
-    command += [*(str(x) for pair in options.items() for x in pair), "--no-save"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        if " at " not in line:
-            raise RuntimeError(f"simulator did not start: {line!r}")
-        yield line.split(" at ", 1)[1].split("/admin/", 1)[0], process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+    with simulator_process(store, options, "--no-save") as served:
+        yield served
 
 
 @dataclass(frozen=True)

@@ -100,21 +100,19 @@ def serving(
     store: Path, rate: float, bucket: float, latency_ms: float = LATENCY_MS
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`served`, also yielding the server's process (whose CPU time can be read)."""
-    options = {
-        "--port": 0,
-        "--store": store,
-        "--restore-rate": rate,
-        "--bucket": bucket,
-        "--latency-ms": latency_ms,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "simulator",
-        "serve",
-        *(str(x) for o in options.items() for x in o),
-    ]
+    options = {"--restore-rate": rate, "--bucket": bucket, "--latency-ms": latency_ms}
+    with simulator_process(store, options) as served:
+        yield served
+
+
+@contextmanager
+def simulator_process(
+    store: Path, options: dict[str, Any], *flags: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`bulkcancel simulator serve --store STORE` with these options and flags in its own process;
+    yields its URL and its process, stopped on the way out."""
+    command = [sys.executable, "-m", "pipeline", "simulator", "serve", "--port", "0", "--store", str(store)]
+    command += [*(str(x) for pair in options.items() for x in pair), *flags]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline() if process.stdout else ""
@@ -123,7 +121,11 @@ def serving(
         yield line.split(" at ", 1)[1].split("/admin/", 1)[0], process
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=120)  # a large store is saved back on the way out
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
         if process.stdout:
             process.stdout.close()
 
