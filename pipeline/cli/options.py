@@ -169,10 +169,10 @@ def connection_settings(options: Mapping[str, Any]) -> ConnectionSettings:
 
 def run_settings(run_dir: Path, options: Mapping[str, Any]) -> ConnectionSettings:
     """Connection settings for a run directory: the plan's shop and API version unless told otherwise."""
-    from pipeline.plan.files import load_plan
+    from pipeline.plan.files import plan_head
     from pipeline.settings import ConnectionSettings
 
-    plan = load_plan(run_dir)
+    plan = plan_head(run_dir)
     shop = options["shop"]
     if not shop and not os.environ.get("SHOPIFY_SHOP"):
         shop = plan.shop_url or plan.shop

@@ -219,6 +219,25 @@ def load_plan(run_dir: Path, approved: str | None = None) -> Plan:
         raise RefusedError(f"{path} is not a plan: {error!r} in its fields") from None
 
 
+def plan_head(run_dir: Path) -> Plan:
+    """plan.json's head (shop, API version, engines…) with no rows, read without reading the rows:
+    `plan_chunks` writes every other key before them. Not checked against plan.sha256 (`load_plan`
+    is, before anything is carried out); a plan.json of another layout is read whole."""
+    path = Path(run_dir) / PLAN_JSON
+    lines: list[str] = []
+    try:
+        with path.open(encoding="utf-8") as file:
+            for line in file:
+                if line.startswith('  "rows": ['):
+                    return Plan.from_json(json.loads("".join(lines) + '"rows": []}'))
+                lines.append(line)
+    except FileNotFoundError:
+        pass
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError):
+        pass  # not our layout: the whole read below says what is wrong
+    return load_plan(run_dir)
+
+
 def verify_plan_hash(run_dir: Path) -> bool:
     """True when plan.json's sha256 is the one in plan.sha256; RefusedError when either is missing or bad."""
     json_path = Path(run_dir) / PLAN_JSON

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from pipeline.errors import RefusedError
 from pipeline.models import Action, RefundMode
 from pipeline.plan.decide import decide
-from pipeline.plan.files import load_plan, plan_bytes, verify_plan_hash, write_plan_files
+from pipeline.plan.files import load_plan, plan_bytes, plan_head, verify_plan_hash, write_plan_files
 from pipeline.plan.model import Plan, PlannedAction
 from pipeline.plan.quote import QuotedLine
 from pipeline.reports.cells import from_csv_text
@@ -143,6 +143,24 @@ def test_plan_sha256_is_in_sha256sum_format_and_verifies(files):
 def test_load_plan_returns_the_approved_plan_typed(plan, files):
     loaded = load_plan(files.json.parent)
     assert loaded == plan and loaded.to_json() == plan.to_json()
+
+
+def test_plan_head_is_the_plan_without_rows_and_never_reads_them(plan, tmp_path):
+    written = write_plan_files(plan, tmp_path)
+    assert plan_head(tmp_path) == replace(load_plan(tmp_path), rows=[])
+    text = written.json.read_text(encoding="utf-8")
+    head = text.split('  "rows": [', 1)[0]
+    written.json.write_text(head + '  "rows": [not json at all', encoding="utf-8")
+    assert plan_head(tmp_path) == replace(plan, rows=[])  # the rows are never parsed
+
+
+def test_plan_head_of_another_layout_reads_the_whole_plan(plan, tmp_path):
+    write_plan_files(plan, tmp_path)
+    document = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    flat = json.dumps(document).encode()  # one line: no head to read apart
+    (tmp_path / "plan.json").write_bytes(flat)
+    (tmp_path / "plan.sha256").write_text(f"{hashlib.sha256(flat).hexdigest()}  plan.json\n")
+    assert plan_head(tmp_path).rows == plan.rows
 
 
 def test_a_hashed_document_that_is_not_a_plan_is_refused(plan, tmp_path):
