@@ -84,6 +84,23 @@ def _transactions(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     return framed(*cut, ordered, wrap)
 
 
+def exported(store: Store, args: dict[str, Any]) -> list[int]:
+    """The ids a bulk query of `balanceTransactions(args)` exports, in its order (by id, as pages)."""
+    tree, now = search.parse(args.get("query")), store.now()
+    found = [
+        b.id
+        for b in balance_index(store).items
+        if b.at <= now and search.evaluate(tree, partial(_matches, b))
+    ]
+    return found[::-1] if args.get("reverse") else found
+
+
+def export_nodes(store: Store, ids: list[int]) -> list[dict[str, Any]]:
+    """The nodes of these balance transactions (a bulk query's next roots), as a page shows them."""
+    now = store.now()
+    return [_transaction_node(now, b) for b in balance_index(store).by_ids(ids)]
+
+
 def _processed_since(tree: search.Node | None) -> datetime | None:
     """The latest `processed_at:>=`/`:>` bound the whole query requires (a top-level term), if any."""
     if tree is None or tree[0] not in ("term", "and"):

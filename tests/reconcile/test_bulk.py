@@ -101,6 +101,7 @@ def _reconcile(sim, run_dir, engine) -> tuple[ReconcileResult, dict[str, object]
     workbook = load_workbook(run_dir / "reconciliation.xlsx", read_only=True)
     rows = workbook["Summary"].iter_rows(values_only=True)
     files["summary"] = [row for row in rows if row[0] != "Reconciled at (UTC)"]
+    files["payouts"] = list(workbook["Payouts"].iter_rows(values_only=True))
     workbook.close()
     return result, files, sim.stats.points_spent - before
 
@@ -131,7 +132,8 @@ def test_bulk_and_paced_reconcile_the_same_run_alike(tmp_path: Path) -> None:
     assert rows[refund_only[0].order_id].refunds_since_plan == 2
     assert any((r.restocked_units or 0) > 0 for r in rows.values())  # read from the refund lines
     queries = [op for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
-    assert len(queries) == 1 and queries[0].status == "COMPLETED"
+    assert [op.status for op in queries] == ["COMPLETED", "COMPLETED"]  # the orders, the balance transactions
+    assert "balanceTransactions" in queries[1].query
     # The two-refund order was settled by the bulk line: its money split by moment, not re-read.
     again = sum(n for why, n in bulk.reread.items() if why != "restock")
     assert again <= 1  # the duplicate, when its refund fell in the same second as the cancel's
@@ -190,7 +192,7 @@ def test_a_bulk_read_that_failed_part_way_is_run_again(tmp_path: Path) -> None:
 
     result = reconcile_run(run_dir, settings(), transport=HealAfterFirst(), engine="bulk")
     queries = [op.status for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
-    assert queries == ["FAILED", "COMPLETED"]
+    assert queries == ["FAILED", "COMPLETED", "COMPLETED"]  # the orders twice, the balance transactions
     assert result.reconciliation.counts() == paced.reconciliation.counts()
     bulk_rows = read_csv(run_dir / "reconciliation.csv")
     _as_paced(bulk_rows, paced_files["reconciliation.csv"])
