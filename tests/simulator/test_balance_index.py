@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from pipeline.simulator import balance
 from pipeline.simulator.balance import balance_index
 from pipeline.simulator.refunds import write_refund
 from pipeline.simulator.search import cursor, page
-from tests.harness import simulator
+from pipeline.simulator.transport import SimulatorTransport
+from tests.harness import TOKEN, simulator
 from tests.simulator.test_payouts import ask
 
 NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
+URL = "/admin/api/2026-07/graphql.json"
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +94,27 @@ def test_pages_scan_the_shop_once_and_again_only_after_a_new_refund(monkeypatch)
 
 def _paid(tx):
     return tx.gateway == "shopify_payments" and tx.kind == "SALE"
+
+
+def test_payouts_are_searched_by_their_id_range():
+    sim = simulator(orders=120, seed=3)
+    sim.api.store.clock = lambda: NOW
+    query = (
+        """query($q: String) { shopifyPaymentsAccount { payouts(first: 50, query: $q) { nodes { id } } } }"""
+    )
+    with httpx.Client(transport=SimulatorTransport(sim), base_url="http://127.0.0.1:1") as client:
+
+        def ids(search):
+            body = {"query": query, "variables": {"q": search}}
+            answer = client.post(URL, json=body, headers={"X-Shopify-Access-Token": TOKEN}).json()
+            return [
+                int(n["id"].rsplit("/", 1)[1])
+                for n in answer["data"]["shopifyPaymentsAccount"]["payouts"]["nodes"]
+            ]
+
+        every = ids(None)
+        assert len(every) >= 5
+        low, high = every[1], every[3]
+        assert ids(f"id:>={low} id:<={high}") == every[1:4]
+        assert ids(f"id:{every[2]}") == [every[2]]
+        assert ids(f"id:gid://shopify/ShopifyPaymentsPayout/{every[0]}") == [every[0]]
