@@ -10,7 +10,7 @@ columns empty and says why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -120,15 +120,17 @@ def read_payouts(
     return PayoutRead(attach(transactions, balance, payouts), governor.points, note)
 
 
-def read_named_payouts(client: ShopifyClient, balance: Any, moment: str) -> dict[str, Node]:
+def read_named_payouts(client: ShopifyClient, balance: Iterable[Node], moment: str) -> dict[str, Node]:
     """The payouts these balance transactions name, by id: issued since the plan, searched by their id
     range (one page for a run of a few days), until all are found."""
     named = {str((n.get("associatedPayout") or {}).get("id") or "") for n in balance}
     named.discard("")
     if not named:
         return {}
-    numbers = sorted(int(legacy(i)) for i in named)
-    query = f"issued_at:>={moment} id:>={numbers[0]} id:<={numbers[-1]}"
+    numbers = sorted(int(n) for n in map(legacy, named) if n.isdigit())
+    query = f"issued_at:>={moment}"
+    if len(numbers) == len(named):
+        query += f" id:>={numbers[0]} id:<={numbers[-1]}"
     payouts: dict[str, Node] = {}
     for nodes in pages(client, "Payouts", "payouts", query, PAYOUTS_PAGE):
         payouts.update((str(n["id"]), n) for n in nodes if str(n["id"]) in named)
