@@ -1,8 +1,8 @@
 """Shopify Payments refunds tied to their payouts (SPEC §8): the balance transaction whose source is the
 refund transaction gives `fee`, `net` and the payout; the payout gives its date.
 
-The reads go through the shared client in pages under its cost governor: balance transactions newest
-first (`sortKey: PROCESSED_AT, reverse: true`), stopping at the plan's time; then the payouts they name.
+The balance transactions since the plan are read by `balance.py` (one bulk query on the bulk engine,
+pages under the cost governor otherwise); then, paced, only the payouts they name (a few: one a day).
 A shop without Shopify Payments, or a token without `read_shopify_payments_payouts`, leaves the payout
 columns empty and says why.
 """
@@ -10,7 +10,7 @@ columns empty and says why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -19,17 +19,17 @@ import httpx
 
 from pipeline.errors import AuthError
 from pipeline.money import ZERO, Money
+from pipeline.reconcile.balance import NoAccount, Node, pages, read_balance
+from pipeline.reconcile.bulkread import MAX_POLL, POLL, CountedGovernor
 from pipeline.reconcile.model import Payout, RefundTransaction
 from pipeline.settings import ConnectionSettings
+from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
-from pipeline.shopify.retry import execute_with_retry
+from pipeline.shopify.progress import Progress
 
-Node = dict[str, Any]
 SCOPE = "read_shopify_payments_payouts"
 
 PAYMENTS_GATEWAY = "shopify_payments"
-#: Balance transactions a page: 4 objects each (node, fee, net, payout) ≈ 400 points, far under 1,000.
-PAGE = 100
 PAYOUTS_PAGE = 50
 
 
@@ -86,66 +86,57 @@ def read_payouts(
     since: dt.datetime,
     *,
     transport: httpx.BaseTransport | None = None,
+    bulk: bool = False,
+    bulk_options: Mapping[str, Any] | None = None,
+    bulk_progress: Callable[[Progress], None] | None = None,
 ) -> PayoutRead:
-    """Each Shopify Payments refund of `transactions` tied to its balance transaction and payout."""
+    """Each Shopify Payments refund of `transactions` tied to its balance transaction and payout; `bulk`:
+    the balance transactions through one bulk query (the bulk engine), else paced pages."""
     ids = wanted(transactions)
     if not ids:
         return PayoutRead(list(transactions), 0, "no Shopify Payments refund to tie to a payout")
     moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    points = 0
+    governor = CountedGovernor()
     try:
-        with ShopifyClient(settings, transport) as client:
-            balance: dict[str, Node] = {}
-            for page in _pages(
-                client, "BalanceTransactions", "balanceTransactions", f"processed_at:>={moment}"
-            ):
-                points += page[1]
-                balance.update(
-                    (str(n.get("sourceOrderTransactionId")), n)
-                    for n in page[0]
-                    if str(n.get("sourceOrderTransactionId")) in ids
-                )
-                if len(balance) == len(ids):
-                    break  # every refund found: older pages hold none of them
-            wanted_payouts = {
-                str((n.get("associatedPayout") or {}).get("id") or "") for n in balance.values()
-            }
-            wanted_payouts.discard("")
-            payouts: dict[str, Node] = {}
-            if wanted_payouts:
-                for page in _pages(client, "Payouts", "payouts", f"issued_at:>={moment}", PAYOUTS_PAGE):
-                    points += page[1]
-                    payouts.update((str(n["id"]), n) for n in page[0] if str(n["id"]) in wanted_payouts)
-                    if len(payouts) == len(wanted_payouts):
-                        break
+        with ShopifyClient(settings, transport, governor=governor) as client:
+            operations = None
+            if bulk:
+                options = {"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
+                operations = BulkOperations(client, transport, **options)
+            try:
+                balance, fallback = read_balance(client, ids, moment, operations, bulk_progress)
+            finally:
+                if operations is not None:
+                    operations.close()
+            payouts = read_named_payouts(client, balance.values(), moment)
     except AuthError:
-        return PayoutRead(list(transactions), points, f"payouts not read: the token lacks {SCOPE}")
-    except _NoAccount:
-        return PayoutRead(list(transactions), points, "the shop has no Shopify Payments account")
+        return PayoutRead(list(transactions), governor.points, f"payouts not read: the token lacks {SCOPE}")
+    except NoAccount:
+        return PayoutRead(list(transactions), governor.points, "the shop has no Shopify Payments account")
     found = sum(1 for i in ids if i in balance)
     note = f"{found} of {len(ids)} Shopify Payments refunds found in the balance transactions"
-    return PayoutRead(attach(transactions, balance, payouts), points, note)
+    if fallback:
+        note += f" (read paced: {fallback})"
+    return PayoutRead(attach(transactions, balance, payouts), governor.points, note)
 
 
-class _NoAccount(Exception):
-    """`shopifyPaymentsAccount` is null: the shop does not use Shopify Payments."""
-
-
-def _pages(
-    client: ShopifyClient, document: str, field: str, query: str, size: int = PAGE
-) -> Iterator[tuple[list[Node], int]]:
-    """The nodes of each page of a `shopifyPaymentsAccount` connection, with the points it cost."""
-    variables: dict[str, Any] = {"query": query, "first": size}
-    while True:
-        result = execute_with_retry(client, document, variables, mutation=False)
-        account = result.data.get("shopifyPaymentsAccount")
-        if account is None:
-            raise _NoAccount
-        connection = account[field]
-        yield connection["nodes"], int(result.cost.actual or 0) if result.cost else 0
-        if not connection["pageInfo"]["hasNextPage"]:
-            return
-        variables = {**variables, "after": connection["pageInfo"]["endCursor"]}
+def read_named_payouts(client: ShopifyClient, balance: Iterable[Node], moment: str) -> dict[str, Node]:
+    """The payouts these balance transactions name, by id: issued since the plan, searched by their id
+    range (one page for a run of a few days), until all are found."""
+    named = {str((n.get("associatedPayout") or {}).get("id") or "") for n in balance}
+    named.discard("")
+    if not named:
+        return {}
+    numbers = sorted(int(n) for n in map(legacy, named) if n.isdigit())
+    query = f"issued_at:>={moment}"
+    if len(numbers) == len(named):
+        query += f" id:>={numbers[0]} id:<={numbers[-1]}"
+    payouts: dict[str, Node] = {}
+    for nodes in pages(client, "Payouts", "payouts", query, PAYOUTS_PAGE):
+        payouts.update((str(n["id"]), n) for n in nodes if str(n["id"]) in named)
+        if len(payouts) == len(named):
+            break
+    return payouts
 
 
 def payout_rows(transactions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -109,7 +109,15 @@ def reconcile_run(
             settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress
         )
     result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
-    paid = read_payouts(settings, result.transactions, plan.since, transport=transport)
+    paid = read_payouts(
+        settings,
+        result.transactions,
+        plan.since,
+        transport=transport,
+        bulk=choice.engine == "bulk",
+        bulk_options=bulk_options,
+        bulk_progress=bulk_progress,
+    )
     result = replace(result, transactions=paid.transactions)
     files = write_reports(run_dir, plan, result, seal=seal_of(run_dir), extra=[("Payouts", paid.note)])
     return ReconcileResult(

@@ -21,6 +21,7 @@ from graphql import DocumentNode, ExecutionResult
 
 from pipeline.simulator.bulkquery import BulkQuery, query_lines
 from pipeline.simulator.gids import gid
+from pipeline.simulator.payouts import export_nodes
 from pipeline.simulator.shapes import ts
 from pipeline.simulator.staged import Files
 from pipeline.simulator.store import Store
@@ -53,7 +54,7 @@ class BulkOperation:
     done: int = 0  # of those, done
     fail_at: int | None = None  # the `bulk` fault: fails once `done` reaches it
     plan: BulkQuery | None = None
-    order_ids: list[int] = field(default_factory=list)
+    order_ids: list[int] = field(default_factory=list)  # the roots to export (balance transactions' too)
     mutation: DocumentNode | None = None
     source: Path | None = None  # the uploaded variables, read line by line from `offset`
     offset: int = 0
@@ -199,7 +200,10 @@ class BulkEngine:
             return
         assert op.plan is not None
         end = op.done + count
-        roots = [o for i in op.order_ids[op.done : end] if (o := self.store.orders.get(i)) is not None]
+        if op.plan.inner is not None:  # shopifyPaymentsAccount.balanceTransactions: its nodes
+            roots: list[Any] = export_nodes(self.store, op.order_ids[op.done : end])
+        else:
+            roots = [o for i in op.order_ids[op.done : end] if (o := self.store.orders.get(i)) is not None]
         lines, error = query_lines(self.execute, self.resolve, op.plan, roots)
         if error is not None:
             op.error_code = error

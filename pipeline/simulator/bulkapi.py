@@ -15,6 +15,7 @@ from pipeline.simulator import search
 from pipeline.simulator.bulk import ACTIVE, MAX_RUNNING, BulkEngine, BulkOperation
 from pipeline.simulator.bulkquery import BulkQueryError, check
 from pipeline.simulator.errors import numeric_id
+from pipeline.simulator.payouts import exported
 from pipeline.simulator.shapes import connection
 from pipeline.simulator.syntax import shopify_validate
 
@@ -46,12 +47,15 @@ def _run_query(engine: BulkEngine, schema: GraphQLSchema, args: dict[str, Any]) 
     if engine.running() >= MAX_RUNNING:
         return _payload(None, [_error(LIMIT, "LIMIT_REACHED", "query")])
     store = engine.store
-    ids = [o.id for o in search.orders_found(store, plan.arguments.get("query"))]
-    key = plan.arguments.get("sortKey") or "ID"
-    ids.sort(
-        key=lambda i: (search.sort_value(store.orders[i], key), i),
-        reverse=bool(plan.arguments.get("reverse")),
-    )
+    if plan.inner is not None:  # shopifyPaymentsAccount.balanceTransactions
+        ids = exported(store, plan.arguments)
+    else:
+        ids = [o.id for o in search.orders_found(store, plan.arguments.get("query"))]
+        key = plan.arguments.get("sortKey") or "ID"
+        ids.sort(
+            key=lambda i: (search.sort_value(store.orders[i], key), i),
+            reverse=bool(plan.arguments.get("reverse")),
+        )
     op = engine.create("QUERY", args["query"], len(ids))
     op.plan, op.order_ids = plan, ids
     return _payload(op, [])

@@ -5,7 +5,9 @@ payload page): at least one connection and at most five, connections nested at m
 no top-level `node`/`nodes`; also (inferred, see README) no connection inside a list field and a
 parent of a nested connection must select `id`. `first` and cursors are
 ignored: every object is exported. Each object is one line; the nodes of a nested connection
-are lines of their own with `__parentId`, written right after their parent (groupObjects).
+are lines of their own with `__parentId`, written right after their parent (groupObjects). Roots:
+`orders`, and `shopifyPaymentsAccount { balanceTransactions }` whose nodes are lines as a root
+connection's are (inferred: no public answer shows an object root's file).
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from pipeline.simulator.syntax import shopify_validate
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
 NESTED_PAGE = 250  # children per parent the simulator exports (its own connections' page cap)
-#: root connections the simulator can export.
+#: root connections the simulator can export; and object roots with the one connection it exports
+#: under them (Shopify's guide allows "any connection field"; how it writes such a query is inferred).
 ROOTS = ("orders",)
+OBJECT_ROOTS = {"shopifyPaymentsAccount": "balanceTransactions"}
 
 
 class BulkQueryError(ValueError):
@@ -59,8 +63,9 @@ class BulkQuery:
     document: DocumentNode
     root_field: str  # the field name (e.g. orders)
     root_key: str  # its response key (alias or name)
-    arguments: dict[str, Any]
+    arguments: dict[str, Any]  # the exported connection's
     shape: Shape
+    inner: tuple[str, str] | None = None  # under an object root: the connection's (name, response key)
 
 
 def _fields(
@@ -160,12 +165,36 @@ def check(schema: GraphQLSchema, text: str) -> BulkQuery:
         raise BulkQueryError("Bulk queries must contain at least one connection.")
     if walker.count > MAX_CONNECTIONS:
         raise BulkQueryError(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.")
+    if len(roots) == 1 and roots[0].name.value in OBJECT_ROOTS:
+        return _under_object(walker, query_type, document, roots[0])
     if len(roots) != 1 or roots[0].name.value not in ROOTS:
-        raise BulkQueryError(f"The simulator runs bulk queries over one of {', '.join(ROOTS)} only.")
+        raise BulkQueryError(f"The simulator runs bulk queries over one of {', '.join(_roots())} only.")
     root = roots[0]
     arguments = {a.name.value: _literal(a.value) for a in root.arguments or ()}
     key = (root.alias or root.name).value
     return BulkQuery(document, root.name.value, key, arguments, top.children[key])
+
+
+def _roots() -> list[str]:
+    return [*ROOTS, *(f"{root}.{inner}" for root, inner in OBJECT_ROOTS.items())]
+
+
+def _under_object(
+    walker: _Walker, query_type: GraphQLObjectType, document: DocumentNode, root: FieldNode
+) -> BulkQuery:
+    """An object root selecting only its one exported connection: each of that connection's nodes is a
+    line of its own, as a root connection's are (no line for the object, which has no id here)."""
+    inner = _fields(root.selection_set, walker.fragments)
+    name = OBJECT_ROOTS[root.name.value]
+    if len(inner) != 1 or inner[0].name.value != name:
+        raise BulkQueryError(f"The simulator runs bulk queries over one of {', '.join(_roots())} only.")
+    parent = get_named_type(query_type.fields[root.name.value].type)
+    assert isinstance(parent, GraphQLObjectType)
+    key = (inner[0].alias or inner[0].name).value
+    shape = walker.shape(root.selection_set, parent, 0).children[key]
+    arguments = {a.name.value: _literal(a.value) for a in inner[0].arguments or ()}
+    root_key = (root.alias or root.name).value
+    return BulkQuery(document, root.name.value, root_key, arguments, shape, (name, key))
 
 
 def _literal(value: Any) -> Any:
@@ -183,6 +212,8 @@ def query_lines(
     page = {"nodes": roots, "edges": [{"node": r, "cursor": ""} for r in roots], "pageInfo": _NO_PAGE}
 
     def field_resolver(source: Any, info: Any, **args: Any) -> Any:
+        if info.parent_type is info.schema.query_type and plan.inner is not None:
+            return {**resolve(source, info, **args), plan.inner[0]: page}  # the root's own checks (scope)
         if info.parent_type is info.schema.query_type:
             return page
         if _is_connection(get_named_type(info.return_type).name):
@@ -195,6 +226,8 @@ def query_lines(
         codes = {(e.extensions or {}).get("code") for e in result.errors}
         return [], "ACCESS_DENIED" if "ACCESS_DENIED" in codes else "INTERNAL_SERVER_ERROR"
     data = (result.data or {}).get(plan.root_key) or {}
+    if plan.inner is not None:
+        data = data.get(plan.inner[1]) or {}
     nodes = data.get("nodes")
     if nodes is None:
         nodes = [e["node"] for e in data.get("edges") or ()]

@@ -4,8 +4,9 @@ Every SUCCESS sale, capture and refund on `shopify_payments` is a balance transa
 currency (its order's shop money), with a processing fee on charges (refunds return no fee). A daily
 payout schedule on the simulator's clock nets them: a transaction processed on day D is PENDING (no
 payout) until the payout issued at D+1 `PAYOUT_TIME` takes it; that payout is SCHEDULED for a day,
-then PAID. Nothing is stored: the answer follows from the orders and `Store.clock`, so a seeded store
-has its payout history and a test moves payouts on by moving the clock.
+then PAID. Nothing is stored: the answer follows from the orders (read through `balance.py`'s index,
+so a page costs its own size) and `Store.clock`, so a seeded store has its payout history and a test
+moves payouts on by moving the clock.
 
 Fields and enums are Shopify's (admin-2026-07 schema, SHOPIFY-FACTS "Shopify Payments"); the fee
 rate, schedule, search filters and ids are inferred from reference pages, not recorded (README).
@@ -14,42 +15,19 @@ rate, schedule, search filters and ids are inferred from reference pages, not re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.simulator import search
+from pipeline.simulator.balance import TYPES, BalanceTransaction, balance_index
 from pipeline.simulator.gids import gid
-from pipeline.simulator.money import ZERO, q, to_shop
-from pipeline.simulator.shapes import connection, money, ts
-from pipeline.simulator.store import Order, Store, Transaction
+from pipeline.simulator.shapes import connection, framed, money, ts
+from pipeline.simulator.store import Store
 
-GATEWAY = "shopify_payments"
-FEE_RATE = Decimal("0.021")  # inferred: a typical Shopify Payments card rate …
-FEE_FIXED = Decimal("0.25")  # … plus a fixed part per charge, in the shop currency
-PAYOUT_TIME = time(6, 0, tzinfo=UTC)  # the daily payout is issued at 06:00 UTC
+Moment = TypeVar("Moment", datetime, int)  # a date, or a payout's id
 IN_TRANSIT = timedelta(days=1)  # SCHEDULED for a day after it is issued, then PAID
-_TYPES = {"SALE": "CHARGE", "CAPTURE": "CHARGE", "REFUND": "REFUND"}
-
-
-@dataclass(frozen=True)
-class BalanceTransaction:
-    id: int  # the order transaction's id: one balance transaction per order transaction
-    order: Order
-    source: Transaction
-    at: datetime
-    amount: Decimal  # shop currency, negative for a refund
-    fee: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        return self.amount - self.fee
-
-    @property
-    def payout_at(self) -> datetime:
-        """When the daily payout that takes this transaction is issued: the next day at PAYOUT_TIME."""
-        return datetime.combine(self.at.date() + timedelta(days=1), PAYOUT_TIME)
 
 
 @dataclass(frozen=True)
@@ -63,31 +41,16 @@ class Payout:
 
 def balance_transactions(store: Store) -> list[BalanceTransaction]:
     """Every Shopify Payments balance transaction of the shop so far, oldest first."""
-    now, found = store.now(), []
-    for order in store.orders.values():
-        for tx in order.transactions:
-            kind = _TYPES.get(tx.kind)
-            at = max(tx.created_at, tx.settles_at or tx.created_at)
-            if kind is None or tx.gateway != GATEWAY or tx.status != "SUCCESS" or at > now:
-                continue
-            amount = to_shop(tx.amount, order.rate, order.currency)
-            fee = q(amount * FEE_RATE + FEE_FIXED, order.currency) if kind == "CHARGE" else ZERO
-            found.append(
-                BalanceTransaction(tx.id, order, tx, at, -amount if kind == "REFUND" else amount, fee)
-            )
-    return sorted(found, key=lambda b: (b.at, b.id))
+    now = store.now()
+    return sorted((b for b in balance_index(store).items if b.at <= now), key=lambda b: (b.at, b.id))
 
 
 def payouts(store: Store) -> list[Payout]:
     """Every payout issued by now, with the net of the balance transactions it takes."""
-    now, nets, codes = store.now(), dict[datetime, Decimal](), dict[datetime, str]()
-    for item in balance_transactions(store):
-        if item.payout_at <= now:
-            nets[item.payout_at] = nets.get(item.payout_at, ZERO) + item.net
-            codes[item.payout_at] = item.order.currency
+    now, index = store.now(), balance_index(store)
     return [
-        Payout(int(at.strftime("%Y%m%d")), at, net, codes[at], _status(now, at))
-        for at, net in sorted(nets.items())
+        Payout(int(at.strftime("%Y%m%d")), at, index.nets[at], index.currencies[at], _status(now, at))
+        for at in index.issued(now)
     ]
 
 
@@ -107,10 +70,49 @@ def account(store: Store, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _transactions(store: Store, args: dict[str, Any]) -> dict[str, Any]:
-    tree = search.parse(args.get("query"))
-    hits = [b for b in balance_transactions(store) if search.evaluate(tree, partial(_matches, b))]
+    """A page by id (the only order the simulator keeps), walked from the cursor in the index."""
+    tree, now, index = search.parse(args.get("query")), store.now(), balance_index(store)
+
+    def keep(item: BalanceTransaction) -> bool:
+        return item.at <= now and search.evaluate(tree, partial(_matches, item))
+
+    ordered = {**args, "sortKey": "ID"}
+    wrap = partial(_transaction_node, now)
+    cut = index.window(ordered, keep, _processed_since(tree))
+    if cut is None:  # `last`/`before` or arguments Shopify refuses: the whole list, as search.page cuts it
+        return connection([b for b in index.items if keep(b)], ordered, wrap)
+    return framed(*cut, ordered, wrap)
+
+
+def exported(store: Store, args: dict[str, Any]) -> list[int]:
+    """The ids a bulk query of `balanceTransactions(args)` exports, in its order (by id, as pages)."""
+    tree, now = search.parse(args.get("query")), store.now()
+    found = [
+        b.id
+        for b in balance_index(store).items
+        if b.at <= now and search.evaluate(tree, partial(_matches, b))
+    ]
+    return found[::-1] if args.get("reverse") else found
+
+
+def export_nodes(store: Store, ids: list[int]) -> list[dict[str, Any]]:
+    """The nodes of these balance transactions (a bulk query's next roots), as a page shows them."""
     now = store.now()
-    return connection(hits, {**args, "sortKey": "ID"}, partial(_transaction_node, now))
+    return [_transaction_node(now, b) for b in balance_index(store).by_ids(ids)]
+
+
+def _processed_since(tree: search.Node | None) -> datetime | None:
+    """The latest `processed_at:>=`/`:>` bound the whole query requires (a top-level term), if any."""
+    if tree is None or tree[0] not in ("term", "and"):
+        return None
+    terms = [tree] if tree[0] == "term" else list(tree[1:])
+    bounds = [
+        _when(node[1][2])
+        for node in terms
+        if node[0] == "term" and node[1][0] == "processed_at" and node[1][1] in (">=", ">")
+    ]
+    found = [b for b in bounds if b is not None]
+    return max(found) if found else None
 
 
 def _matches(item: BalanceTransaction, term: tuple[str | None, str, str]) -> bool:
@@ -121,7 +123,7 @@ def _matches(item: BalanceTransaction, term: tuple[str | None, str, str]) -> boo
         moment = item.at if name == "processed_at" else item.payout_at
         return bound is None or _compare(moment, op, bound)
     if name == "transaction_type":
-        return _TYPES[item.source.kind].lower() == value.lower()
+        return TYPES[item.source.kind].lower() == value.lower()
     return True
 
 
@@ -133,7 +135,7 @@ def _transaction_node(now: datetime, item: BalanceTransaction) -> dict[str, Any]
         "amount": money(item.amount, code),
         "fee": money(item.fee, code),
         "net": money(item.net, code),
-        "type": _TYPES[item.source.kind],
+        "type": TYPES[item.source.kind],
         "test": item.order.test,
         "transactionDate": ts(item.at),
         "sourceId": str(item.source.id),
@@ -158,6 +160,9 @@ def _payout_matches(payout: Payout, term: tuple[str | None, str, str]) -> bool:
         return bound is None or _compare(payout.issued_at, op, bound)
     if name == "status":
         return payout.status.lower() == value.lower()
+    if name == "id":  # an id or a range of them: `id:20261202`, `id:>=20261201`
+        digits = value.rsplit("/", 1)[-1]
+        return digits.isdigit() and _compare(payout.id, op, int(digits))
     return True
 
 
@@ -180,7 +185,7 @@ def _when(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _compare(left: datetime, op: str, right: datetime) -> bool:
+def _compare(left: Moment, op: str, right: Moment) -> bool:
     return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}.get(
         op, left == right
     )

@@ -63,6 +63,18 @@ def connection(
         args.get("last"),
         args.get("before"),
     )
+    return framed(window, has_next, has_prev, args, wrap, key)
+
+
+def framed(
+    window: list[Any],
+    has_next: bool,
+    has_prev: bool,
+    args: dict[str, Any],
+    wrap: Callable[[Any], Any],
+    key: str = "ID",
+) -> dict[str, Any]:
+    """nodes/edges/pageInfo for a page already cut (`connection`, or an index's own walk)."""
     cursors = [cursor(i, args.get("sortKey") or key) for i in window]
     nodes = [wrap(i) for i in window]
     return {

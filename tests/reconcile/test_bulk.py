@@ -94,13 +94,14 @@ def _as_paced(bulk_rows: list[dict], paced_rows: list[dict]) -> list[str]:
     return details
 
 
-def _reconcile(sim, run_dir, engine) -> tuple[ReconcileResult, dict[str, object], int]:
+def _reconcile(sim, run_dir, engine, transport=None) -> tuple[ReconcileResult, dict[str, object], int]:
     before = sim.stats.points_spent
-    result = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine=engine)
+    result = reconcile_run(run_dir, settings(), transport=transport or SimulatorTransport(sim), engine=engine)
     files = {name: read_csv(run_dir / name) for name in FILES}
     workbook = load_workbook(run_dir / "reconciliation.xlsx", read_only=True)
     rows = workbook["Summary"].iter_rows(values_only=True)
     files["summary"] = [row for row in rows if row[0] != "Reconciled at (UTC)"]
+    files["payouts"] = list(workbook["Payouts"].iter_rows(values_only=True))
     workbook.close()
     return result, files, sim.stats.points_spent - before
 
@@ -131,7 +132,8 @@ def test_bulk_and_paced_reconcile_the_same_run_alike(tmp_path: Path) -> None:
     assert rows[refund_only[0].order_id].refunds_since_plan == 2
     assert any((r.restocked_units or 0) > 0 for r in rows.values())  # read from the refund lines
     queries = [op for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
-    assert len(queries) == 1 and queries[0].status == "COMPLETED"
+    assert [op.status for op in queries] == ["COMPLETED", "COMPLETED"]  # the orders, the balance transactions
+    assert "balanceTransactions" in queries[1].query
     # The two-refund order was settled by the bulk line: its money split by moment, not re-read.
     again = sum(n for why, n in bulk.reread.items() if why != "restock")
     assert again <= 1  # the duplicate, when its refund fell in the same second as the cancel's
@@ -190,7 +192,7 @@ def test_a_bulk_read_that_failed_part_way_is_run_again(tmp_path: Path) -> None:
 
     result = reconcile_run(run_dir, settings(), transport=HealAfterFirst(), engine="bulk")
     queries = [op.status for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
-    assert queries == ["FAILED", "COMPLETED"]
+    assert queries == ["FAILED", "COMPLETED", "COMPLETED"]  # the orders twice, the balance transactions
     assert result.reconciliation.counts() == paced.reconciliation.counts()
     bulk_rows = read_csv(run_dir / "reconciliation.csv")
     _as_paced(bulk_rows, paced_files["reconciliation.csv"])
@@ -219,3 +221,76 @@ def test_the_command_reads_through_the_engine_asked_over_http(tmp_path: Path, se
     paced_rows = read_csv(run_dir / "reconciliation.csv")
     _as_paced(bulk_rows, paced_rows)
     assert paced_rows == bulk_rows
+
+
+class _Noting(httpx.BaseTransport):
+    """The simulator's transport, keeping each GraphQL request's text (variables written out); the bulk
+    queries of balance transactions started while `failing` is above 0 end FAILED part way."""
+
+    def __init__(self, sim, failing: int = 0) -> None:
+        self.sim, self.inner, self.failing, self.sent = sim, SimulatorTransport(sim), failing, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        text = request.content.decode() if request.method == "POST" and request.content else ""
+        self.sent.append(text)
+        balance = "bulkOperationRunQuery" in text and "balanceTransactions" in text
+        if balance and self.failing > 0:
+            self.failing -= 1
+            self.sim.api.bulk.faults(1.0, 3)
+        try:
+            return self.inner.handle_request(request)
+        finally:
+            if balance:
+                self.sim.api.bulk.faults(0.0, 3)
+
+    def count(self, document: str) -> int:
+        return sum(f"query {document}(" in text for text in self.sent)
+
+
+def _issued(sim) -> None:
+    """The shop's clock a day and a half on: the daily payouts that take the run's refunds are issued."""
+    sim.api.store.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=1, hours=12)
+
+
+def _balance_queries(sim) -> list[str]:
+    return [op.status for op in sim.api.bulk.operations.values() if "balanceTransactions" in op.query]
+
+
+PAYOUT_FILES = ("refund_transactions.csv", "payouts")
+
+
+def test_payouts_come_from_one_bulk_query_and_match_the_paced_read(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    _issued(sim)
+    paced_sent, bulk_sent = _Noting(sim), _Noting(sim)
+    paced, paced_files, _points = _reconcile(sim, run_dir, "paced", paced_sent)
+    bulk, bulk_files, _points = _reconcile(sim, run_dir, "bulk", bulk_sent)
+
+    assert paced_sent.count("BalanceTransactions") >= 1 and bulk_sent.count("BalanceTransactions") == 0
+    assert _balance_queries(sim) == ["COMPLETED"]
+    assert bulk_sent.count("Payouts") == 1  # only the payouts the balance transactions name: one page
+    tied = [t for t in bulk.reconciliation.transactions if t.payout is not None]
+    assert tied and all(t.payout.payout_id and t.payout.date for t in tied)
+    assert [bulk_files[name] for name in PAYOUT_FILES] == [paced_files[name] for name in PAYOUT_FILES]
+    assert bulk_files["summary"] == paced_files["summary"]  # the Payouts line: every refund found
+    assert bulk.reconciliation.counts() == paced.reconciliation.counts()
+
+
+@pytest.mark.parametrize("failing", [1, 3])
+def test_a_failed_bulk_read_of_balance_transactions_is_run_again_then_read_paced(
+    tmp_path: Path, failing
+) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    _issued(sim)
+    _paced, paced_files, _points = _reconcile(sim, run_dir, "paced")
+    sent = _Noting(sim, failing)
+    result, files, _points = _reconcile(sim, run_dir, "bulk", sent)
+
+    if failing == 1:  # run again: it completes
+        assert _balance_queries(sim) == ["FAILED", "COMPLETED"] and sent.count("BalanceTransactions") == 0
+    else:  # FAILED as many times as a read is tried: the paced pages stand in
+        assert _balance_queries(sim) == ["FAILED"] * 3 and sent.count("BalanceTransactions") >= 1
+        notes = [row[1] for row in files["summary"] if row[0] == "Payouts"]
+        assert "(read paced: the bulk read failed (bulk operation " in notes[0] and "FAILED" in notes[0]
+    assert any(t.payout is not None for t in result.reconciliation.transactions)
+    assert [files[name] for name in PAYOUT_FILES] == [paced_files[name] for name in PAYOUT_FILES]

@@ -160,8 +160,10 @@ def test_payouts_are_filled_in_once_the_simulators_payout_time_passes(tmp_path):
 def test_without_the_payouts_scope_reconcile_still_writes_and_says_why(tmp_path):
     sim, run_dir = executed(tmp_path)
     sim.api.grant(Access(scopes=tuple(s for s in ALL_SCOPES if "payouts" not in s)))
+    before = sim.stats.points_spent
     result = reconciled(sim, run_dir)
-    assert result.all_matched and result.payout_points == 0
+    assert result.all_matched and result.payout_points == 1  # the refused answer's point, as the shop counts
+    assert result.points == sim.stats.points_spent - before
     assert not any(t.payout for t in result.reconciliation.transactions)
     summary = [
         list(line)
