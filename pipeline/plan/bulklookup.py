@@ -58,7 +58,7 @@ class BulkLookup(Lookup):
         self.bulk, self.bulk_progress = bulk, bulk_progress
         self.shipping: bool | None = None  # the shipping choice the bulk read quoted (None: no quote)
         self.quotes: dict[str, dict[str, Any]] = {}  # order id → its full-refund quote, where a row needs it
-        self.line_items: dict[str, tuple[QuotedLine, ...]] = {}  # order id → its lines, where a row needs them
+        self.line_items: dict[str, tuple[QuotedLine, ...]] = {}  # order id → its lines, where rows need them
 
     def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
         """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
