@@ -200,7 +200,7 @@ class Lookup:
 
     def quote(self, row: OrderRow, facts: OrderFacts) -> RefundQuote:
         """Shopify's `suggestedRefund` for the row (line items read first when the row names lines)."""
-        lines = self._line_items(facts.id) if row.lines else ()
+        lines = self._line_items(facts.id, row.restock) if row.lines else ()
         return self.suggested(row, facts.id, lines)
 
     def suggested(self, row: OrderRow, order_id: str, lines: tuple[QuotedLine, ...]) -> RefundQuote:
@@ -214,8 +214,8 @@ class Lookup:
         order = self._read("OrderQuote", variables)["order"]
         return quote_of(order["suggestedRefund"], lines)
 
-    def _line_items(self, order_id: str) -> tuple[QuotedLine, ...]:
-        variables = {"id": order_id, "withLineItems": True, "withSuggestedRefund": False,
-                     "lineItemsFirst": LINE_ITEMS_PER_PAGE}  # fmt: skip
+    def _line_items(self, order_id: str, restock: bool) -> tuple[QuotedLine, ...]:
+        """The order's line items; where their units restock only for a refund that restocks them."""
+        variables = {"id": order_id, "lineItemsFirst": LINE_ITEMS_PER_PAGE, "withLocations": restock}
         data = self._read("OrderForRefund", variables)
         return quoted_lines(data["order"], data.get("primaryLocation"))
