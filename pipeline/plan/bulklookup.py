@@ -7,8 +7,10 @@ rows: the ids' range when every row gives its order's id (as `select` files do),
 the shop (Shopify's name search has no range, and an OR of thousands of names is no query).
 The rows that refund a whole order (no lines, shipping yes or no) take their quote from the same
 read: `suggestedRefund(suggestFullRefund: true)` has the same arguments for every order, so the bulk
-query asks it (for one shipping choice, the rows' commonest). Other quotes (lines, a shipping
-amount) go through the paced API, as `Lookup.quote` does.
+query asks it (for one shipping choice, the rows' commonest). When rows name lines, the read also
+exports the orders' line items (child lines): a line refund that restocks nothing is then quoted in one
+lean paced request. A restocking one reads its locations (fulfillment orders, nested too deep for a
+bulk query) through the paced API, as do other quotes (a shipping amount), as `Lookup.quote` does.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from pipeline.plan.decide import needs_quote
 from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
 from pipeline.plan.lookup import Lookup, LookupProgress, by_row, quote_of
-from pipeline.plan.quote import RefundQuote
+from pipeline.plan.quote import QuotedLine, RefundQuote
 from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.jsonl import records
 from pipeline.shopify.progress import Progress
 from pipeline.validate.parse import name_key
 from pipeline.validate.rows import OrderRow
@@ -55,6 +58,7 @@ class BulkLookup(Lookup):
         self.bulk, self.bulk_progress = bulk, bulk_progress
         self.shipping: bool | None = None  # the shipping choice the bulk read quoted (None: no quote)
         self.quotes: dict[str, dict[str, Any]] = {}  # order id → its full-refund quote, where a row needs it
+        self.line_items: dict[str, tuple[QuotedLine, ...]] = {}  # order id → its lines, where rows need them
 
     def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
         """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
@@ -64,11 +68,15 @@ class BulkLookup(Lookup):
         by_key: dict[str, dict[str, OrderFacts]] = defaultdict(dict)
         self.shipping = quoted_shipping(rows)
         whole = defaultdict(list)  # rows that a full-refund quote serves, by id or name
+        lined = defaultdict(list)  # rows whose lines the read's line items serve, by id or name
         for row in rows:
             if _whole(row, self.shipping):
                 whole[row.order_gid or row.order_key].append(row)
+            if _lined(row):
+                lined[row.order_gid or row.order_key].append(row)
         if rows:
-            for line in self._lines(search_for(rows), self.shipping):
+            for record in records(self._lines(search_for(rows), self.shipping, bool(lined))):
+                line = record.object
                 order_id = str(line.get("id", ""))
                 key = name_key(str(line.get("name", "")))
                 if order_id in ids or key in keys:
@@ -82,6 +90,9 @@ class BulkLookup(Lookup):
                         needs_quote(r, facts, include_test=True, allow_repeat=True) for r in asking
                     ):
                         self.quotes[order_id] = line["fullRefund"]
+                    asking = lined.get(order_id, []) + lined.get(key, [])
+                    if any(needs_quote(r, facts, include_test=True, allow_repeat=True) for r in asking):
+                        self.line_items[order_id] = bulk_lines(record.children.get("LineItem", ()))
         self.progress(len(rows))
         return by_row(rows, by_id, by_key)
 
@@ -90,15 +101,20 @@ class BulkLookup(Lookup):
         found = self.quotes.get(facts.id)
         if found is not None and _whole(row, self.shipping):
             return quote_of(found)
+        lines = self.line_items.get(facts.id)
+        if lines is not None and _lined(row):
+            return self.suggested(row, facts.id, lines)
         return super().quote(row, facts)
 
-    def _lines(self, query: str, shipping: bool | None) -> Iterator[dict[str, Any]]:
-        """The orders the search finds, a line at a time; a FAILED read is run again."""
+    def _lines(self, query: str, shipping: bool | None, with_lines: bool) -> Iterator[dict[str, Any]]:
+        """The orders the search finds (line items as child lines), a line at a time; a FAILED read is
+        run again."""
         total = self.bulk.orders_total(query)
         variables = {
             "query": query,
             "withQuote": shipping is not None,
             "quoteShipping": shipping is not False,
+            "withLines": with_lines,
         }
         return self.bulk.read(DOCUMENT, variables, total, progress=self.bulk_progress)
 
@@ -106,6 +122,26 @@ class BulkLookup(Lookup):
 def _whole(row: OrderRow, shipping: bool | None) -> bool:
     """Whether the full-refund quote asked with `shipping` is this row's quote: no lines, that choice."""
     return shipping is not None and not row.lines and row.shipping is shipping
+
+
+def _lined(row: OrderRow) -> bool:
+    """Whether the bulk read's line items serve this row: it names lines and restocks none (a restock
+    needs the fulfillment orders' locations, which a bulk query cannot nest)."""
+    return bool(row.lines) and not row.restock
+
+
+def bulk_lines(items: Sequence[dict[str, Any]]) -> tuple[QuotedLine, ...]:
+    """An order's `LineItem` child lines as the quote's lines (no restock locations: none is needed)."""
+    return tuple(
+        QuotedLine(
+            str(item["id"]),
+            item.get("sku") or "",
+            int(item["quantity"]),
+            int(item["refundableQuantity"]),
+            int(item.get("unfulfilledQuantity") or 0),
+        )
+        for item in items
+    )
 
 
 def quoted_shipping(rows: Sequence[OrderRow]) -> bool | None:

@@ -3,7 +3,7 @@
 Names go OR-joined into one `orders(query:)` (quoted `name:"…"` terms, also `#<value>` when the
 value has no `#`); Shopify's name search is prefix-loose, so only exact matches of the cleaned,
 case-folded name count. Ids go to `nodes(ids:)`, 250 at a time. `suggestedRefund` is read only for
-the rows whose amount is not simply what `orderCancel` refunds.
+the rows whose amount is not simply what `orderCancel` refunds, with only the fields a plan uses.
 """
 
 from __future__ import annotations
@@ -200,13 +200,22 @@ class Lookup:
 
     def quote(self, row: OrderRow, facts: OrderFacts) -> RefundQuote:
         """Shopify's `suggestedRefund` for the row (line items read first when the row names lines)."""
-        lines = self._line_items(facts.id) if row.lines else ()
-        variables = {"id": facts.id, **suggested_refund_arguments(row, lines)}
-        order = self._read("OrderForRefund", variables)["order"]
+        lines = self._line_items(facts.id, row.restock) if row.lines else ()
+        return self.suggested(row, facts.id, lines)
+
+    def suggested(self, row: OrderRow, order_id: str, lines: tuple[QuotedLine, ...]) -> RefundQuote:
+        """The row's quote for these line items: one lean `suggestedRefund` read (OrderQuote), its
+        shipping part only where the plan uses it (a refund that keeps the shipping does not)."""
+        variables = {
+            "id": order_id,
+            "withShipping": row.shipping is not False or not row.lines,
+            **suggested_refund_arguments(row, lines),
+        }
+        order = self._read("OrderQuote", variables)["order"]
         return quote_of(order["suggestedRefund"], lines)
 
-    def _line_items(self, order_id: str) -> tuple[QuotedLine, ...]:
-        variables = {"id": order_id, "withLineItems": True, "withSuggestedRefund": False,
-                     "lineItemsFirst": LINE_ITEMS_PER_PAGE}  # fmt: skip
+    def _line_items(self, order_id: str, restock: bool) -> tuple[QuotedLine, ...]:
+        """The order's line items; where their units restock only for a refund that restocks them."""
+        variables = {"id": order_id, "lineItemsFirst": LINE_ITEMS_PER_PAGE, "withLocations": restock}
         data = self._read("OrderForRefund", variables)
         return quoted_lines(data["order"], data.get("primaryLocation"))

@@ -138,7 +138,7 @@ def restocked(line: QuotedLine, units: int) -> tuple[RefundLine, ...]:
 
 
 def suggested_refund_arguments(row: OrderRow, lines: tuple[QuotedLine, ...] = ()) -> dict[str, object]:
-    """The `suggestedRefund` arguments (OrderForRefund.graphql variables) for this row."""
+    """The `suggestedRefund` arguments (OrderQuote.graphql variables) for this row."""
     arguments: dict[str, object] = {"suggestFullRefund": not row.lines}
     if row.lines:
         matched = match_lines(row, lines)

@@ -100,6 +100,7 @@ def _every_case(shop: Shop) -> list:
     done.tags += ["bulkcancel", "bulkcancel-20261128-000000-done"]
     lined, unlined = fresh(lambda o: plain(o) and bool(o.line_items[0].sku)), fresh(plain)
     kept, twice = fresh(plain), fresh(plain)
+    restocked = fresh(lambda o: plain(o) and bool(o.line_items[0].sku))
     names = [o.name for o in store.orders.values()]
     duplicate = next(name for name in names if names.count(name) > 1)
     lines = {"action": Action.REFUND_ONLY, "shipping": False}
@@ -119,6 +120,7 @@ def _every_case(shop: Shop) -> list:
         row(14, kept.name.removeprefix("#"), mode=RefundMode.NONE),
         row(15, twice.name),
         row(16, f"gid://shopify/Order/{twice.id}"),
+        row(17, restocked.name, lines=((restocked.line_items[0].sku, 1),), restock=True, **lines),
     ]
 
 
@@ -133,8 +135,10 @@ def test_a_bulk_plan_equals_the_paced_plan_on_every_kind_of_order() -> None:
     assert reasons == {
         2: None, 3: "already_done", 4: "test_order", 5: None, 6: None, 7: None, 8: "claimed",
         9: "already_done", 10: None, 11: "sku_not_on_order", 12: "not_found", 13: "ambiguous", 14: None,
-        15: "same_order", 16: "same_order",
+        15: "same_order", 16: "same_order", 17: None,
     }  # fmt: skip
+    restocking = next(r for r in bulk.rows if r.row == 17).to_json()["action"]["steps"]
+    assert any(line["location_id"] for step in restocking for line in step.get("refund_lines") or ())
     pending = next(r for r in bulk.rows if r.row == 5)
     assert pending.facts is not None and pending.facts.pending_refunds()
     assert shop.progress and shop.progress[-1].done > 0
