@@ -88,19 +88,28 @@ class BulkExecution:
             if self.ex.stop.is_set():
                 return
             self._finish(record)
+        log.debug("bulk: splitting the pending work in lanes")
         split = lanes(self.ex.journal.pending_work(), self.lane_min)
         run_lanes(split, lambda lane: self._lane(lane, split.index(lane) + 1, len(split)))
 
     def _lane(self, lane: Lane, number: int, count: int) -> None:
         """One lane's rounds, with its own rechecks; its progress is labelled when there are several."""
         show = self.show if count == 1 else lambda kind, p: self.show(f"{kind} (lane {number}/{count})", p)
-        BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)._rounds()
+        execution = BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)
+        execution._rounds()
+        execution._phase("done")
+
+    def _phase(self, what: str) -> None:
+        """A debug line when a lane's phase begins: the bench's timeline of the time between operations."""
+        log.debug("bulk lane %s: %s", self.lane, what)
 
     def _rounds(self) -> None:
+        self._phase("drift read")
         check_drift(self.ex, self.bulk, self._work(), lambda p: self.show("read", p))
         for _ in range(MAX_ROUNDS):
             if self.ex.stop.is_set():
                 return
+            self._phase("pending")
             pending = self._pending()
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
             if in_flight:
@@ -134,6 +143,7 @@ class BulkExecution:
         """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run."""
         if not in_flight:
             return 0
+        self._phase(f"verify {len(in_flight)}")
         readable = [(a, s) for a, s in in_flight if a.steps[s.index].kind in READABLE]
         orders = read_orders(self.bulk, {a.order_id for a, _ in readable}, lambda p: self.show("read", p))
         results: list[tuple[JournalStep, Outcome]] = []
@@ -177,9 +187,11 @@ class BulkExecution:
 
     def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
         if kind in (StepKind.CANCEL, StepKind.REFUND):  # money: orders changed since are left out
+            self._phase(f"read before {kind}")
             items = undrifted(self.ex, self.bulk, items, lambda p: self.show("read", p))
             if not items:
                 return
+        self._phase(f"upload {kind} {len(items)}")
         path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
@@ -209,6 +221,7 @@ class BulkExecution:
                 self.journal.close(record.seq, "unknown")
                 return
             self.journal.started(record.seq, operation_id)
+        self._phase(f"wait {kind} {operation_id}")
         try:
             status = self.bulk.wait(operation_id, record.lines, lambda p: self.show(kind.value, p), "lines")
             url, partial, closed = status.url, False, "finished"
@@ -221,6 +234,7 @@ class BulkExecution:
             log.warning("bulk %s: %s; its lines are verified before anything is sent again", kind, exc)
             self.journal.close(record.seq, "unknown")
             return
+        self._phase(f"results {kind}")
         lines = {line.line: line for line in self.journal.lines(record.seq)}
         results: list[tuple[BulkLine, Outcome]] = []
         refused_claims: list[tuple[BulkLine, Outcome]] = []
