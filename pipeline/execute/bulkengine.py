@@ -61,6 +61,7 @@ DOCUMENTS = {
     StepKind.GIFT_CARD_NOTIFY: "GiftCardSendNotification",
     StepKind.TAG: "TagsAdd",
 }
+MONEY = (StepKind.CANCEL, StepKind.REFUND)  # re-read right before they are sent (SPEC §7)
 MAX_ROUNDS = 60  # rounds and waits for cancel jobs; what is left is settled by the next run
 Shown = Callable[[str, Progress], None]
 Tick = Callable[[], None]
@@ -114,14 +115,14 @@ class BulkExecution:
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
             if in_flight:
                 late_starts(self.bulk, self.journal, self._text)
-            unsettled = self._verify_in_flight(in_flight)
+            unsettled, read = self._verify_in_flight(in_flight, pending)
             batch = self._next_batch(self._pending() if in_flight else pending)
             if batch is None:
                 if not unsettled:
                     return
                 self.bulk.sleep(max(self.bulk.poll, self.rechecks.remaining()))  # cancel jobs still running
                 continue
-            self._round(*batch)
+            self._round(*batch, read=read)
             self.tick()
 
     def _work(self) -> list[PendingAction]:
@@ -139,13 +140,20 @@ class BulkExecution:
                 out.append((self.ex.plan_actions[pending.action_key], first))
         return out
 
-    def _verify_in_flight(self, in_flight: list[tuple[Any, JournalStep]]) -> int:
-        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run."""
+    def _verify_in_flight(
+        self, in_flight: list[tuple[Any, JournalStep]], pending: list[tuple[Any, JournalStep]]
+    ) -> tuple[int, dict[str, dict[str, Any]] | None]:
+        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run,
+        and the read. It also reads the orders of the money steps waiting to be sent, so that the next
+        round's drift check (undrifted) uses it instead of reading the same orders again: taken after
+        the last operation ended, right before the next is uploaded, it is as fresh as its own read."""
         if not in_flight:
-            return 0
+            return 0, None
         self._phase(f"verify {len(in_flight)}")
         readable = [(a, s) for a, s in in_flight if a.steps[s.index].kind in READABLE]
-        orders = read_orders(self.bulk, {a.order_id for a, _ in readable}, lambda p: self.show("read", p))
+        money = [a for a, s in pending if s.state == "pending" and a.steps[s.index].kind in MONEY]
+        wanted = {a.order_id for a, _ in readable} | {a.order_id for a in money}
+        orders = read_orders(self.bulk, wanted, lambda p: self.show("read", p))
         results: list[tuple[JournalStep, Outcome]] = []
         for action, journaled in in_flight:
             step = action.steps[journaled.index]
@@ -163,7 +171,8 @@ class BulkExecution:
         self.journal.settle(None, results)
         # Only a cancel job at work or a second read may settle by waiting; the rest is the next run's.
         rereads = {(j.action_key, j.index) for j, _o in results} & set(self.rechecks.first)
-        return len(rereads) + sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+        waiting = len(rereads) + sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+        return waiting, orders
 
     def _next_batch(
         self, pending: list[tuple[Any, JournalStep]]
@@ -185,10 +194,12 @@ class BulkExecution:
         card = self.ex.journal.gift_card_id(action.action_key) if notify else None
         return variables(action.order_id, step, card)[1]
 
-    def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
-        if kind in (StepKind.CANCEL, StepKind.REFUND):  # money: orders changed since are left out
+    def _round(
+        self, kind: StepKind, items: list[tuple[Any, JournalStep]], read: dict[str, dict[str, Any]] | None
+    ) -> None:
+        if kind in MONEY:  # money: orders changed since are left out
             self._phase(f"read before {kind}")
-            items = undrifted(self.ex, self.bulk, items, lambda p: self.show("read", p))
+            items = undrifted(self.ex, self.bulk, items, lambda p: self.show("read", p), read)
             if not items:
                 return
         self._phase(f"upload {kind} {len(items)}")
