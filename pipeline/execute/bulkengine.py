@@ -21,7 +21,7 @@ from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
 from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulklanes import LANE_MIN, Lane, lanes, run_lanes
+from pipeline.execute.bulklanes import LANE_MIN, Lane, run_lanes, split_numbers
 from pipeline.execute.bulkread import READABLE, Rechecks, check_drift, proven, read_orders, undrifted
 from pipeline.execute.bulkstart import (
     StartUnknownError,
@@ -90,7 +90,7 @@ class BulkExecution:
                 return
             self._finish(record)
         log.debug("bulk: splitting the pending work in lanes")
-        split = lanes(self.ex.journal.pending_work(), self.lane_min)
+        split = split_numbers(self.journal.pending_numbers(), self.lane_min)
         run_lanes(split, lambda lane: self._lane(lane, split.index(lane) + 1, len(split)))
 
     def _lane(self, lane: Lane, number: int, count: int) -> None:
