@@ -12,14 +12,13 @@ A large run goes in lanes, ranges of its orders whose rounds run side by side (b
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
-from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
+from pipeline.execute.bulkanswer import line_outcome, line_variables, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
 from pipeline.execute.bulklanes import LANE_MIN, Lane, run_lanes, split_numbers
 from pipeline.execute.bulkread import READABLE, Rechecks, check_drift, proven, read_orders, undrifted
@@ -33,11 +32,8 @@ from pipeline.execute.bulkstart import (
     start,
 )
 from pipeline.execute.bulkstart import tagged as tagged_document
-from pipeline.execute.claim import claim_input
 from pipeline.execute.journal import JournalStep, PendingAction
-from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
-from pipeline.plan.claims import claim_value
 from pipeline.plan.steps import StepKind
 from pipeline.shopify.bulk import BulkOperations, OperationGoneError
 from pipeline.shopify.jsonl import LINE_NUMBER
@@ -110,7 +106,6 @@ class BulkExecution:
         for _ in range(MAX_ROUNDS):
             if self.ex.stop.is_set():
                 return
-            self._phase("pending")
             pending = self._pending()
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
             if in_flight:
@@ -143,10 +138,9 @@ class BulkExecution:
     def _verify_in_flight(
         self, in_flight: list[tuple[Any, JournalStep]], pending: list[tuple[Any, JournalStep]]
     ) -> tuple[int, dict[str, dict[str, Any]] | None]:
-        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run,
-        and the read. It also reads the orders of the money steps waiting to be sent, so that the next
-        round's drift check (undrifted) uses it instead of reading the same orders again: taken after
-        the last operation ended, right before the next is uploaded, it is as fresh as its own read."""
+        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run, and
+        the read, which holds the waiting money steps' orders too: the next round's drift check uses it
+        (taken after the last operation ended, right before the next upload, it is a fresh read)."""
         if not in_flight:
             return 0, None
         self._phase(f"verify {len(in_flight)}")
@@ -183,17 +177,6 @@ class BulkExecution:
         kind = min((a.steps[s.index].kind for a, s in ready), key=ORDER.index)
         return kind, [(a, s) for a, s in ready if a.steps[s.index].kind is kind]
 
-    def _line(self, action: Any, journaled: JournalStep) -> dict[str, Any]:
-        step = action.steps[journaled.index]
-        if step.kind is StepKind.CLAIM:
-            at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            claimer = self.ex.claimer
-            value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
-            return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
-        notify = step.kind is StepKind.GIFT_CARD_NOTIFY
-        card = self.ex.journal.gift_card_id(action.action_key) if notify else None
-        return variables(action.order_id, step, card)[1]
-
     def _round(
         self, kind: StepKind, items: list[tuple[Any, JournalStep]], read: dict[str, dict[str, Any]] | None
     ) -> None:
@@ -203,7 +186,8 @@ class BulkExecution:
             if not items:
                 return
         self._phase(f"upload {kind} {len(items)}")
-        path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
+        lines = (line_variables(self.ex, a, s) for a, s in items)
+        path, _count = self.bulk.upload(lines, filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
         self._finish(record, staged_now=True)
