@@ -195,14 +195,35 @@ def phases() -> Iterator[list[tuple[dt.datetime, str]]]:
 
 def print_timeline(url: str, since: dt.datetime, seen: list[tuple[dt.datetime, str]]) -> None:
     """Each operation's start and end and the client's phases, in time order, on stderr."""
-    events = list(seen)
+    events, spans = list(seen), []
     for op in _operations(url):
         created, completed = instant(op["createdAt"]), instant(op["completedAt"])
         if created >= since - dt.timedelta(seconds=1):
             what = f"{op['type']} {op['id'].rsplit('/', 1)[-1]} ({op['objectCount']} objects)"
             events += [(created, f"  op start {what}"), (completed, f"  op end   {what}")]
+            spans.append((created, completed))
     for at, what in sorted(events):
         print(f"{(at - since).total_seconds():8.2f} {what}", file=sys.stderr)
+    end = max((at for at, _what in seen), default=since)
+    for start, stop in idle_gaps(spans, since, end):
+        doing = sorted({what.split(": ", 1)[-1].split(" ")[0] for at, what in seen if start <= at < stop})
+        print(
+            f"  no operation {(start - since).total_seconds():7.1f} s → {(stop - since).total_seconds():7.1f}"
+            f" s ({(stop - start).total_seconds():.1f} s): {', '.join(doing) or 'waiting'}",
+            file=sys.stderr,
+        )
+
+
+def idle_gaps(
+    spans: list[tuple[dt.datetime, dt.datetime]], since: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The intervals between `since` and `end` when none of these operations ran."""
+    gaps, at = [], since
+    for created, completed in sorted(spans):
+        if created > at:
+            gaps.append((at, created))
+        at = max(at, completed)
+    return [*gaps, (at, end)] if end > at else gaps
 
 
 def _operations(url: str) -> list[dict[str, Any]]:

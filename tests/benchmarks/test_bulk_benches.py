@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from benchmarks import bulk_flow
-from benchmarks.bulk_execute import Floor, busy_seconds
+from benchmarks.bulk_execute import Floor, busy_seconds, idle_gaps
 
 KEYS = {"name", "value", "unit", "target", "ceiling", "ok"}
 
@@ -20,6 +20,11 @@ def test_busy_time_is_the_union_of_the_operations_spans() -> None:
     # Two overlapping (0–10, 5–12), one inside another (6–8), one apart (20–25): 12 + 5 seconds.
     assert busy_seconds([span(5, 12), span(0, 10), span(20, 25), span(6, 8)]) == 17.0
     assert busy_seconds([]) == 0.0
+    # The time none ran, from 0 to 30: 12–20 and 25–30 (17 + 13 = 30).
+    assert idle_gaps([span(5, 12), span(0, 10), span(20, 25), span(6, 8)], at, span(30, 30)[0]) == [
+        span(12, 20),
+        span(25, 30),
+    ]
 
 
 def test_the_target_is_judged_on_the_sum_of_the_stages_measured_floors() -> None:
