@@ -40,7 +40,7 @@ BULK_RATE = 200.0  # mutation lines a second
 QUERY_RATE = 2000.0  # exported objects a second
 TARGET_RATIO = 1.2
 TARGET_POINTS = 0.5
-TIMELINE = bool(os.environ.get("BENCH_TIMELINE"))  # each operation's span, on stderr
+TIMELINE = bool(os.environ.get("BENCH_TIMELINE"))  # operations, lanes' phases, time none ran: stderr
 OPERATIONS = """{ bulkOperations(first: 250) { nodes { id type objectCount createdAt completedAt } } }"""
 
 
