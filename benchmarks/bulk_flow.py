@@ -2,10 +2,13 @@
 → `plan --only-sku … --engine bulk` → `execute --engine bulk --yes` → `reconcile --engine bulk`, each
 its own process, against a Standard-plan simulator seeded with a compact store of `orders` orders.
 
-Figures: the four stages' time against the bulk floor (objects ÷ rate summed over the shop's bulk
-operations, rates raised so the bench takes minutes), points per order spent outside bulk
-operations, each process's peak memory (the child's maxrss from wait4, the simulator's VmHWM), and
-the time to write the plan files of the run's plan.
+Figures: the four stages' time against the bulk floor, points per order spent outside bulk
+operations, each process's peak memory (its own VmHWM), and the time to write the plan files of the
+run's plan. Each stage has two floors (bulk_execute.py, rates raised so the bench takes minutes):
+the measured one, the time the simulator's bulk processing itself took (the union of its operations'
+[createdAt, completedAt]), and the nominal one, objects ÷ rate as they ran side by side. The total's
+floor is the sum of the stages' floors (a stage without bulk operations has none: its time, as paced
+and local work in any stage, is overhead); the 1.2 × target is judged on the measured floor.
 """
 
 from __future__ import annotations
@@ -161,8 +164,10 @@ def bench_bulk_flow(orders: int = ORDERS, out_of_stock: int = OUT_OF_STOCK, seed
 def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figure]:
     stages = [s for s in ("select", "plan", "execute", "reconcile") if s in flow.seconds]
     total = sum(flow.seconds[s] for s in stages)
-    name = f"{label}: {'+'.join(stages)} time ÷ bulk floor, operations side by side ({floor.target:.0f} s)"
-    ratio = figure(name, total / floor.target, "×", TARGET_RATIO)
+    own = {s: flow.stage_floors[s] for s in stages if s in flow.stage_floors}
+    measured, nominal = totals(own)
+    name = f"{label}: {'+'.join(stages)} time ÷ measured bulk floor ({measured:.0f} s)"
+    ratio = figure(name, total / measured if measured else float("inf"), "×", TARGET_RATIO)
     points = sum(flow.points.values())
     spent = figure(f"{label}: points per order outside bulk", points / planned, "pt", TARGET_POINTS)
     undone = figure(
@@ -177,6 +182,7 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
             info(f"{label}: {stage}'s points per order", p / planned, "pt")
             for stage, p in flow.points.items()
         ),
+        info(f"{label}: time ÷ nominal bulk floor ({nominal:.0f} s)", total / (nominal or total), "×"),
         info(
             f"{label}: time ÷ bulk floor, one at a time ({floor.seconds:.0f} s)", total / floor.seconds, "×"
         ),
@@ -186,14 +192,16 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
             f"× ({floor.operations})",
         ),
     ]
-    figures += [
-        info(
-            f"{label}: {stage} time ÷ its operations' floor ({own.target:.0f} s, {own.operations})",
-            flow.seconds[stage] / own.target,
-            "×",
-        )
-        for stage, own in flow.stage_floors.items()
-    ]
+    for stage, its in own.items():
+        figures += [
+            info(
+                f"{label}: {stage} time ÷ its measured floor ({its.measured:.0f} s, {its.operations} ops)",
+                flow.seconds[stage] / its.measured if its.measured else 0.0,
+                "×",
+            ),
+            info(f"{label}: {stage}'s nominal floor", its.nominal, "s"),
+            info(f"{label}: {stage} time with no operation running", flow.seconds[stage] - its.busy, "s"),
+        ]
     figures += [
         info(f"{label}: {stage} time", t, "s") for stage, t in flow.seconds.items() if stage != "plan files"
     ]
@@ -206,6 +214,11 @@ def flow_figures(label: str, flow: Flow, floor: Any, planned: int) -> list[Figur
     ]
     figures.append(figure(f"{label}: writing the plan files", flow.seconds["plan files"], "s", PLAN_FILES_S))
     return figures
+
+
+def totals(floors: dict[str, Floor]) -> tuple[float, float]:
+    """The total's measured and nominal floors: the sums of the stages' own."""
+    return sum(f.measured for f in floors.values()), sum(f.nominal for f in floors.values())
 
 
 def bulk_flow_figures(quick: bool = False) -> list[Figure]:

@@ -1,4 +1,5 @@
-"""One line of a bulk mutation's result file turned into the step's outcome, by the paced rules.
+"""One line of a bulk mutation: its variables, and its answer turned into the step's outcome by the
+paced rules.
 
 A line is `{"data": …, "errors": …, "__lineNumber": n}`. Top-level errors without data mean the line
 did not run (as a GraphQL error does in the paced engine): failed. A claim's userErrors are failures
@@ -8,14 +9,32 @@ as the paced runner answers it, and an unsent gift card's code goes to the codes
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pipeline.execute.action import Executor
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine
 from pipeline.execute.bulkread import proven, read_orders
+from pipeline.execute.claim import claim_input
+from pipeline.execute.journal import JournalStep
+from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
+from pipeline.plan.claims import claim_value
 from pipeline.plan.steps import StepKind
 from pipeline.shopify.bulk import BulkOperations
+
+
+def line_variables(ex: Executor, action: Any, journaled: JournalStep) -> dict[str, Any]:
+    """The step's line of variables: a claim stamped now, any other kind as the paced engine sends it."""
+    step = action.steps[journaled.index]
+    if step.kind is StepKind.CLAIM:
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        claimer = ex.claimer
+        value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
+        return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
+    notify = step.kind is StepKind.GIFT_CARD_NOTIFY
+    card = ex.journal.gift_card_id(action.action_key) if notify else None
+    return variables(action.order_id, step, card)[1]
 
 
 def line_outcome(ex: Executor, kind: StepKind, line: BulkLine, answer: dict[str, Any]) -> Outcome:

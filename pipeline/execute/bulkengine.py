@@ -12,16 +12,15 @@ A large run goes in lanes, ranges of its orders whose rounds run side by side (b
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from pipeline.errors import BulkOperationError
 from pipeline.execute.action import MAX_SENDS, Executor
-from pipeline.execute.bulkanswer import line_outcome, settle_refused_claims
+from pipeline.execute.bulkanswer import line_outcome, line_variables, settle_refused_claims
 from pipeline.execute.bulkjournal import BulkJournal, BulkLine, BulkRecord
-from pipeline.execute.bulklanes import LANE_MIN, Lane, lanes, run_lanes
+from pipeline.execute.bulklanes import LANE_MIN, Lane, run_lanes, split_numbers
 from pipeline.execute.bulkread import READABLE, Rechecks, check_drift, proven, read_orders, undrifted
 from pipeline.execute.bulkstart import (
     StartUnknownError,
@@ -33,11 +32,8 @@ from pipeline.execute.bulkstart import (
     start,
 )
 from pipeline.execute.bulkstart import tagged as tagged_document
-from pipeline.execute.claim import claim_input
 from pipeline.execute.journal import JournalStep, PendingAction
-from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
-from pipeline.plan.claims import claim_value
 from pipeline.plan.steps import StepKind
 from pipeline.shopify.bulk import BulkOperations, OperationGoneError
 from pipeline.shopify.jsonl import LINE_NUMBER
@@ -61,6 +57,7 @@ DOCUMENTS = {
     StepKind.GIFT_CARD_NOTIFY: "GiftCardSendNotification",
     StepKind.TAG: "TagsAdd",
 }
+MONEY = (StepKind.CANCEL, StepKind.REFUND)  # re-read right before they are sent (SPEC §7)
 MAX_ROUNDS = 60  # rounds and waits for cancel jobs; what is left is settled by the next run
 Shown = Callable[[str, Progress], None]
 Tick = Callable[[], None]
@@ -88,15 +85,23 @@ class BulkExecution:
             if self.ex.stop.is_set():
                 return
             self._finish(record)
-        split = lanes(self.ex.journal.pending_work(), self.lane_min)
+        log.debug("bulk: splitting the pending work in lanes")
+        split = split_numbers(self.journal.pending_numbers(), self.lane_min)
         run_lanes(split, lambda lane: self._lane(lane, split.index(lane) + 1, len(split)))
 
     def _lane(self, lane: Lane, number: int, count: int) -> None:
         """One lane's rounds, with its own rechecks; its progress is labelled when there are several."""
         show = self.show if count == 1 else lambda kind, p: self.show(f"{kind} (lane {number}/{count})", p)
-        BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)._rounds()
+        execution = BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)
+        execution._rounds()
+        execution._phase("done")
+
+    def _phase(self, what: str) -> None:
+        """A debug line when a lane's phase begins: the bench's timeline of the time between operations."""
+        log.debug("bulk lane %s: %s", self.lane, what)
 
     def _rounds(self) -> None:
+        self._phase("drift read")
         check_drift(self.ex, self.bulk, self._work(), lambda p: self.show("read", p))
         for _ in range(MAX_ROUNDS):
             if self.ex.stop.is_set():
@@ -105,14 +110,14 @@ class BulkExecution:
             in_flight = [(a, s) for a, s in pending if s.needs_verification]
             if in_flight:
                 late_starts(self.bulk, self.journal, self._text)
-            unsettled = self._verify_in_flight(in_flight)
+            unsettled, read = self._verify_in_flight(in_flight, pending)
             batch = self._next_batch(self._pending() if in_flight else pending)
             if batch is None:
                 if not unsettled:
                     return
                 self.bulk.sleep(max(self.bulk.poll, self.rechecks.remaining()))  # cancel jobs still running
                 continue
-            self._round(*batch)
+            self._round(*batch, read=read)
             self.tick()
 
     def _work(self) -> list[PendingAction]:
@@ -130,12 +135,19 @@ class BulkExecution:
                 out.append((self.ex.plan_actions[pending.action_key], first))
         return out
 
-    def _verify_in_flight(self, in_flight: list[tuple[Any, JournalStep]]) -> int:
-        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run."""
+    def _verify_in_flight(
+        self, in_flight: list[tuple[Any, JournalStep]], pending: list[tuple[Any, JournalStep]]
+    ) -> tuple[int, dict[str, dict[str, Any]] | None]:
+        """Settles `sent`/`unknown` steps by reading the shop; returns how many cancel jobs still run, and
+        the read, which holds the waiting money steps' orders too: the next round's drift check uses it
+        (taken after the last operation ended, right before the next upload, it is a fresh read)."""
         if not in_flight:
-            return 0
+            return 0, None
+        self._phase(f"verify {len(in_flight)}")
         readable = [(a, s) for a, s in in_flight if a.steps[s.index].kind in READABLE]
-        orders = read_orders(self.bulk, {a.order_id for a, _ in readable}, lambda p: self.show("read", p))
+        money = [a for a, s in pending if s.state == "pending" and a.steps[s.index].kind in MONEY]
+        wanted = {a.order_id for a, _ in readable} | {a.order_id for a in money}
+        orders = read_orders(self.bulk, wanted, lambda p: self.show("read", p))
         results: list[tuple[JournalStep, Outcome]] = []
         for action, journaled in in_flight:
             step = action.steps[journaled.index]
@@ -153,7 +165,8 @@ class BulkExecution:
         self.journal.settle(None, results)
         # Only a cancel job at work or a second read may settle by waiting; the rest is the next run's.
         rereads = {(j.action_key, j.index) for j, _o in results} & set(self.rechecks.first)
-        return len(rereads) + sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+        waiting = len(rereads) + sum(1 for j, o in results if o.status is Status.UNKNOWN and j.job_id)
+        return waiting, orders
 
     def _next_batch(
         self, pending: list[tuple[Any, JournalStep]]
@@ -164,23 +177,17 @@ class BulkExecution:
         kind = min((a.steps[s.index].kind for a, s in ready), key=ORDER.index)
         return kind, [(a, s) for a, s in ready if a.steps[s.index].kind is kind]
 
-    def _line(self, action: Any, journaled: JournalStep) -> dict[str, Any]:
-        step = action.steps[journaled.index]
-        if step.kind is StepKind.CLAIM:
-            at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            claimer = self.ex.claimer
-            value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
-            return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
-        notify = step.kind is StepKind.GIFT_CARD_NOTIFY
-        card = self.ex.journal.gift_card_id(action.action_key) if notify else None
-        return variables(action.order_id, step, card)[1]
-
-    def _round(self, kind: StepKind, items: list[tuple[Any, JournalStep]]) -> None:
-        if kind in (StepKind.CANCEL, StepKind.REFUND):  # money: orders changed since are left out
-            items = undrifted(self.ex, self.bulk, items, lambda p: self.show("read", p))
+    def _round(
+        self, kind: StepKind, items: list[tuple[Any, JournalStep]], read: dict[str, dict[str, Any]] | None
+    ) -> None:
+        if kind in MONEY:  # money: orders changed since are left out
+            self._phase(f"read before {kind}")
+            items = undrifted(self.ex, self.bulk, items, lambda p: self.show("read", p), read)
             if not items:
                 return
-        path, _count = self.bulk.upload((self._line(a, s) for a, s in items), filename=f"{kind}.jsonl")
+        self._phase(f"upload {kind} {len(items)}")
+        lines = (line_variables(self.ex, a, s) for a, s in items)
+        path, _count = self.bulk.upload(lines, filename=f"{kind}.jsonl")
         newest = newest_operation(self.bulk)
         record = self.journal.stage(kind.value, path, newest, [(s.action_key, s.index) for _, s in items])
         self._finish(record, staged_now=True)
@@ -209,6 +216,7 @@ class BulkExecution:
                 self.journal.close(record.seq, "unknown")
                 return
             self.journal.started(record.seq, operation_id)
+        self._phase(f"wait {kind} {operation_id}")
         try:
             status = self.bulk.wait(operation_id, record.lines, lambda p: self.show(kind.value, p), "lines")
             url, partial, closed = status.url, False, "finished"
@@ -221,6 +229,7 @@ class BulkExecution:
             log.warning("bulk %s: %s; its lines are verified before anything is sent again", kind, exc)
             self.journal.close(record.seq, "unknown")
             return
+        self._phase(f"results {kind}")
         lines = {line.line: line for line in self.journal.lines(record.seq)}
         results: list[tuple[BulkLine, Outcome]] = []
         refused_claims: list[tuple[BulkLine, Outcome]] = []

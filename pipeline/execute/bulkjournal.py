@@ -81,15 +81,18 @@ class BulkJournal:
                 (kind, staged_path, newest_before, len(steps), now, now),
             )
             seq = int(cursor.lastrowid or 0)
-            for line, (key, index) in enumerate(steps):
+            for key, index in steps:  # every step checked before any is written (one step an action)
                 _check_sendable(db, key, index)
-                db.execute(
-                    "UPDATE steps SET state = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?"
-                    " WHERE action_key = ? AND idx = ?",
-                    (now, now, key, index),
-                )
-                db.execute("INSERT INTO bulk_lines VALUES (?, ?, ?, ?, NULL)", (seq, line, key, index))
-                db.execute(_ACTION_FROM_STEPS, {"now": now, "key": key})
+            db.executemany(
+                "UPDATE steps SET state = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?"
+                " WHERE action_key = ? AND idx = ?",
+                ((now, now, key, index) for key, index in steps),
+            )
+            db.executemany(
+                "INSERT INTO bulk_lines VALUES (?, ?, ?, ?, NULL)",
+                ((seq, line, key, index) for line, (key, index) in enumerate(steps)),
+            )
+            db.executemany(_ACTION_FROM_STEPS, ({"now": now, "key": key} for key, _index in steps))
         return BulkRecord(seq, kind, staged_path, newest_before, None, "staged", len(steps))
 
     def started(self, seq: int, operation_id: str) -> None:
@@ -121,6 +124,16 @@ class BulkJournal:
             ).fetchall()
         return [BulkRecord(*row) for row in rows]
 
+    def pending_numbers(self) -> list[int]:
+        """The order number (an order id's digits) of every unfinished action: what the lanes are split
+        by, without building every action's steps as `Journal.pending_work` does."""
+        with self.journal._tx("DEFERRED") as db:
+            rows = db.execute(
+                "SELECT CAST(substr(order_id, instr(order_id, 'Order/') + 6) AS INTEGER) FROM actions"
+                " WHERE state IN ('pending', 'running')"
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def pending_between(self, low: int, high: int) -> list[PendingAction]:
         """`Journal.pending_work` for the orders numbered `low`…`high` only (a lane): the others' rows
         are skipped by SQLite, not built and thrown away."""
@@ -149,20 +162,21 @@ class BulkJournal:
     def settle(self, seq: int | None, results: Iterable[tuple[BulkLine | JournalStep, Outcome]]) -> None:
         """Journals line answers (or verifications) in one transaction; drifted ones after, one each."""
         drifted: list[tuple[str, int, str]] = []
+        answered: list[tuple[str, int, int]] = []
+        settled: list[dict[str, str]] = []
         with self.journal._tx() as db:
             now = timestamp()
             for item, outcome in results:
                 key, index = item.action_key, item.index
                 if seq is not None and isinstance(item, BulkLine):
-                    db.execute(
-                        "UPDATE bulk_lines SET result = ? WHERE seq = ? AND line = ?",
-                        (outcome.status.value, seq, item.line),
-                    )
+                    answered.append((outcome.status.value, seq, item.line))
                 if outcome.status is Status.DRIFTED:
                     drifted.append((key, index, outcome.message))
                     continue
                 _apply(db, key, index, outcome, now)
-                db.execute(_ACTION_FROM_STEPS, {"now": now, "key": key})
+                settled.append({"now": now, "key": key})
+            db.executemany("UPDATE bulk_lines SET result = ? WHERE seq = ? AND line = ?", answered)
+            db.executemany(_ACTION_FROM_STEPS, settled)  # each action's state once its steps are written
         for key, index, why in drifted:
             self.journal.mark_drifted(key, why, JournalStep(key, index, "", "sent", 0, None))
 
@@ -180,42 +194,32 @@ def _check_sendable(db: sqlite3.Connection, key: str, index: int) -> None:
 
 
 def _apply(db: sqlite3.Connection, key: str, index: int, outcome: Outcome, now: str) -> None:
-    """One settled step, by the same rules as journal.py's moves (from `sent` or `unknown` only)."""
+    """One settled step, by the same rules as journal.py's moves (from `sent` or `unknown` only: the
+    update is guarded by the state, and an illegal transition, nothing updated, is refused)."""
     where = (key, index)
-    state = db.execute(_STEP, where).fetchone()[1]
-    if state not in ("sent", "unknown"):
-        raise JournalError(f"illegal transition {state} → {outcome.status.value} for step {where}")
     status = outcome.status
     if status is Status.DONE:
         sets = ", ".join(f"{f} = coalesce(?, {f})" for f in ID_FIELDS)
-        db.execute(
-            f"UPDATE steps SET state = 'done', {sets}, finished_at = ?, updated_at = ?"
-            " WHERE action_key = ? AND idx = ?",
-            (*ids_row(outcome.ids), now, now, *where),
-        )
+        change, values = f"state = 'done', {sets}, finished_at = ?", (*ids_row(outcome.ids), now)
     elif status is Status.FAILED:
-        db.execute(
-            "UPDATE steps SET state = 'failed', error_code = ?, error_message = ?, finished_at = ?,"
-            " updated_at = ? WHERE action_key = ? AND idx = ?",
-            (clean(outcome.code), clean(outcome.message), now, now, *where),
-        )
+        change = "state = 'failed', error_code = ?, error_message = ?, finished_at = ?"
+        values = (clean(outcome.code), clean(outcome.message), now)
+    elif status is Status.ACCEPTED:  # a cancel's job: waited for (read), never sent again
+        change, values = "job_id = ?", (str(outcome.ids["job_id"]),)
+    elif status is Status.NOT_APPLIED:  # a read proved it did not happen: it may be sent again
+        change, values = "state = 'pending'", ()
+    else:  # UNKNOWN: left to be verified again
+        change, values = "state = 'unknown', error_message = ?", (clean(outcome.message),)
+    updated = db.execute(
+        f"UPDATE steps SET {change}, updated_at = ? WHERE action_key = ? AND idx = ?"
+        " AND state IN ('sent', 'unknown')",
+        (*values, now, *where),
+    )
+    if updated.rowcount != 1:
+        row = db.execute(_STEP, where).fetchone()
+        raise JournalError(f"illegal transition {row and row[1]} → {status.value} for step {where}")
+    if status is Status.FAILED:
         db.execute(
             "UPDATE steps SET state = 'skipped', updated_at = ? WHERE action_key = ? AND state = 'pending'",
             (now, key),
-        )
-    elif status is Status.ACCEPTED:  # a cancel's job: waited for (read), never sent again
-        db.execute(
-            "UPDATE steps SET job_id = ?, updated_at = ? WHERE action_key = ? AND idx = ?",
-            (str(outcome.ids["job_id"]), now, *where),
-        )
-    elif status is Status.NOT_APPLIED:  # a read proved it did not happen: it may be sent again
-        db.execute(
-            "UPDATE steps SET state = 'pending', updated_at = ? WHERE action_key = ? AND idx = ?",
-            (now, *where),
-        )
-    else:  # UNKNOWN: left to be verified again
-        db.execute(
-            "UPDATE steps SET state = 'unknown', error_message = ?, updated_at = ?"
-            " WHERE action_key = ? AND idx = ?",
-            (clean(outcome.message), now, *where),
         )

@@ -28,7 +28,14 @@ Lane = tuple[int, int]  # the first and last order number (an order id's digits)
 def lanes(work: Iterable[PendingAction], lane_min: int = LANE_MIN, most: int = MAX_LANES) -> list[Lane]:
     """The pending actions in up to `most` lanes of at least `lane_min` orders, each a range of order
     numbers that no other lane overlaps (a lane's bulk reads cover its range only)."""
-    numbers = sorted(int(legacy_id(p.order_id)) for p in work)
+    return split_numbers((int(legacy_id(p.order_id)) for p in work), lane_min, most)
+
+
+def split_numbers(
+    order_numbers: Iterable[int], lane_min: int = LANE_MIN, most: int = MAX_LANES
+) -> list[Lane]:
+    """`lanes` from the pending orders' numbers alone (no steps built: the journal gives them by SQL)."""
+    numbers = sorted(order_numbers)
     if not numbers:
         return []
     count = max(1, min(most, len(numbers) // max(lane_min, 1)))

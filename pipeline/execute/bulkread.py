@@ -65,10 +65,19 @@ def check_drift(ex: Executor, bulk: BulkOperations, work: Iterable[PendingAction
             ex.journal.mark_drifted(action.action_key, why)
 
 
-def undrifted(ex: Executor, bulk: BulkOperations, items: list[Item], progress: Shown) -> list[Item]:
+def undrifted(
+    ex: Executor,
+    bulk: BulkOperations,
+    items: list[Item],
+    progress: Shown,
+    read: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Item]:
     """The money steps whose orders are still as planned, read right before they are sent; the rest
-    are journaled drifted."""
-    orders = read_orders(bulk, {a.order_id for a, _ in items}, progress)
+    are journaled drifted. `read`: a read of the shop taken since the last operation ended, which the
+    check uses when it holds every one of these orders (nothing of ours ran on them since)."""
+    wanted = {a.order_id for a, _ in items}
+    fresh = read is not None and wanted <= read.keys()
+    orders = read if read is not None and fresh else read_orders(bulk, wanted, progress)
     kept = []
     for action, journaled in items:
         why = drifted_since_claim(action, journaled.index, orders.get(action.order_id), ex.planned_at)

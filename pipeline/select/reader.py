@@ -16,6 +16,7 @@ from pipeline.errors import ShopifyError
 from pipeline.select.affected import ShopOrder
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.jsonl import records
 from pipeline.shopify.progress import Progress
 from pipeline.shopify.retry import execute_with_retry
 
@@ -82,7 +83,7 @@ def _paced(client: ShopifyClient, query: str) -> Iterator[ShopOrder]:
 def _bulk(
     bulk: BulkOperations, query: str, matched: int, progress: Callable[[Progress], None] | None
 ) -> Iterator[ShopOrder]:
-    started = bulk.run_query("SelectOrdersBulk", {"query": query})
-    done = bulk.wait(started.id, total=matched or None, progress=progress, unit="orders")
-    for record in bulk.records(done.url):
+    # BulkOperations.read runs a read that ended FAILED again (reading twice changes nothing).
+    objects = bulk.read("SelectOrdersBulk", {"query": query}, total=matched or None, progress=progress)
+    for record in records(objects):
         yield ShopOrder.from_json(record.object, record.children.get("LineItem", []))

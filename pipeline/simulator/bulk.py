@@ -169,7 +169,7 @@ class BulkEngine:
             while op.status == "RUNNING" and op.object_count < due and op.done < op.total:
                 if op.fail_at is not None and op.done >= op.fail_at:
                     op.error_code = "INTERNAL_SERVER_ERROR"
-                    self._finish(op, "FAILED", now)
+                    self._finish(op, "FAILED", max(now, self.now()))
                     break
                 budget = min(CHUNK, due - op.object_count, op.total - op.done)
                 if op.fail_at is not None:
@@ -177,7 +177,9 @@ class BulkEngine:
                 with self.files.result_path(op.name).open("a", encoding="utf-8") as out:
                     self._step(op, max(budget, 1), out)
             if op.status == "RUNNING" and op.done >= op.total:
-                self._finish(op, "COMPLETED", now)
+                # Stamped when its last line is written, not when this pass began: a pass behind the
+                # rate (one process, busy cores) works past `now`, and completedAt shows the real end.
+                self._finish(op, "COMPLETED", max(now, self.now()))
 
     def _step(self, op: BulkOperation, count: int, out: IO[str]) -> None:
         """Run the next `count` lines (mutation) or root objects (query), appending their results."""

@@ -508,3 +508,43 @@ def test_a_record_whose_upload_or_operation_is_gone_is_closed_unknown_and_its_li
     assert result.all_done
     assert ("tag", operation_id, "unknown") in operations(run_dir)
     assert_ledger_matches_plan(load_plan(run_dir), sim.api.ledger_json()["entries"])
+
+
+def test_after_the_cancels_one_read_verifies_them_and_is_the_refunds_drift_check(tmp_path: Path) -> None:
+    """Reads: the drift check, the re-read before the cancels, then one read that settles the cancels
+    and serves as the re-read before the refunds (it is taken after the cancels ended): an order that
+    another hand cancelled by then is dropped from the refunds."""
+    from pipeline.simulator.cancel import order_cancel
+
+    sim, clock = bulk_simulator(orders=150, seed=13)
+    run_dir = make_run(tmp_path, sim, rows=100, seed=13)
+    plan = load_plan(run_dir)
+    victim = next(a for a in plan.actions() if [s.kind.value for s in a.steps][:2] == ["claim", "refund"])
+    inner = SimulatorTransport(sim)
+    reads: list[str] = []
+
+    class AnotherHand(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if b"bulkOperationRunQuery" in request.read():
+                reads.append("read")
+                if len(reads) == 3:  # the read after the cancels
+                    clock.now = max(clock.now, dt.datetime.now(dt.UTC))
+                    order_cancel(
+                        sim.api.store,
+                        {
+                            "orderId": victim.order_id,
+                            "staffNote": "by hand",
+                            "reason": "OTHER",
+                            "restock": False,
+                            "notifyCustomer": False,
+                            "refundMethod": {"originalPaymentMethodsRefund": False},
+                        },
+                    )
+            return inner.handle_request(request)
+
+    result = run_bulk(run_dir, sim, clock, AnotherHand())
+    assert result.counts["drifted"] == 1 and result.counts["done"] == len(plan.actions()) - 1
+    assert [kind for kind, _id, _status in operations(run_dir)][:3] == ["claim", "cancel", "refund"]
+    assert len(reads) == 3  # no read of its own before the refunds
+    applied = [e for e in sim.api.ledger_json()["entries"] if e["order_id"] == victim.order_id]
+    assert [e["kind"] for e in applied if e["kind"] in ("cancel", "refund", "tag")] == ["cancel"]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from pipeline.execute.bulkjournal import BulkJournal
-from pipeline.execute.bulklanes import MAX_LANES, lanes, run_lanes
+from pipeline.execute.bulklanes import MAX_LANES, lanes, run_lanes, split_numbers
 from pipeline.execute.executor import ExecutionResult, execute_run
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.plan.files import load_plan
@@ -53,6 +53,8 @@ def test_a_lane_reads_only_its_own_orders_from_the_journal(tmp_path: Path) -> No
         work = journal.pending_work()
         split = lanes(work, lane_min=30)
         by_lane = [BulkJournal(journal).pending_between(*lane) for lane in split]
+        numbers = BulkJournal(journal).pending_numbers()  # the same split, by SQL alone
+        assert split_numbers(numbers, lane_min=30) == split
     assert len(split) == MAX_LANES
     assert sorted(p.action_key for part in by_lane for p in part) == sorted(p.action_key for p in work)
     whole = {p.action_key: p for p in work}

@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.app import cli
-from pipeline.errors import ShopifyError
+from pipeline.errors import BulkOperationError, ShopifyError
 from pipeline.select.affected import Line, Selection, ShopOrder, affected, search_query
 from pipeline.select.selector import select_orders
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
+from pipeline.shopify.progress import Progress
 from pipeline.simulator.bulk import BulkSettings
 from pipeline.simulator.handler import Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
@@ -34,12 +35,17 @@ SKU = "BC-03M"
 
 
 def shop(orders: int = 400) -> tuple[ShopifyClient, BulkOperations, Store]:
+    client, bulk, api = shop_api(orders)
+    return client, bulk, api.store
+
+
+def shop_api(orders: int = 400) -> tuple[ShopifyClient, BulkOperations, ShopApi]:
     clock = FakeClock()
     store = seed_store(orders=orders, seed=9, clock=clock)
     api = ShopApi(store, cancel_delay=0.0, bulk=BulkSettings(query_rate=200, background=False))
     transport = SimulatorTransport(Simulator(api, SimulatorConfig(bucket=1e6, restore_rate=1e6)))
     client = ShopifyClient(settings(), transport)
-    return client, BulkOperations(client, transport, sleep=clock.advance), store
+    return client, BulkOperations(client, transport, sleep=clock.advance), api
 
 
 def expected(store: Store) -> dict[str, str]:
@@ -177,3 +183,27 @@ def test_an_order_longer_than_a_page_is_read_in_bulk(tmp_path: Path) -> None:
     assert auto.engine == "bulk" and f"gid://shopify/Order/{order.id}" in written(tmp_path / "a.csv")
     with pytest.raises(ShopifyError, match="--engine bulk"):
         select_orders(client, bulk, Selection((SKU,)), tmp_path / "b.csv", engine="paced")
+
+
+def test_a_bulk_read_that_failed_part_way_is_read_again(tmp_path: Path) -> None:
+    client, bulk, api = shop_api()
+    engine = api.bulk
+    assert engine is not None
+    engine.faults(1.0, seed=3)  # the next operation ends FAILED part way
+
+    def heal(_reading: Progress) -> None:  # the operation after the failed one runs to the end
+        engine.settings.fail_share = 0.0
+
+    out = tmp_path / "s.csv"
+    done = select_orders(client, bulk, Selection((SKU,)), out, engine="bulk", progress=heal)
+    assert [op.status for op in engine.operations.values()] == ["FAILED", "COMPLETED"]
+    assert done.engine == "bulk" and {k: r["lines"] for k, r in written(out).items()} == expected(api.store)
+
+
+def test_a_bulk_read_that_keeps_failing_is_one_clear_error(tmp_path: Path) -> None:
+    client, bulk, api = shop_api()
+    assert api.bulk is not None
+    api.bulk.faults(1.0, seed=3)
+    with pytest.raises(BulkOperationError, match="ended FAILED"):
+        select_orders(client, bulk, Selection((SKU,)), tmp_path / "s.csv", engine="bulk")
+    assert len(api.bulk.operations) == 3
