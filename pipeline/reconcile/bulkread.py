@@ -3,11 +3,12 @@
 The query is `orders(query: "status:any id:>=… id:<=…")` over the run's lowest and highest order id
 (a claim cannot be searched, and orders a run never reached carry no mark of it); lines of other
 orders in that range are dropped as they stream. Each planned order's line is turned into the node
-`OrdersReconcile` answers (`bulkorders.py`), so the comparison is the same whichever engine read it.
-The paced API (`readback.py`) reads what no bulk query gives: the refunds' line items (restock) of
-the orders a unit left, the orders the bulk line cannot settle (an uncertain split of money between
-refunds, not found), the gift cards issued since the plan. Bulk work is not charged to the cost
-bucket; every call that is (start, polls, paced reads) is counted.
+`OrdersReconcile` answers (`bulkorders.py`) and compared at once, so the comparison is the same
+whichever engine read it and no order is held. The paced API (`readback.py`) reads what no bulk
+query gives: the gift cards and the refunds' line items (restock) of the orders planned to restock
+or refund lines, beside the running query (they need only the plan), then the orders the bulk line
+cannot settle (an uncertain split of money between refunds, not found). Bulk work is not charged to
+the cost bucket; every call that is (start, polls, paced reads) is counted.
 """
 
 from __future__ import annotations
