@@ -31,7 +31,7 @@ GIFT_CARD_KIND = "GIFT_CARD"
 REFUND_KIND = "REFUND"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RefundTransaction:
     """One money movement since the plan (a refund transaction or a gift card issued): a line finance
     matches against payouts."""
@@ -128,7 +128,7 @@ class RefundTransaction:
         return self.kind in (REFUND_KIND, GIFT_CARD_KIND) and self.status == "SUCCESS"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Payout:
     """The Shopify Payments balance transaction of a refund and the payout that nets it."""
 
@@ -139,7 +139,7 @@ class Payout:
     net: Money | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReconciledRow:
     """One input row: its status and what the shop shows against what was approved."""
 
@@ -179,7 +179,7 @@ class ReconciledRow:
         return self.status not in QUIET and self.status != PENDING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reconciliation:
     """Every row's outcome and every refund transaction made since the plan."""
 
