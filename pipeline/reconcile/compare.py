@@ -168,22 +168,22 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         row=plan_row.row,
         order=plan_row.order,
         status=status,
-        detail=detail,
+        detail=sys.intern(detail),  # "as planned" and its like, the same words in most rows
         order_name=action.order_name,
         order_id=action.order_id,
         action_key=action.action_key,
         action="cancel" if action.cancel else "refund_only",
         method=method,
-        currency=currency or order.get("presentmentCurrencyCode"),
+        currency=_word(currency or order.get("presentmentCurrencyCode")),
         planned=planned,
         refunded=check.refunded,
         pending=check.pending,
-        shop_currency=order.get("currencyCode"),
+        shop_currency=_word(order.get("currencyCode")),
         refunded_shop=check.refunded_shop,
         kept=check.kept,
         kept_shop=check.kept_shop,
         cancelled=bool(order.get("cancelledAt")) if check.order is not None else None,
-        cancel_reason=order.get("cancelReason"),
+        cancel_reason=_word(order.get("cancelReason")),
         refunds_since_plan=len(check.new_refunds()),
         restocked_units=None if check.restock_unread else check.restocked,
         restocked_at=check.restock_words(),
@@ -195,6 +195,11 @@ def _row(plan_row: PlannedRow, action: PlannedAction, check: OrderCheck) -> Reco
         customer_email=email,
         differences=tuple(check.differences + check.extra),
     )
+
+
+def _word(value: Any) -> Any:
+    """A code shared with every row's (a currency, a cancel reason)."""
+    return sys.intern(value) if isinstance(value, str) else value
 
 
 def _other_run(action: PlannedAction, order: Mapping[str, Any] | None) -> str | None:
