@@ -89,7 +89,7 @@ class Comparison:
             assert action is not None
             check = OrderCheck(
                 action,
-                list(self._journal.get(index, ())),
+                list(self._journal.pop(index, ())),  # not needed once compared
                 order,
                 self._cards,
                 plan.since,

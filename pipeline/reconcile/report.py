@@ -28,7 +28,7 @@ from pipeline.reconcile.columns import (
     TRANSACTION_COLUMNS,
     TX_TOTAL_COLUMNS,
 )
-from pipeline.reconcile.customers import customer_rows
+from pipeline.reconcile.customers import customers_to_tell
 from pipeline.reconcile.model import PENDING, QUIET, Reconciliation
 from pipeline.reconcile.payouts import payout_rows
 from pipeline.reconcile.rows import Made, Row, group_totals, order_row, reason, transaction_row
@@ -149,7 +149,7 @@ def write_reports(
         write_workbook(folder / "reconciliation.xlsx", sheets, summary, title=title),
         write_csv(folder / "reconciliation.csv", ORDER_COLUMNS, rows),
         write_csv(folder / "refund_transactions.csv", TRANSACTION_COLUMNS, transactions),
-        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customer_rows(result)),
+        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customers_to_tell(result)),
     ]
     page = render_page(
         title,
