@@ -72,7 +72,8 @@ def read_back_bulk(
     refunds lines; the others' rows say their restock was not read)."""
     governor = CountedGovernor()
     wanted = list(dict.fromkeys(order_ids))
-    lines = [i for i in wanted if i in set(lines_ids)]
+    chosen = set(lines_ids)
+    lines = [i for i in wanted if i in chosen]
     with ShopifyClient(settings, transport, governor=governor) as client:
         bulk = BulkOperations(
             client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}

@@ -46,19 +46,20 @@ class Comparison:
         self._rows: list[ReconciledRow | None] = [None] * len(plan.rows)
         self._moved: dict[int, tuple[RefundTransaction, ...]] = {}
         self._todo: dict[str, list[int]] = {}  # order id → its rows still to compare, in plan order
-        position: dict[str, int] = {}
+        keys: dict[str, str] = {}  # each action key as the plan holds it: the journal's copy is let go
         for index, plan_row in enumerate(plan.rows):
             if plan_row.decision is Decision.EXECUTE and plan_row.action is not None:
                 self._todo.setdefault(plan_row.action.order_id, []).append(index)
-                position[plan_row.action.action_key] = index
-        steps: dict[int, list[Step]] = {}
+                keys[plan_row.action.action_key] = plan_row.action.action_key
+        steps: dict[str, list[Step]] = {}
         card_ids: dict[str, None] = {}
         for record in journal_rows:
-            index = position.get(record["action_key"], -1)
-            steps.setdefault(index, []).append(Step.of(record))
+            key = keys.get(record["action_key"])
+            if key is not None:
+                steps.setdefault(key, []).append(Step.of(record))
             if record.get("gift_card_id"):
                 card_ids[str(record["gift_card_id"])] = None
-        self._journal = {i: tuple(sorted(s, key=lambda r: r.idx)) for i, s in steps.items() if i >= 0}
+        self._journal = {key: tuple(sorted(s, key=lambda r: r.idx)) for key, s in steps.items()}
         self.card_ids = list(card_ids)  # the journal's gift cards, to read before any order is compared
         self._cards: Mapping[str, Mapping[str, Any] | None] | None = None
         self._by_order: dict[str, list[Mapping[str, Any]]] = {}
@@ -83,13 +84,14 @@ class Comparison:
         if self._cards is None:
             raise RuntimeError("the gift cards are read before any order is compared")
         plan = self.plan
-        for index in self._todo.pop(order_id, ()):
+        indexes = self._todo.pop(order_id, [])
+        for index in indexes:
             plan_row = plan.rows[index]
             action = plan_row.action
             assert action is not None
             check = OrderCheck(
                 action,
-                list(self._journal.pop(index, ())),  # not needed once compared
+                list(self._journal.get(action.action_key, ())),
                 order,
                 self._cards,
                 plan.since,
@@ -99,6 +101,9 @@ class Comparison:
             self._rows[index] = _row(plan_row, action, check)
             if check.transactions:
                 self._moved[index] = tuple(check.transactions)
+        for index in indexes:  # the order's steps are not needed once it is compared
+            action = plan.rows[index].action
+            self._journal.pop(action.action_key if action else "", None)
 
     def result(self) -> Reconciliation:
         """Every row in plan order; an order never added could not be read back."""
