@@ -3,26 +3,28 @@
 The query is `orders(query: "status:any id:>=… id:<=…")` over the run's lowest and highest order id
 (a claim cannot be searched, and orders a run never reached carry no mark of it); lines of other
 orders in that range are dropped as they stream. Each planned order's line is turned into the node
-`OrdersReconcile` answers (`bulkorders.py`), so the comparison is the same whichever engine read it.
-The paced API (`readback.py`) reads what no bulk query gives: the refunds' line items (restock) of
-the orders a unit left, the orders the bulk line cannot settle (an uncertain split of money between
-refunds, not found), the gift cards issued since the plan. Bulk work is not charged to the cost
-bucket; every call that is (start, polls, paced reads) is counted.
+`OrdersReconcile` answers (`bulkorders.py`) and compared at once, so the comparison is the same
+whichever engine read it and no order is held. The paced API (`readback.py`) reads what no bulk
+query gives: the gift cards and the refunds' line items (restock) of the orders planned to restock
+or refund lines, beside the running query (they need only the plan), then the orders the bulk line
+cannot settle (an uncertain split of money between refunds, not found). Bulk work is not charged to
+the cost bucket; every call that is (start, polls, paced reads) is counted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
 from pipeline.plan.keys import legacy_id
 from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, UNREAD, as_reconcile_node, lines_cut, with_lines
-from pipeline.reconcile.readback import Node, ReadBack, Reader, read_paced
+from pipeline.reconcile.readback import Node, ReadBack, Reader, Sink, read_cards, read_orders
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.client import ShopifyClient
@@ -37,13 +39,15 @@ NOT_FOUND = "not found"  # not in the bulk read: the paced read says whether Sho
 
 
 class CountedGovernor(CostGovernor):
-    """The shared governor, also adding up what every answer actually cost."""
+    """The shared governor, also adding up what every answer actually cost (from two threads)."""
 
     points = 0
+    _count = threading.Lock()
 
     def release(self, reservation: Reservation, cost: QueryCost | None) -> None:
         if cost is not None and cost.actual is not None:
-            self.points += int(cost.actual)
+            with self._count:
+                self.points += int(cost.actual)
         super().release(reservation, cost)
 
 
@@ -51,98 +55,108 @@ def read_back_bulk(
     settings: ConnectionSettings,
     order_ids: Sequence[str],
     card_ids: Sequence[str],
+    sink: Sink,
     *,
-    lines_ids: Collection[str] | None = None,
+    lines_ids: Collection[str] = (),
     since: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Callable[[int], None] | None = None,
     bulk_progress: Callable[[Progress], None] | None = None,
     bulk_options: Mapping[str, Any] | None = None,
 ) -> ReadBack:
-    """What `readback.read_back` answers, the orders read through one bulk query.
+    """What `readback.read_back` gives `sink`, the orders read through one bulk query and each given to
+    `sink` as its line streams in (none is held).
 
-    `lines_ids`: the orders whose plan restocks or refunds lines: only their refunds' line items are read
-    paced (None: every order a unit left). The others are marked unread: reconcile says so in their row."""
+    While the query runs, the paced reads it needs before any order can be compared go on beside it:
+    the gift cards, and the refunds' line items of `lines_ids` (the orders whose plan restocks or
+    refunds lines; the others' rows say their restock was not read)."""
     governor = CountedGovernor()
+    wanted = list(dict.fromkeys(order_ids))
+    chosen = set(lines_ids)
+    lines = [i for i in wanted if i in chosen]
     with ShopifyClient(settings, transport, governor=governor) as client:
         bulk = BulkOperations(
             client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
         )
-        try:
-            found, restock, again = read_orders(bulk, order_ids, bulk_progress, lines_ids)
-        finally:
-            bulk.close()
+        beside = Reader(client, lambda _n: None)
+        with ThreadPoolExecutor(1, thread_name_prefix="reconcile-paced") as pool:
+            early = pool.submit(_early_reads, beside, card_ids, since if wanted else None, lines)
+            try:
+                stream = _bulk_lines(bulk, wanted, bulk_progress)
+                gift_cards, found, restock = early.result()  # the query is over: its file is next
+                sink.cards(gift_cards, found)
+                again = settle(stream, wanted, restock, sink)
+            finally:
+                early.cancel()
+                bulk.close()
         if progress is not None:
-            progress(len(found) + len(restock))
-        reader = Reader(client, progress or (lambda _n: None))
-        found.update(restock_lines(reader, restock, again))
-        paced = read_paced(reader, list(again), [], since if order_ids else None)
-        cards = _cards(reader, card_ids, paced.cards_found)
-    found.update(paced.orders)
-    in_plan_order = {i: found.get(i) for i in order_ids}
+            progress(len(wanted) - len(again))
+        read_orders(Reader(client, progress or (lambda _n: None)), list(again), sink)
     reasons = dict(Counter(again.values()))
-    if restock:
-        reasons[RESTOCK] = len(restock)
-    return replace(paced, orders=in_plan_order, gift_cards=cards, points=governor.points, reread=reasons)
+    if lines:
+        reasons[RESTOCK] = len(lines)
+    return ReadBack(governor.points, reasons)
 
 
-def _cards(reader: Reader, card_ids: Sequence[str], since_plan: Sequence[Node]) -> dict[str, Node | None]:
-    """The journal's gift cards: those the read of cards issued since the plan found (the same fields),
-    the others by id."""
-    seen = {str(card["id"]): card for card in since_plan}
-    missing = [i for i in card_ids if i not in seen]
-    read = reader.read(missing) if missing else {}
-    return {i: seen[i] if i in seen else read.get(i) for i in card_ids}
+def _early_reads(
+    reader: Reader, card_ids: Sequence[str], since: dt.datetime | None, lines_ids: Sequence[str]
+) -> tuple[dict[str, Node | None], list[Node], dict[str, Node | None]]:
+    """The paced reads that need only the plan: the gift cards, and the orders' refund line items."""
+    gift_cards, found = read_cards(reader, card_ids, since)
+    return gift_cards, found, restock_lines(reader, lines_ids)
 
 
-def read_orders(
-    bulk: BulkOperations,
-    order_ids: Sequence[str],
-    progress: Callable[[Progress], None] | None = None,
-    lines_ids: Collection[str] | None = None,
-) -> tuple[dict[str, Node | None], dict[str, Node], dict[str, str]]:
-    """The orders the bulk read settles (`OrdersReconcile` nodes), those whose refunds' line items are
-    still to be read (of `lines_ids` only, when given), and why each other id is left to the paced
-    read."""
-    wanted = set(order_ids)
-    if not wanted:
-        return {}, {}, {}
-    query = id_range(int(legacy_id(i)) for i in wanted)
+def _bulk_lines(
+    bulk: BulkOperations, order_ids: Sequence[str], progress: Callable[[Progress], None] | None
+) -> Iterator[dict[str, Any]]:
+    """The bulk query's lines over the orders' id range, once it has COMPLETED."""
+    if not order_ids:
+        return iter(())
+    query = id_range(int(legacy_id(i)) for i in order_ids)
     total = bulk.orders_total(query) if progress is not None else None
-    settled: dict[str, Node | None] = {}
-    restock: dict[str, Node] = {}
+    return bulk.read(DOCUMENT, {"query": query}, total, progress)
+
+
+def settle(
+    lines: Iterable[Mapping[str, Any]],
+    order_ids: Sequence[str],
+    restock: dict[str, Node | None],
+    sink: Sink,
+) -> dict[str, str]:
+    """Each planned order's line as `OrdersReconcile`'s node into `sink` as it streams (its refunds'
+    line items from `restock`, the orders read paced beforehand); returns why each order the lines do
+    not settle is left to the paced read."""
+    wanted = set(order_ids)
     why: dict[str, str] = {}
-    for line in bulk.read(DOCUMENT, {"query": query}, total, progress):  # one order a line
+    for line in lines:  # one order a line
         order_id = str(line.get("id"))
-        if order_id not in wanted or order_id in settled or order_id in restock:
+        if order_id not in wanted:
             continue
+        wanted.discard(order_id)
         node, reason = as_reconcile_node(line)
+        if node is not None and reason == RESTOCK:
+            if order_id not in restock:
+                node[UNREAD] = True  # no restock nor lines planned: not worth its points
+            else:
+                read = restock.pop(order_id)
+                node = with_lines(node, read)
+                if node is None:
+                    reason = SPLIT
+                elif lines_cut(read):
+                    node["truncated"] = True
         if node is None:
             why[order_id] = reason or NOT_FOUND
-        elif reason == RESTOCK and lines_ids is not None and order_id not in lines_ids:
-            settled[order_id] = {**node, UNREAD: True}  # no restock nor lines planned: not worth its points
-        elif reason == RESTOCK:
-            restock[order_id] = node
-        else:
-            settled[order_id] = node
-    left = [i for i in dict.fromkeys(order_ids) if i not in settled and i not in restock]
-    return settled, restock, {i: why.get(i, NOT_FOUND) for i in left}
+            continue
+        sink.add(order_id, node)
+    why.update((i, NOT_FOUND) for i in order_ids if i in wanted)
+    return why
 
 
-def restock_lines(reader: Reader, nodes: Mapping[str, Node], again: dict[str, str]) -> dict[str, Node]:
-    """`nodes` with their refunds' line items read through `OrdersRestock`, as the paced read pages
-    them (a page of 10, then the order alone with 50, then truncated); an order the read does not
-    match is added to `again`, to be read whole."""
-    ids = list(nodes)
-    read = reader.read(ids, document=RESTOCK_DOCUMENT)
+def restock_lines(reader: Reader, ids: Sequence[str]) -> dict[str, Node | None]:
+    """The refunds' line items of `ids` through `OrdersRestock`, as the paced read pages them (a page
+    of 10, then the order alone with 50, then truncated)."""
+    read = reader.read(ids, document=RESTOCK_DOCUMENT) if ids else {}
     cut = [i for i in ids if lines_cut(read.get(i))]
     if cut:
         read.update(reader.read(cut, one_by_one=True, document=RESTOCK_DOCUMENT))
-    done: dict[str, Node] = {}
-    for order_id, node in nodes.items():
-        merged = with_lines(node, read.get(order_id))
-        if merged is None:
-            again[order_id] = SPLIT
-            continue
-        done[order_id] = {**merged, "truncated": True} if lines_cut(read.get(order_id)) else merged
-    return done
+    return read

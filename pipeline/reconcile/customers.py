@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pipeline.plan.words import ARRIVAL_DEFAULT, ARRIVAL_GIFT_CARD, ARRIVALS, for_customer
@@ -14,39 +15,41 @@ TOLD = ("matched", "pending", "mismatch", "duplicate")
 
 def customer_rows(result: Reconciliation) -> list[dict[str, Any]]:
     """One row per customer to tell by hand: Shopify was told not to notify, and something happened."""
+    return list(customers_to_tell(result))
+
+
+def customers_to_tell(result: Reconciliation) -> Iterator[dict[str, Any]]:
+    """`customer_rows` one at a time: only each person's rows are gathered (the rows are already
+    held), each line made as it is written."""
     gateways: dict[str, list[str]] = {}
     for tx in result.transactions:
         gateways.setdefault(tx.order_id, []).append(tx.gateway)
-    people: dict[str, dict[str, list[str]]] = {}
+    people: dict[str, list[ReconciledRow]] = {}
     for row in result.rows:
         if row.status not in TOLD or row.notify:
             continue
         if not (row.cancelled or row.refunded or row.pending):
             continue
         key = (row.customer_email or "").casefold() or f"order:{row.order_id}"
-        person = people.setdefault(
-            key, {k: [] for k in ("email", "name", "orders", "done", "amount", "method", "arrives")}
-        )
-        person["email"][:1] = [row.customer_email or ""]
-        person["name"][:1] = [row.customer_name or ""]
-        person["orders"].append(str(row.order_name))
-        person["done"].append(_what_was_done(row))
-        money = row.refunded + row.pending
-        person["amount"].append(money_text(money, row.currency) if money and row.currency else "")
-        person["method"].append(_how(row))
-        person["arrives"].append(_arrival(row, gateways.get(str(row.order_id), [])))
-    return [
-        {
-            "email": p["email"][0],
-            "name": p["name"][0],
-            "orders": ", ".join(p["orders"]),
-            "what_was_done": "; ".join(p["done"]),
-            "amount": "; ".join(a for a in p["amount"] if a),
-            "method": "; ".join(m for m in p["method"] if m),
-            "money_arrives": "; ".join(a for a in p["arrives"] if a),
+        people.setdefault(key, []).append(row)
+    for rows in people.values():
+        amounts = [_amount(row) for row in rows]
+        methods = [_how(row) for row in rows]
+        arrivals = [_arrival(row, gateways.get(str(row.order_id), [])) for row in rows]
+        yield {
+            "email": rows[-1].customer_email or "",  # the last row's, as the sheet always said
+            "name": rows[-1].customer_name or "",
+            "orders": ", ".join(str(row.order_name) for row in rows),
+            "what_was_done": "; ".join(_what_was_done(row) for row in rows),
+            "amount": "; ".join(a for a in amounts if a),
+            "method": "; ".join(m for m in methods if m),
+            "money_arrives": "; ".join(a for a in arrivals if a),
         }
-        for p in people.values()
-    ]
+
+
+def _amount(row: ReconciledRow) -> str:
+    money = row.refunded + row.pending
+    return money_text(money, row.currency) if money and row.currency else ""
 
 
 def _how(row: ReconciledRow) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from sys import intern
 from typing import Any
 
 from pipeline.money import ZERO, Money
@@ -31,7 +32,7 @@ GIFT_CARD_KIND = "GIFT_CARD"
 REFUND_KIND = "REFUND"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RefundTransaction:
     """One money movement since the plan (a refund transaction or a gift card issued): a line finance
     matches against payouts."""
@@ -66,10 +67,11 @@ class RefundTransaction:
         origin: str,
         maker: Maker,
     ) -> RefundTransaction:
-        """One transaction node of a refund, as `OrdersReconcile` answers it."""
-        amount = Money.of(tx["amountSet"]["presentmentMoney"])
+        """One transaction node of a refund, as `OrdersReconcile` answers it (its words shared with every
+        other transaction's: a run's 100,000 money lines repeat a few gateways, kinds and currencies)."""
+        amount = _shared(Money.of(tx["amountSet"]["presentmentMoney"]))
         assert amount is not None
-        shop, converted = Money.of(tx["amountSet"].get("shopMoney")), False
+        shop, converted = _shared(Money.of(tx["amountSet"].get("shopMoney"))), False
         if shop is None:
             shop, converted = in_shop(amount, order)
         return cls(
@@ -79,16 +81,16 @@ class RefundTransaction:
             refund_created_at=str(refund.get("createdAt") or ""),
             transaction_id=str(tx["id"]),
             parent_transaction_id=(tx.get("parentTransaction") or {}).get("id"),
-            gateway=str(tx["gateway"]),
-            kind=str(tx["kind"]),
-            status=str(tx["status"]),
+            gateway=intern(str(tx["gateway"])),
+            kind=intern(str(tx["kind"])),
+            status=intern(str(tx["status"])),
             amount=amount,
             shop_amount=shop,
             processed_at=tx.get("processedAt"),
             method="store_credit" if tx["gateway"] == STORE_CREDIT_GATEWAY else "original",
             origin=origin,
             action_key=maker.action_key,
-            run_id=maker.run_id,
+            run_id=intern(maker.run_id),
             converted=converted,
         )
 
@@ -128,7 +130,12 @@ class RefundTransaction:
         return self.kind in (REFUND_KIND, GIFT_CARD_KIND) and self.status == "SUCCESS"
 
 
-@dataclass(frozen=True)
+def _shared(money: Money | None) -> Money | None:
+    """`money` with its currency code shared with every other amount's."""
+    return None if money is None else Money(money.amount, intern(money.currency))
+
+
+@dataclass(frozen=True, slots=True)
 class Payout:
     """The Shopify Payments balance transaction of a refund and the payout that nets it."""
 
@@ -139,7 +146,7 @@ class Payout:
     net: Money | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReconciledRow:
     """One input row: its status and what the shop shows against what was approved."""
 
@@ -179,7 +186,7 @@ class ReconciledRow:
         return self.status not in QUIET and self.status != PENDING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reconciliation:
     """Every row's outcome and every refund transaction made since the plan."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -29,44 +29,65 @@ LARGE_PAGE = {"refundsFirst": 50, "transactionsFirst": 50, "refundLinesFirst": 5
 Node = dict[str, Any]
 
 
+class Sink(Protocol):
+    """Where the reads go as they arrive (`compare.Comparison`): the cards first, then each order."""
+
+    def cards(self, gift_cards: Mapping[str, Node | None], found: Sequence[Node] = ()) -> None: ...
+
+    def add(self, order_id: str, order: Node | None) -> None: ...
+
+
 @dataclass(frozen=True)
 class ReadBack:
-    """Orders and gift cards by id (None: Shopify has no such order or card) and the points they cost."""
+    """What the reads cost, and the orders a bulk read left to the paced API, by why."""
 
-    orders: dict[str, Node | None]
-    gift_cards: dict[str, Node | None]
     points: int
-    cards_found: list[Node] = field(default_factory=list)  # issued since the plan, carrying a key
-    reread: dict[str, int] = field(default_factory=dict)  # orders the bulk read left paced, by why
+    reread: dict[str, int] = field(default_factory=dict)
 
 
 def read_back(
     settings: ConnectionSettings,
     order_ids: Sequence[str],
     card_ids: Sequence[str],
+    sink: Sink,
     *,
     since: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ReadBack:
-    """Every order and gift card as Shopify shows it now; `progress` hears how many orders each call read."""
+    """Every gift card, then every order as Shopify shows it now, into `sink` a batch at a time;
+    `progress` hears how many orders each call read."""
     with ShopifyClient(settings, transport) as client:
         reader = Reader(client, progress or (lambda _n: None))
-        return read_paced(reader, order_ids, card_ids, since if order_ids else None)
+        sink.cards(*read_cards(reader, card_ids, since if order_ids else None))
+        read_orders(reader, order_ids, sink)
+        return ReadBack(reader.points)
 
 
-def read_paced(
-    reader: Reader, order_ids: Sequence[str], card_ids: Sequence[str], since: dt.datetime | None
-) -> ReadBack:
-    """The paced reads: the orders and cards by id, then (with `since`) the cards issued since."""
-    nodes = reader.read([*order_ids, *card_ids])
-    truncated = [i for i in order_ids if _truncated(nodes.get(i))]
-    if truncated:
-        nodes.update(reader.read(truncated, one_by_one=True))
+def read_cards(
+    reader: Reader, card_ids: Sequence[str], since: dt.datetime | None
+) -> tuple[dict[str, Node | None], list[Node]]:
+    """The journal's gift cards by id, and (with `since`) every card issued since the plan carrying a
+    key; a journal card among those is not read twice (the same fields)."""
     found = reader.cards_since(since) if since is not None else []
-    orders = {i: _mark(nodes.get(i)) for i in order_ids}
-    cards = {i: nodes.get(i) for i in card_ids}
-    return ReadBack(orders, cards, reader.points, found)
+    seen = {str(card["id"]): card for card in found}
+    missing = [i for i in card_ids if i not in seen]
+    read = reader.read(missing) if missing else {}
+    return {i: seen[i] if i in seen else read.get(i) for i in card_ids}, found
+
+
+def read_orders(reader: Reader, order_ids: Sequence[str], sink: Sink) -> None:
+    """The orders through `OrdersReconcile`, a call's batch at a time into `sink` (an order with more
+    than a page shows is read again alone), so no more than a batch is held."""
+    ids = list(dict.fromkeys(order_ids))
+    for start in range(0, len(ids), MAX_IDS):
+        batch = ids[start : start + MAX_IDS]
+        nodes = reader.read(batch)
+        truncated = [i for i in batch if _truncated(nodes.get(i))]
+        if truncated:
+            nodes.update(reader.read(truncated, one_by_one=True))
+        for order_id in batch:
+            sink.add(order_id, _mark(nodes.pop(order_id, None)))
 
 
 class Reader:

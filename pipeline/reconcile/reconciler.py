@@ -7,7 +7,7 @@ this module only wires them to the run directory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from pipeline.execute.journal import Journal
 from pipeline.plan.engine import EngineChoice, choose_engine
 from pipeline.plan.files import load_plan, seal_of
 from pipeline.reconcile.bulkread import read_back_bulk
-from pipeline.reconcile.compare import reconcile
+from pipeline.reconcile.compare import Comparison
 from pipeline.reconcile.model import Reconciliation
 from pipeline.reconcile.payouts import read_payouts
 from pipeline.reconcile.readback import read_back
@@ -54,13 +54,13 @@ class ReconcileResult:
         return 0
 
 
-def journal_rows(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
-    """The journal's steps, or none when the run was never executed (no journal file is created)."""
+def journal_records(run_dir: Path, run_id: str) -> Iterator[dict[str, Any]]:
+    """The journal's steps one at a time, or none when the run was never executed (no journal file)."""
     path = Path(run_dir) / JOURNAL
     if not path.is_file():
-        return []
+        return
     with Journal.open(path, run_id) as journal:
-        return journal.rows_for_report()
+        yield from journal.records_for_report()
 
 
 def reconcile_run(
@@ -81,9 +81,8 @@ def reconcile_run(
     `bucket` (the first look's), as SPEC §15 says."""
     run_dir = Path(run_dir)
     plan = load_plan(run_dir)  # refuses a plan.json that no longer matches plan.sha256
-    rows = journal_rows(run_dir, plan.run_id)
+    comparison = Comparison(plan, journal_records(run_dir, plan.run_id))
     order_ids = list(dict.fromkeys(a.order_id for a in plan.actions()))
-    card_ids = list(dict.fromkeys(r["gift_card_id"] for r in rows if r.get("gift_card_id")))
     choice = choose_engine(
         engine,
         len(order_ids),
@@ -91,12 +90,14 @@ def reconcile_run(
         restore_rate=restore_rate or STANDARD_RESTORE_RATE,
         bucket=bucket or 0.0,
     )
+    cards = comparison.card_ids
     if choice.engine == "bulk":
         with_lines = {a.order_id for a in plan.actions() if any(s.restock or s.refund_lines for s in a.steps)}
         shop = read_back_bulk(
             settings,
             order_ids,
-            card_ids,
+            cards,
+            comparison,
             lines_ids=with_lines,
             since=plan.since,
             transport=transport,
@@ -106,9 +107,9 @@ def reconcile_run(
         )
     else:
         shop = read_back(
-            settings, order_ids, card_ids, since=plan.since, transport=transport, progress=progress
+            settings, order_ids, cards, comparison, since=plan.since, transport=transport, progress=progress
         )
-    result = reconcile(plan, rows, shop.orders, shop.gift_cards, shop.cards_found)
+    result = comparison.result()
     paid = read_payouts(
         settings,
         result.transactions,

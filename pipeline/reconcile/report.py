@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pipeline.money import ZERO
 from pipeline.plan.model import Plan
@@ -28,10 +28,10 @@ from pipeline.reconcile.columns import (
     TRANSACTION_COLUMNS,
     TX_TOTAL_COLUMNS,
 )
-from pipeline.reconcile.customers import customer_rows
+from pipeline.reconcile.customers import customers_to_tell
 from pipeline.reconcile.model import PENDING, QUIET, Reconciliation
 from pipeline.reconcile.payouts import payout_rows
-from pipeline.reconcile.rows import group_totals, order_row, reason, transaction_row
+from pipeline.reconcile.rows import Made, Row, group_totals, order_row, reason, transaction_row
 from pipeline.reconcile.tieout import check_ties_out
 from pipeline.reports import Chart, Sheet, render_page, write_csv, write_workbook
 from pipeline.reports.cells import money_text
@@ -63,8 +63,8 @@ def write_reports(
     TieOutError (nothing written) when totals do not tie out."""
     run_dir = Path(run_dir)
     notes = {r.row: r.action.note for r in plan.rows if r.action}
-    rows = [order_row(row, notes.get(row.row, "")) for row in result.rows]
-    transactions = [transaction_row(tx) for tx in result.transactions]
+    rows = Made(result.rows, lambda row: order_row(row, notes.get(row.row, "")))
+    transactions = Made(result.transactions, transaction_row)
     totals = group_totals(rows, ("currency", "method"), TOTAL_KEYS, skip_empty=True)
     check_ties_out(plan.totals_by_currency_and_method(), result, totals)
     at = dt.datetime.now(dt.UTC)
@@ -72,7 +72,7 @@ def write_reports(
     statuses = [{"status": s, "count": n} for s, n in result.counts().items() if n]
     codes = {r.row: str(r.reason) if r.reason else None for r in plan.rows}
     by_reason = group_totals(
-        [{**r, "reason": reason(r, codes.get(r["row"]))} for r in rows],
+        ({**r, "reason": reason(r, codes.get(r["row"]))} for r in rows),
         ("reason", "status", "currency"),
         TOTAL_KEYS[:2],
     )
@@ -119,7 +119,8 @@ def write_reports(
             [*tx_totals, *_grand(tx_totals, "shop_amount")],
         ),
     ]
-    orders = Sheet("Orders", ORDER_COLUMNS, rows, highlight=_is_exception)
+    # The sheets only count, slice and iterate their rows: made ones serve (no list of every row).
+    orders = Sheet("Orders", ORDER_COLUMNS, cast("list[Row]", rows), highlight=_is_exception)
     exceptions = Sheet(
         "Exceptions",
         EXCEPTION_COLUMNS,
@@ -131,7 +132,7 @@ def write_reports(
     tx_sheet = Sheet(
         "Refund transactions",
         TRANSACTION_COLUMNS,
-        transactions,
+        cast("list[Row]", transactions),
         highlight=lambda r: r["status"] not in ("SUCCESS", "PENDING") or r["origin"] == "not planned",
     )
     payout_sheet = Sheet(
@@ -148,7 +149,7 @@ def write_reports(
         write_workbook(folder / "reconciliation.xlsx", sheets, summary, title=title),
         write_csv(folder / "reconciliation.csv", ORDER_COLUMNS, rows),
         write_csv(folder / "refund_transactions.csv", TRANSACTION_COLUMNS, transactions),
-        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customer_rows(result)),
+        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customers_to_tell(result)),
     ]
     page = render_page(
         title,

@@ -5,13 +5,16 @@ Also the grouped totals of those rows, computed once and shown in every summary 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from pipeline import money
 from pipeline.money import ZERO
 from pipeline.reconcile.model import ReconciledRow, RefundTransaction
+
+T = TypeVar("T")
+Row = dict[str, Any]
 
 MANUAL_GATEWAY = "manual"
 PAYMENTS_GATEWAY = "shopify_payments"
@@ -104,7 +107,7 @@ def settlement(tx: RefundTransaction) -> str:
 
 
 def group_totals(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     keys: Sequence[str],
     amounts: Sequence[str],
     *,
@@ -145,3 +148,28 @@ def reason(row: Mapping[str, Any], code: str | None) -> str:
 
 def _yes(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
+
+
+class Made(Sequence[Row], Generic[T]):
+    """`make(item)` for each item, made when read and not kept: a file of 100,000 rows is written
+    without a list of 100,000 dicts (each pass makes them again)."""
+
+    def __init__(self, items: Sequence[T], make: Callable[[T], Row]) -> None:
+        self.items, self.make = items, make
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Row]:
+        return map(self.make, self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self.make(item) for item in self.items[index]]
+        return self.make(self.items[index])

@@ -5,13 +5,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 from pipeline.execute.executor import execute_run
 from pipeline.plan.files import load_plan
+from pipeline.plan.planner import plan_input
 from pipeline.reconcile.reconciler import reconcile_run
 from pipeline.simulator.handler import Simulator
+from pipeline.simulator.seed import write_input_file
 from pipeline.simulator.server import SimulatorServer
 from pipeline.simulator.transport import SimulatorTransport
+from pipeline.validate.check import validate_table
+from pipeline.validate.read import read_input
+from pipeline.validate.rows import Defaults
 from tests.harness import TOKEN, make_run, settings, simulator
 
 FAST = {"cancel_wait": 0.3, "poll": 0.01}
@@ -26,6 +32,32 @@ def executed(tmp_path, seed=3, rows=60, settle=True, before=None, url="http://12
     if before:
         before(sim, load_plan(run_dir))
     execute_run(run_dir, settings(url), transport=SimulatorTransport(sim), runner_options=FAST)
+    return sim, run_dir
+
+
+def executed_with_restock(tmp_path: Path, before=None):
+    """The seeded run of `runs.executed`, every other row restocking (cancels and line refunds), with
+    refunds still pending."""
+    sim = simulator(orders=160, seed=3)
+    sim.api.store.refund_settle_delay = dt.timedelta(hours=1)  # klarna refunds pending through the test
+    source = tmp_path / "orders.csv"
+    write_input_file(sim.api.store, source, rows=80, seed=3)
+    with open(source, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    with open(source, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, [*lines[0], "restock"])
+        writer.writeheader()
+        for index, line in enumerate(lines):
+            restocks = index % 2 == 0 and (line["action"] == "cancel" or line["lines"])
+            writer.writerow({**line, "restock": "yes" if restocks else ""})
+    table = read_input([source])
+    checked = validate_table(table, Defaults())
+    assert not checked.problems, checked.problems[:3]
+    transport = SimulatorTransport(sim)
+    _plan, run_dir = plan_input(table, checked.rows, settings(), tmp_path / "reports", transport=transport)
+    if before:
+        before(sim, load_plan(run_dir))
+    execute_run(run_dir, settings(), transport=transport, runner_options=FAST)
     return sim, run_dir
 
 

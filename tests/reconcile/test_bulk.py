@@ -3,7 +3,6 @@ reconciliation as the paced read, files and statuses alike, on a run with every 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
@@ -17,46 +16,23 @@ from openpyxl import load_workbook
 from pipeline.cli import cli
 from pipeline.execute.executor import execute_run
 from pipeline.plan.files import load_plan
-from pipeline.plan.planner import plan_input
 from pipeline.plan.steps import StepKind
 from pipeline.reconcile.order_check import NOT_READ
 from pipeline.reconcile.reconciler import ReconcileResult, reconcile_run
 from pipeline.simulator.refunds import write_refund
-from pipeline.simulator.seed import write_input_file
 from pipeline.simulator.transport import SimulatorTransport
-from pipeline.validate.check import validate_table
-from pipeline.validate.read import read_input
-from pipeline.validate.rows import Defaults
-from tests.harness import make_run, settings, simulator
-from tests.reconcile.runs import FAST, actions, executed, read_csv, serving, store_order
+from tests.harness import make_run, settings
+from tests.reconcile.runs import (
+    FAST,
+    actions,
+    executed,
+    executed_with_restock,
+    read_csv,
+    serving,
+    store_order,
+)
 
 FILES = ("reconciliation.csv", "refund_transactions.csv", "customers.csv")
-
-
-def _executed_with_restock(tmp_path: Path, before=None):
-    """The seeded run of `runs.executed`, every other row restocking (cancels and line refunds), with
-    refunds still pending."""
-    sim = simulator(orders=160, seed=3)
-    sim.api.store.refund_settle_delay = dt.timedelta(hours=1)  # klarna refunds pending through the test
-    source = tmp_path / "orders.csv"
-    write_input_file(sim.api.store, source, rows=80, seed=3)
-    with open(source, encoding="utf-8", newline="") as handle:
-        lines = list(csv.DictReader(handle))
-    with open(source, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, [*lines[0], "restock"])
-        writer.writeheader()
-        for index, line in enumerate(lines):
-            restocks = index % 2 == 0 and (line["action"] == "cancel" or line["lines"])
-            writer.writerow({**line, "restock": "yes" if restocks else ""})
-    table = read_input([source])
-    checked = validate_table(table, Defaults())
-    assert not checked.problems, checked.problems[:3]
-    transport = SimulatorTransport(sim)
-    _plan, run_dir = plan_input(table, checked.rows, settings(), tmp_path / "reports", transport=transport)
-    if before:
-        before(sim, load_plan(run_dir))
-    execute_run(run_dir, settings(), transport=transport, runner_options=FAST)
-    return sim, run_dir
 
 
 def _spoil(sim, plan, spoiled):
@@ -108,7 +84,7 @@ def _reconcile(sim, run_dir, engine, transport=None) -> tuple[ReconcileResult, d
 
 def test_bulk_and_paced_reconcile_the_same_run_alike(tmp_path: Path) -> None:
     spoiled: list = []
-    sim, run_dir = _executed_with_restock(tmp_path, before=lambda s, p: _spoil(s, p, spoiled))
+    sim, run_dir = executed_with_restock(tmp_path, before=lambda s, p: _spoil(s, p, spoiled))
     plan_actions = actions(run_dir)
     methods = Counter(s.method for a in plan_actions for s in a.steps if s.method)
     assert {"original", "store_credit", "gift_card"} <= set(methods)
@@ -141,7 +117,7 @@ def test_bulk_and_paced_reconcile_the_same_run_alike(tmp_path: Path) -> None:
 
 
 def test_restock_is_read_from_the_shops_refund_lines_never_assumed(tmp_path: Path) -> None:
-    sim, run_dir = _executed_with_restock(tmp_path)
+    sim, run_dir = executed_with_restock(tmp_path)
     result, _files, _points = _reconcile(sim, run_dir, "bulk")
     assert result.reread.get("restock", 0) >= 1  # refund lines read paced, the orders not re-read
     rows = {r.order_id: r for r in result.reconciliation.rows}
