@@ -1,18 +1,22 @@
-"""A bulk plan's paced quotes start while the bulk read's result is still being parsed (issue 17): each
-row that gives its order's id is quoted as soon as that order is read, not after the whole file."""
+"""The plan stage's time outside the bulk read (issue 17): a bulk plan's paced quotes start while the read's
+result is still being parsed (each row that gives its order's id is quoted as soon as that order is
+read, not after the whole file), and the plan files are written with the plan out of the cyclic
+collector's walks."""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Iterator
 
 import httpx
 
+from pipeline.plan import planner
 from pipeline.plan.bulklookup import BulkLookup
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
-from tests.harness import settings
+from tests.harness import make_run, settings, simulator
 from tests.plan.test_bulk_quotes import Counting, _plan, _stock_out_rows, served
 
 __all__ = ["served"]  # the fixture, shared with the quotes' tests
@@ -71,3 +75,20 @@ def test_quotes_start_before_the_bulk_result_is_parsed_to_its_end(served) -> Non
     assert watching.events == ["quote", "file ends"]
     assert planned == expected
     assert watching.requests["OrderQuote"] == len(rows)
+
+
+def test_the_plan_files_are_written_with_the_plan_out_of_the_collectors_walks(tmp_path, monkeypatch) -> None:
+    frozen: list[int] = []
+    write = planner.write_plan_files
+
+    def watched(plan, run_dir):
+        frozen.append(gc.get_freeze_count())
+        return write(plan, run_dir)
+
+    monkeypatch.setattr(planner, "write_plan_files", watched)
+    sim = simulator(orders=20)
+    before = gc.get_freeze_count()
+    run_dir = make_run(tmp_path, sim, rows=5)
+    assert (run_dir / "plan.sha256").exists()
+    assert frozen and frozen[0] > before  # the plan, its rows and facts: frozen while written
+    assert gc.get_freeze_count() == before  # and handed back to the collector after
