@@ -22,7 +22,7 @@ from typing import Any
 from pipeline.plan.decide import needs_quote
 from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
-from pipeline.plan.lookup import Lookup, LookupProgress, by_row, quote_of
+from pipeline.plan.lookup import Found, Lookup, LookupProgress, by_row, quote_of
 from pipeline.plan.quote import QuotedLine, RefundQuote
 from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.client import ShopifyClient
@@ -60,9 +60,16 @@ class BulkLookup(Lookup):
         self.quotes: dict[str, dict[str, Any]] = {}  # order id → its full-refund quote, where a row needs it
         self.line_items: dict[str, tuple[QuotedLine, ...]] = {}  # order id → its lines, where rows need them
 
-    def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
-        """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
+    def matches(self, rows: Sequence[OrderRow], found: Found | None = None) -> dict[int, list[OrderFacts]]:
+        """Each row number → every order whose name is exactly the row's (or whose id it gives).
+        `found` is told of each row that gives its order's id as soon as that order is read (a name
+        may match orders further on)."""
         ids = {r.order_gid for r in rows if r.order_gid}
+        tell = found or (lambda _row, _facts: None)
+        by_gid: dict[str, list[OrderRow]] = defaultdict(list)
+        for row in rows:
+            if row.order_gid:
+                by_gid[row.order_gid].append(row)
         keys = {r.order_key for r in rows if not r.order_gid}
         by_id: dict[str, OrderFacts] = {}
         by_key: dict[str, dict[str, OrderFacts]] = defaultdict(dict)
@@ -93,6 +100,8 @@ class BulkLookup(Lookup):
                     asking = lined.get(order_id, []) + lined.get(key, [])
                     if any(needs_quote(r, facts, include_test=True, allow_repeat=True) for r in asking):
                         self.line_items[order_id] = bulk_lines(record.children.get("LineItem", ()))
+                    for row in by_gid.get(order_id, ()):
+                        tell(row, facts)
         self.progress(len(rows))
         return by_row(rows, by_id, by_key)
 

@@ -60,6 +60,8 @@ def quote_of(suggested: dict[str, Any], lines: tuple[QuotedLine, ...] = ()) -> R
 
 #: Told how many more rows were looked up (not the executor's `ExecutionProgress`).
 LookupProgress = Callable[[int], None]
+#: Told of a row whose one order has been read, as soon as it is (its quote can start then).
+Found = Callable[[OrderRow, OrderFacts], None]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -146,8 +148,9 @@ class Lookup:
     def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return execute_with_retry(self.client, document, variables, mutation=False).data
 
-    def matches(self, rows: Sequence[OrderRow]) -> dict[int, list[OrderFacts]]:
-        """Each row number → every order whose name is exactly the row's (or whose id it gives)."""
+    def matches(self, rows: Sequence[OrderRow], found: Found | None = None) -> dict[int, list[OrderFacts]]:
+        """Each row number → every order whose name is exactly the row's (or whose id it gives). The
+        paced lookup tells `found` nothing: an order read early may be read again with all its refunds."""
         by_id = self._by_ids(sorted({r.order_gid for r in rows if r.order_gid}), rows)
         names = sorted({r.order_name for r in rows if not r.order_gid})
         by_key: dict[str, dict[str, OrderFacts]] = defaultdict(dict)
