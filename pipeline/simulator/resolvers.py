@@ -6,6 +6,7 @@ The lead's handler validates documents and serialises results; this module only 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -27,6 +28,8 @@ from pipeline.simulator import accounting as acc
 from pipeline.simulator import bulkapi, search
 from pipeline.simulator.access import Access, check_scope
 from pipeline.simulator.bulk import BulkEngine, BulkSettings
+from pipeline.simulator.bulkexport import NodePlan, Unsupported
+from pipeline.simulator.bulkquery import BulkQuery
 from pipeline.simulator.cancel import order_cancel, settle
 from pipeline.simulator.errors import UserErr, check_sizes, numeric_id
 from pipeline.simulator.gids import check_ids, gid, parse_gid
@@ -209,6 +212,7 @@ class ShopApi:
         # Bulk operations work from a background thread: it and the requests take turns on the store.
         self.lock = threading.RLock()
         self.bulk = BulkEngine(store, self.execute, _resolve, self.lock, bulk)
+        self.bulk.compile = self._compile
         if access is not None:
             store.access = access
         self.schema = SCHEMA
@@ -255,6 +259,17 @@ class ShopApi:
         if field_resolver is None:  # a bulk line's keys are not the last answer's
             self._last_keys = context.keys
         return result  # type: ignore[return-value]
+
+    def _compile(self, plan: BulkQuery) -> Callable[[Any], dict[str, Any]] | None:
+        """A bulk query's node plan (bulkexport), or None: its document then runs through graphql-core."""
+        if check_ids(self.schema, plan.document, None, None):
+            return None
+        try:
+            return NodePlan(
+                self.schema, plan, Context(self.store, bulk=self.bulk), _resolve, type_name
+            ).answer
+        except Unsupported:
+            return None
 
     def grant(self, access: Access) -> None:
         """The token's scopes and staff permissions from now on."""
