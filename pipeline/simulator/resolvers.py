@@ -178,6 +178,8 @@ def _mutation(store: Store, info: Any, args: dict[str, Any]) -> Any:
 
 
 def _resolve(source: Any, info: Any, **args: Any) -> Any:
+    if type(source) is dict:  # money bags, connections, edges: most fields of an answer
+        return default_field_resolver(source, info, **args)
     store: Store = info.context.store
     if isinstance(source, Root):
         check_scope(store.access, info.field_name, info.field_nodes)
