@@ -1,8 +1,10 @@
 """Bulk operations (SPEC §15): run, poll, cancel; work done at a fixed rate on the shop's clock.
 
 An operation's progress is a function of the shop's clock: `rate × seconds since it was created`
-lines are due, and `advance()` does the due work. A background thread calls it (serve, demo) and
-so does every request (`ShopApi.execute`), so tests move a fake clock and poll, never sleep.
+lines are due. A background thread does the due work in slices of about 50 ms, taking the shop's
+lock for each and letting waiting requests in between, so a request never waits for bulk work and a
+poll sees the progress made so far. In-process tests without that thread (`background=False`) move a
+fake clock and poll: each request then does what is due (`advance()`), and they never sleep.
 Bulk work runs through the shop's own resolvers but outside the handler: it is charged to no bucket.
 """
 
@@ -11,88 +13,30 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO, Any
 
-from graphql import DocumentNode, ExecutionResult
+from graphql import ExecutionResult
 
-from pipeline.simulator.bulkquery import BulkQuery, query_lines
-from pipeline.simulator.gids import gid
+from pipeline.simulator.bulkop import ACTIVE as ACTIVE
+from pipeline.simulator.bulkop import DEFAULT_QUERY_RATE as DEFAULT_QUERY_RATE
+from pipeline.simulator.bulkop import DEFAULT_RATE as DEFAULT_RATE
+from pipeline.simulator.bulkop import MAX_RUNNING as MAX_RUNNING
+from pipeline.simulator.bulkop import BulkOperation as BulkOperation
+from pipeline.simulator.bulkop import BulkSettings as BulkSettings
+from pipeline.simulator.bulkquery import BulkQuery, flatten, query_lines
+from pipeline.simulator.cancel import settle
 from pipeline.simulator.payouts import export_nodes
-from pipeline.simulator.shapes import ts
 from pipeline.simulator.staged import Files
 from pipeline.simulator.store import Store
+from pipeline.simulator.turns import Turns
 
-MAX_RUNNING = 5  # per shop since 2026-01 (bulk-operations/imports; "faster bulk operations" changelog)
-DEFAULT_RATE = 50.0  # mutation lines per second (`--bulk-rate`)
-DEFAULT_QUERY_RATE = 1000.0  # exported objects per second (`--bulk-query-rate`); see README
-CHUNK = 50  # lines or root objects done per step (one file append)
-ACTIVE = ("CREATED", "RUNNING", "CANCELING")
+CHUNK = 50  # lines or root objects done per step at most (one file append)
+SLICE_S = 0.05  # the background thread's work per turn of the shop's lock: requests wait at most this
+TICK_S = 0.05  # how often an idle background thread looks at the shop's clock (real seconds)
 Execute = Callable[..., ExecutionResult]
-
-
-@dataclass(eq=False)
-class BulkOperation:
-    """One operation and where its work stands."""
-
-    id: int
-    type: str  # QUERY or MUTATION
-    query: str
-    created_at: datetime
-    status: str = "CREATED"
-    error_code: str | None = None
-    completed_at: datetime | None = None
-    object_count: int = 0
-    root_object_count: int = 0
-    file_size: int | None = None
-    url: str | None = None
-    partial_data_url: str | None = None
-    total: int = 0  # roots (query) or lines (mutation) to do
-    done: int = 0  # of those, done
-    fail_at: int | None = None  # the `bulk` fault: fails once `done` reaches it
-    plan: BulkQuery | None = None
-    order_ids: list[int] = field(default_factory=list)  # the roots to export (balance transactions' too)
-    mutation: DocumentNode | None = None
-    source: Path | None = None  # the uploaded variables, read line by line from `offset`
-    offset: int = 0
-    name: str = ""
-    # Its start's answer was lost while the request was still being processed: until then the
-    # operation is neither listed nor run (the simulator's `in_progress_s`).
-    hidden_until: datetime | None = None
-
-    def visible(self, now: datetime) -> bool:
-        return self.hidden_until is None or now >= self.hidden_until
-
-    def view(self) -> dict[str, Any]:
-        """The BulkOperation object as the API answers it (UnsignedInt64 as strings)."""
-        return {
-            "id": gid("BulkOperation", self.id),
-            "status": self.status,
-            "type": self.type,
-            "errorCode": self.error_code,
-            "createdAt": ts(self.created_at),
-            "completedAt": ts(self.completed_at),
-            "objectCount": str(self.object_count),
-            "rootObjectCount": str(self.root_object_count),
-            "fileSize": None if self.file_size is None else str(self.file_size),
-            "url": self.url,
-            "partialDataUrl": self.partial_data_url,
-            "query": self.query,
-        }
-
-
-@dataclass
-class BulkSettings:
-    """`--bulk-rate`, `--bulk-query-rate`, and the `bulk` fault's share and seed."""
-
-    rate: float = DEFAULT_RATE
-    query_rate: float = DEFAULT_QUERY_RATE
-    fail_share: float = 0.0
-    seed: int = 0
-    background: bool = True
 
 
 class BulkEngine:
@@ -114,7 +58,11 @@ class BulkEngine:
         self._next = 0
         self.last_created: BulkOperation | None = None  # by the request being answered
         self._advancing = False
+        self._turn = 0  # the operation the background thread served last
         self._worker: threading.Thread | None = None
+        self._woken = threading.Event()
+        self.turns = Turns(lock)
+        self.compile: Callable[[BulkQuery], Callable[[Any], dict[str, Any]] | None] | None = None
 
     def faults(self, share: float, seed: int) -> None:
         """The `bulk` fault: this share of operations ends FAILED part way."""
@@ -147,39 +95,71 @@ class BulkEngine:
             op.status = "CANCELING"
 
     def advance(self) -> None:
-        """Do the work due by now on every active operation."""
+        """Do all the work due by now on every active operation, in one go (in-process harnesses
+        without the background thread: their requests drive the work on a fake clock)."""
         if self._advancing:  # a bulk line's own execution must not start more work
             return
         self._advancing = True
         try:
-            self._advance(self.now())
+            now = self.now()
+            for op in list(self.operations.values()):
+                while self._work_on(op, now, CHUNK):
+                    pass
         finally:
             self._advancing = False
 
-    def _advance(self, now: datetime) -> None:
-        for op in list(self.operations.values()):
-            if op.status not in ACTIVE or not op.visible(now):
-                continue
-            if op.status == "CANCELING":
-                self._finish(op, "CANCELED", now)
-                continue
-            op.status = "RUNNING"
-            rate = self.settings.query_rate if op.type == "QUERY" else self.settings.rate
-            due = int(rate * max((now - op.created_at).total_seconds(), 0.0))
-            while op.status == "RUNNING" and op.object_count < due and op.done < op.total:
-                if op.fail_at is not None and op.done >= op.fail_at:
-                    op.error_code = "INTERNAL_SERVER_ERROR"
-                    self._finish(op, "FAILED", max(now, self.now()))
+    def work(self) -> bool:
+        """One slice of the background thread: the next active operation with work due does at most
+        `SLICE_S` of it, under the shop's lock. True when more work is due now."""
+        with self.lock:
+            now = self.now()
+            ops = [op for op in self.operations.values() if op.status in ACTIVE]
+            ops.sort(key=lambda op: (op.id <= self._turn, op.id))  # round robin from the last one served
+            for op in ops:
+                if self._has_work(op, now):
+                    self._turn = op.id
+                    self._work_on(op, now, self._slice_size(op))
                     break
-                budget = min(CHUNK, due - op.object_count, op.total - op.done)
-                if op.fail_at is not None:
-                    budget = min(budget, op.fail_at - op.done)
-                with self.files.result_path(op.name).open("a", encoding="utf-8") as out:
-                    self._step(op, max(budget, 1), out)
-            if op.status == "RUNNING" and op.done >= op.total:
-                # Stamped when its last line is written, not when this pass began: a pass behind the
-                # rate (one process, busy cores) works past `now`, and completedAt shows the real end.
-                self._finish(op, "COMPLETED", max(now, self.now()))
+            return any(self._has_work(op, now) for op in ops)
+
+    def _has_work(self, op: BulkOperation, now: datetime) -> bool:
+        if op.status not in ACTIVE or not op.visible(now):
+            return False
+        return op.status != "RUNNING" or op.done >= op.total or op.object_count < self._due(op, now)
+
+    def _due(self, op: BulkOperation, now: datetime) -> int:
+        rate = self.settings.query_rate if op.type == "QUERY" else self.settings.rate
+        return int(rate * max((now - op.created_at).total_seconds(), 0.0))
+
+    def _slice_size(self, op: BulkOperation) -> int:
+        """Lines (or root objects) that take about `SLICE_S`, from what the last step took."""
+        return CHUNK if op.unit_s <= 0 else max(1, min(CHUNK, int(SLICE_S / op.unit_s)))
+
+    def _work_on(self, op: BulkOperation, now: datetime, most: int) -> bool:
+        """One step of `op`'s due work: at most `most` lines or root objects. True when more is due."""
+        if not self._has_work(op, now):
+            return False
+        if op.status == "CANCELING":
+            self._finish(op, "CANCELED", now)
+            return False
+        op.status = "RUNNING"
+        if op.done < op.total and op.object_count < self._due(op, now):
+            if op.fail_at is not None and op.done >= op.fail_at:
+                op.error_code = "INTERNAL_SERVER_ERROR"
+                self._finish(op, "FAILED", max(now, self.now()))
+                return False
+            budget = min(most, self._due(op, now) - op.object_count, op.total - op.done)
+            if op.fail_at is not None:
+                budget = min(budget, op.fail_at - op.done)
+            count, started = max(budget, 1), time.perf_counter()
+            with self.files.result_path(op.name).open("a", encoding="utf-8") as out:
+                self._step(op, count, out)
+            op.unit_s = (time.perf_counter() - started) / count
+        if op.status == "RUNNING" and op.done >= op.total:
+            # Stamped when its last line is written, not when this pass began: a pass behind the
+            # rate (one process, busy cores) works past `now`, and completedAt shows the real end.
+            self._finish(op, "COMPLETED", max(now, self.now()))
+        return self._has_work(op, now)
 
     def _step(self, op: BulkOperation, count: int, out: IO[str]) -> None:
         """Run the next `count` lines (mutation) or root objects (query), appending their results."""
@@ -206,7 +186,9 @@ class BulkEngine:
             roots: list[Any] = export_nodes(self.store, op.order_ids[op.done : end])
         else:
             roots = [o for i in op.order_ids[op.done : end] if (o := self.store.orders.get(i)) is not None]
-        lines, error = query_lines(self.execute, self.resolve, op.plan, roots)
+        lines, error = self._exported(op, roots)
+        if lines is None:
+            lines, error = query_lines(self.execute, self.resolve, op.plan, roots)
         if error is not None:
             op.error_code = error
             self._finish(op, "FAILED", self.now())
@@ -216,6 +198,20 @@ class BulkEngine:
             op.object_count += 1
             op.root_object_count += "__parentId" not in line
         op.done = end
+
+    def _exported(self, op: BulkOperation, roots: list[Any]) -> tuple[list[dict[str, Any]] | None, None]:
+        """The lines of `roots` through the query's node plan, built once (bulkexport); None when it has
+        none or a node needs graphql-core's own answer (its errors)."""
+        if op.answer is None and self.compile is not None and op.plan is not None:
+            op.answer = self.compile(op.plan) or False
+        if not op.answer or op.plan is None:
+            return None, None
+        settle(self.store)  # as every execution of the document does
+        try:
+            nodes = [op.answer(root) for root in roots]
+        except Exception:
+            return None, None
+        return [line for node in nodes for line in flatten(node, op.plan.shape)], None
 
     def _finish(self, op: BulkOperation, status: str, now: datetime) -> None:
         op.status, op.completed_at = status, now
@@ -229,17 +225,25 @@ class BulkEngine:
 
     def _wake(self) -> None:
         """Start the background worker if operations are active and none runs."""
-        if not self.settings.background or (self._worker is not None and self._worker.is_alive()):
+        self._woken.set()
+        if not (self.settings.background and self.settings.worker) or (
+            self._worker is not None and self._worker.is_alive()
+        ):
             return
         self._worker = threading.Thread(target=self._work, name="bulk-operations", daemon=True)
         self._worker.start()
 
     def _work(self) -> None:
-        stop = threading.Event()
+        """The background thread: slices of due work, letting the requests waiting for the shop's lock
+        in between; idle, it looks at the shop's clock every `TICK_S` (progress follows that clock)."""
         while True:
+            self._woken.clear()
+            more = self.work()
             with self.lock:
-                self.advance()
                 if not self.running():
                     self._worker = None
                     return
-            stop.wait(0.05)  # a worker's tick in real time; progress itself follows the shop's clock
+            if more:
+                self.turns.let_through(SLICE_S)
+            else:
+                self._woken.wait(TICK_S)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import signal
 import sys
 from pathlib import Path
@@ -90,6 +91,9 @@ def serve(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from exc
     store = Store.load(store_path) if store_path and store_path.exists() else seed_store(orders=500, seed=7)
+    # The store lives as long as the process: the collector need not walk its objects again at every
+    # full collection (on a 100,000-order store that walk was half the CPU of bulk mutation lines).
+    gc.freeze()
     if store_path and not no_save:
         _save(store, store_path)  # a folder that cannot take the file is said now, not at exit
     api = ShopApi(

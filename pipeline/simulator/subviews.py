@@ -15,6 +15,7 @@ from pipeline.simulator.shapes import GATEWAY_NAMES, Sub, bag, connection, money
 from pipeline.simulator.store import (
     Fulfillment,
     LineItem,
+    Order,
     Refund,
     RefundLineItem,
     ShippingLine,
@@ -22,34 +23,34 @@ from pipeline.simulator.store import (
     Transaction,
 )
 
+# One table for every line: a bulk export reads hundreds of thousands of lines, few fields of each.
+_LINE_FIELDS: dict[str, Callable[[Order, LineItem], Any]] = {
+    "id": lambda o, li: gid("LineItem", li.id),
+    "name": lambda o, li: li.title,
+    "title": lambda o, li: li.title,
+    "sku": lambda o, li: li.sku,
+    "variantTitle": lambda o, li: li.variant_title,
+    "vendor": lambda o, li: li.vendor,
+    "quantity": lambda o, li: li.quantity,
+    "currentQuantity": lambda o, li: acc.current_quantity(li),
+    "refundableQuantity": lambda o, li: acc.refundable_quantity(li),
+    "unfulfilledQuantity": lambda o, li: max(0, acc.current_quantity(li) - li.fulfilled_quantity),
+    "nonFulfillableQuantity": lambda o, li: li.refunded_quantity + li.removed_quantity,
+    "restockable": lambda o, li: acc.refundable_quantity(li) > li.restocked_quantity,
+    "requiresShipping": lambda o, li: li.requires_shipping,
+    "isGiftCard": lambda o, li: False,
+    "taxable": lambda o, li: li.taxable,
+    "originalUnitPriceSet": lambda o, li: bag(o, li.unit_price),
+    "discountedUnitPriceSet": lambda o, li: bag(o, li.unit_price),
+    "originalTotalSet": lambda o, li: bag(o, li.unit_price * li.quantity),
+    "discountedTotalSet": lambda o, li: bag(o, li.unit_price * li.quantity),
+}
+
 
 def _line(s: Sub, name: str) -> Any:
-    o, li = s.order, s.obj
+    li = s.obj
     assert isinstance(li, LineItem)
-    price = li.unit_price
-    # Lazy: a bulk export reads hundreds of thousands of lines, most fields never asked for.
-    fields: dict[str, Callable[[], Any]] = {
-        "id": lambda: gid("LineItem", li.id),
-        "name": lambda: li.title,
-        "title": lambda: li.title,
-        "sku": lambda: li.sku,
-        "variantTitle": lambda: li.variant_title,
-        "vendor": lambda: li.vendor,
-        "quantity": lambda: li.quantity,
-        "currentQuantity": lambda: acc.current_quantity(li),
-        "refundableQuantity": lambda: acc.refundable_quantity(li),
-        "unfulfilledQuantity": lambda: max(0, acc.current_quantity(li) - li.fulfilled_quantity),
-        "nonFulfillableQuantity": lambda: li.refunded_quantity + li.removed_quantity,
-        "restockable": lambda: acc.refundable_quantity(li) > li.restocked_quantity,
-        "requiresShipping": lambda: li.requires_shipping,
-        "isGiftCard": lambda: False,
-        "taxable": lambda: li.taxable,
-        "originalUnitPriceSet": lambda: bag(o, price),
-        "discountedUnitPriceSet": lambda: bag(o, price),
-        "originalTotalSet": lambda: bag(o, price * li.quantity),
-        "discountedTotalSet": lambda: bag(o, price * li.quantity),
-    }
-    return fields[name]()
+    return _LINE_FIELDS[name](s.order, li)
 
 
 def _txn(s: Sub, name: str) -> Any:

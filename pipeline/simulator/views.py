@@ -61,67 +61,71 @@ _ORDER_MONEY: dict[str, Callable[[Order], Decimal]] = {
 }
 
 
+_ORDER_FIELDS: dict[str, Callable[[Order, Any, dict[str, Any]], Any]] = {
+    "id": lambda o, store, args: gid("Order", o.id),
+    "legacyResourceId": lambda o, store, args: str(o.id),
+    "createdAt": lambda o, store, args: ts(o.created_at),
+    "updatedAt": lambda o, store, args: ts(o.updated_at),
+    "processedAt": lambda o, store, args: ts(o.processed_at),
+    "cancelledAt": lambda o, store, args: ts(o.cancelled_at),
+    "closedAt": lambda o, store, args: ts(o.closed_at),
+    "closed": lambda o, store, args: o.closed_at is not None,
+    "cancelReason": lambda o, store, args: o.cancel_reason,
+    "poNumber": lambda o, store, args: o.po_number,
+    "cancellation": lambda o, store, args: {"staffNote": o.cancel_staff_note} if o.cancelled_at else None,
+    "metafield": lambda o, store, args: find(o, args.get("namespace"), args["key"]),
+    "customAttributes": lambda o, store, args: [],
+    "customer": lambda o, store, args: store.customer(o.customer_id),
+    "canNotifyCustomer": lambda o, store, args: bool(o.email),
+    "returnStatus": lambda o, store, args: "NO_RETURN",
+    "displayFinancialStatus": lambda o, store, args: acc.financial_status(o),
+    "displayFulfillmentStatus": lambda o, store, args: acc.fulfillment_status(o),
+    "currencyCode": lambda o, store, args: o.currency,
+    "presentmentCurrencyCode": lambda o, store, args: o.presentment_currency,
+    "paymentGatewayNames": lambda o, store, args: list(
+        dict.fromkeys(t.gateway for t in o.transactions if t.kind in ("SALE", "CAPTURE", "AUTHORIZATION"))
+    ),
+    "capturable": lambda o, store, args: not o.cancelled_at and bool(acc.open_authorizations(o)),
+    "refundable": lambda o, store, args: acc.net_payment(o) > 0,
+    "restockable": lambda o, store, args: any(
+        acc.refundable_quantity(li) > li.restocked_quantity for li in o.line_items
+    ),
+    "fullyPaid": lambda o, store, args: acc.received(o) >= acc.total_price(o),
+    "unpaid": lambda o, store, args: acc.received(o) == 0,
+    "currentSubtotalLineItemsQuantity": lambda o, store, args: sum(
+        acc.current_quantity(li) for li in o.line_items
+    ),
+    "subtotalLineItemsQuantity": lambda o, store, args: sum(li.quantity for li in o.line_items),
+    "lineItems": lambda o, store, args: connection(o.line_items, args, lambda li: Sub(o, li)),
+    "shippingLine": lambda o, store, args: Sub(o, o.shipping_lines[0]) if o.shipping_lines else None,
+    "shippingLines": lambda o, store, args: connection(o.shipping_lines, args, lambda s: Sub(o, s)),
+    "transactions": lambda o, store, args: [
+        Sub(o, t)
+        for t in first_n(acc.open_authorizations(o) if args.get("capturable") else o.transactions, args)
+    ],
+    "refunds": lambda o, store, args: [Sub(o, r) for r in first_n(o.refunds, args)],
+    "fulfillments": lambda o, store, args: [Sub(o, f) for f in first_n(o.fulfillments, args)],
+    "fulfillmentOrders": lambda o, store, args: connection(fulfillment_orders(store, o), args, lambda fo: fo),
+    "returns": lambda o, store, args: connection([], args, lambda r: r),
+    "suggestedRefund": lambda o, store, args: Sub(
+        o,
+        suggest(
+            o,
+            line_requests(o, args.get("refundLineItems")),
+            parse_money(args["shippingAmount"]) if args.get("shippingAmount") is not None else None,
+            bool(args.get("refundShipping")),
+            bool(args.get("suggestFullRefund")),
+            args.get("refundMethodAllocation") or "ORIGINAL_PAYMENT_METHODS",
+        ),
+    ),
+}
+
+
 def _order(o: Order, info: Any, name: str, args: dict[str, Any]) -> Any:
-    store = info.context.store
     if name in _ORDER_MONEY:
         return bag(o, _ORDER_MONEY[name](o))
-    simple: dict[str, Callable[[], Any]] = {
-        "id": lambda: gid("Order", o.id),
-        "legacyResourceId": lambda: str(o.id),
-        "createdAt": lambda: ts(o.created_at),
-        "updatedAt": lambda: ts(o.updated_at),
-        "processedAt": lambda: ts(o.processed_at),
-        "cancelledAt": lambda: ts(o.cancelled_at),
-        "closedAt": lambda: ts(o.closed_at),
-        "closed": lambda: o.closed_at is not None,
-        "cancelReason": lambda: o.cancel_reason,
-        "poNumber": lambda: o.po_number,
-        "cancellation": lambda: {"staffNote": o.cancel_staff_note} if o.cancelled_at else None,
-        "metafield": lambda: find(o, args.get("namespace"), args["key"]),
-        "customAttributes": lambda: [],
-        "customer": lambda: store.customer(o.customer_id),
-        "canNotifyCustomer": lambda: bool(o.email),
-        "returnStatus": lambda: "NO_RETURN",
-        "displayFinancialStatus": lambda: acc.financial_status(o),
-        "displayFulfillmentStatus": lambda: acc.fulfillment_status(o),
-        "currencyCode": lambda: o.currency,
-        "presentmentCurrencyCode": lambda: o.presentment_currency,
-        "paymentGatewayNames": lambda: list(
-            dict.fromkeys(t.gateway for t in o.transactions if t.kind in ("SALE", "CAPTURE", "AUTHORIZATION"))
-        ),
-        "capturable": lambda: not o.cancelled_at and bool(acc.open_authorizations(o)),
-        "refundable": lambda: acc.net_payment(o) > 0,
-        "restockable": lambda: any(
-            acc.refundable_quantity(li) > li.restocked_quantity for li in o.line_items
-        ),
-        "fullyPaid": lambda: acc.received(o) >= acc.total_price(o),
-        "unpaid": lambda: acc.received(o) == 0,
-        "currentSubtotalLineItemsQuantity": lambda: sum(acc.current_quantity(li) for li in o.line_items),
-        "subtotalLineItemsQuantity": lambda: sum(li.quantity for li in o.line_items),
-        "lineItems": lambda: connection(o.line_items, args, lambda li: Sub(o, li)),
-        "shippingLine": lambda: Sub(o, o.shipping_lines[0]) if o.shipping_lines else None,
-        "shippingLines": lambda: connection(o.shipping_lines, args, lambda s: Sub(o, s)),
-        "transactions": lambda: [
-            Sub(o, t)
-            for t in first_n(acc.open_authorizations(o) if args.get("capturable") else o.transactions, args)
-        ],
-        "refunds": lambda: [Sub(o, r) for r in first_n(o.refunds, args)],
-        "fulfillments": lambda: [Sub(o, f) for f in first_n(o.fulfillments, args)],
-        "fulfillmentOrders": lambda: connection(fulfillment_orders(store, o), args, lambda fo: fo),
-        "returns": lambda: connection([], args, lambda r: r),
-        "suggestedRefund": lambda: Sub(
-            o,
-            suggest(
-                o,
-                line_requests(o, args.get("refundLineItems")),
-                parse_money(args["shippingAmount"]) if args.get("shippingAmount") is not None else None,
-                bool(args.get("refundShipping")),
-                bool(args.get("suggestFullRefund")),
-                args.get("refundMethodAllocation") or "ORIGINAL_PAYMENT_METHODS",
-            ),
-        ),
-    }
-    return simple[name]() if name in simple else getattr(o, name, None)
+    field = _ORDER_FIELDS.get(name)  # one table for every order: a field costs a lookup, not a closure
+    return field(o, info.context.store, args) if field is not None else getattr(o, name, None)
 
 
 def _customer(c: Customer, name: str) -> Any:
