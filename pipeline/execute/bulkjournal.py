@@ -19,8 +19,10 @@ from pipeline.errors import JournalError
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.execute.journal_format import (
     ID_FIELDS,
+    ORDER_NUMBER,
     RESENDABLE_KINDS,
     STEP_COLUMNS,
+    UNFINISHED,
     clean,
     ids_row,
     timestamp,
@@ -33,10 +35,7 @@ _ACTION_FROM_STEPS = """UPDATE actions SET updated_at = :now, state = CASE
   WHEN NOT EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state != 'done') THEN 'done'
   ELSE 'running' END WHERE action_key = :key AND state IN ('pending', 'running')"""
 _STEP = "SELECT kind, state, job_id FROM steps WHERE action_key = ? AND idx = ?"
-_IN_LANE = (
-    "actions.state IN ('pending', 'running') AND"
-    " CAST(substr(actions.order_id, instr(actions.order_id, 'Order/') + 6) AS INTEGER) BETWEEN ? AND ?"
-)
+_IN_LANE = f"actions.{UNFINISHED} AND {ORDER_NUMBER} BETWEEN ? AND ?"  # by journal_format's index
 _UNDONE_BEFORE = "SELECT count(*) FROM steps WHERE action_key = ? AND idx < ? AND state != 'done'"
 
 
@@ -128,10 +127,7 @@ class BulkJournal:
         """The order number (an order id's digits) of every unfinished action: what the lanes are split
         by, without building every action's steps as `Journal.pending_work` does."""
         with self.journal._tx("DEFERRED") as db:
-            rows = db.execute(
-                "SELECT CAST(substr(order_id, instr(order_id, 'Order/') + 6) AS INTEGER) FROM actions"
-                " WHERE state IN ('pending', 'running')"
-            ).fetchall()
+            rows = db.execute(f"SELECT {ORDER_NUMBER} FROM actions WHERE {UNFINISHED}").fetchall()
         return [row[0] for row in rows]
 
     def pending_between(self, low: int, high: int) -> list[PendingAction]:
