@@ -72,24 +72,30 @@ class GroupCommit:
             with self._shared_read() as db:
                 yield db
             return
-        with self._pool:
-            opener, db = self._open_reader, self._readers.pop() if self._readers else None
-        if opener is None:  # the journal is closed
-            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
-        if db is None:
-            db = opener()
-            with self._pool:
-                self._opened.append(db)
+        reader = self._lease()
         try:
-            db.execute("BEGIN DEFERRED")
+            reader.execute("BEGIN DEFERRED")
             try:
-                yield db
+                yield reader
             finally:
-                if db.in_transaction:
-                    db.execute("COMMIT")
+                if reader.in_transaction:
+                    reader.execute("COMMIT")
         finally:
             with self._pool:
-                self._readers.append(db)
+                self._readers.append(reader)
+
+    def _lease(self) -> sqlite3.Connection:
+        """An idle reader connection, or a new one."""
+        with self._pool:
+            opener, idle = self._open_reader, self._readers.pop() if self._readers else None
+        if opener is None:  # the journal is closed
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if idle is not None:
+            return idle
+        reader = opener()
+        with self._pool:
+            self._opened.append(reader)
+        return reader
 
     @contextmanager
     def _shared_read(self) -> Iterator[sqlite3.Connection]:
