@@ -92,7 +92,7 @@ class BulkExecution:
     def _lane(self, lane: Lane, number: int, count: int) -> None:
         """One lane's rounds, with its own rechecks; its progress is labelled when there are several."""
         show = self.show if count == 1 else lambda kind, p: self.show(f"{kind} (lane {number}/{count})", p)
-        execution = BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane if count > 1 else None)
+        execution = BulkExecution(self.ex, self.bulk, show, self.tick, lane=lane)
         execution._rounds()
         execution._phase("done")
 
@@ -121,10 +121,8 @@ class BulkExecution:
             self.tick()
 
     def _work(self) -> list[PendingAction]:
-        """The journal's unfinished actions in this lane."""
-        return (
-            self.ex.journal.pending_work() if self.lane is None else self.journal.pending_between(*self.lane)
-        )
+        """The journal's unfinished actions in this lane (one lane too: read by the index, not a scan)."""
+        return self.journal.pending_between(*self.lane) if self.lane else self.ex.journal.pending_work()
 
     def _pending(self) -> list[tuple[Any, JournalStep]]:
         """Each unfinished action's first step that is not done."""

@@ -19,8 +19,10 @@ from pipeline.errors import JournalError
 from pipeline.execute.journal import Journal, JournalStep, PendingAction
 from pipeline.execute.journal_format import (
     ID_FIELDS,
+    ORDER_NUMBER,
     RESENDABLE_KINDS,
     STEP_COLUMNS,
+    UNFINISHED,
     clean,
     ids_row,
     timestamp,
@@ -33,11 +35,17 @@ _ACTION_FROM_STEPS = """UPDATE actions SET updated_at = :now, state = CASE
   WHEN NOT EXISTS (SELECT 1 FROM steps WHERE action_key = :key AND state != 'done') THEN 'done'
   ELSE 'running' END WHERE action_key = :key AND state IN ('pending', 'running')"""
 _STEP = "SELECT kind, state, job_id FROM steps WHERE action_key = ? AND idx = ?"
-_IN_LANE = (
-    "actions.state IN ('pending', 'running') AND"
-    " CAST(substr(actions.order_id, instr(actions.order_id, 'Order/') + 6) AS INTEGER) BETWEEN ? AND ?"
+# A step and how many of its action's earlier steps are not done, in one read (a stage checks 10,000s).
+_SENDABLE = (
+    "SELECT kind, state, job_id, (SELECT count(*) FROM steps AS e WHERE e.action_key = s.action_key"
+    " AND e.idx < s.idx AND e.state != 'done') FROM steps AS s WHERE action_key = ? AND idx = ?"
 )
-_UNDONE_BEFORE = "SELECT count(*) FROM steps WHERE action_key = ? AND idx < ? AND state != 'done'"
+# A step just sent is neither done nor failed, and every earlier one is done: its action runs.
+_RUNNING = (
+    "UPDATE actions SET state = 'running', updated_at = ? WHERE action_key = ?"
+    " AND state IN ('pending', 'running')"
+)
+_IN_LANE = f"actions.{UNFINISHED} AND {ORDER_NUMBER} BETWEEN ? AND ?"  # by journal_format's index
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class BulkJournal:
                 "INSERT INTO bulk_lines VALUES (?, ?, ?, ?, NULL)",
                 ((seq, line, key, index) for line, (key, index) in enumerate(steps)),
             )
-            db.executemany(_ACTION_FROM_STEPS, ({"now": now, "key": key} for key, _index in steps))
+            db.executemany(_RUNNING, ((now, key) for key, _index in steps))
         return BulkRecord(seq, kind, staged_path, newest_before, None, "staged", len(steps))
 
     def started(self, seq: int, operation_id: str) -> None:
@@ -128,10 +136,7 @@ class BulkJournal:
         """The order number (an order id's digits) of every unfinished action: what the lanes are split
         by, without building every action's steps as `Journal.pending_work` does."""
         with self.journal._tx("DEFERRED") as db:
-            rows = db.execute(
-                "SELECT CAST(substr(order_id, instr(order_id, 'Order/') + 6) AS INTEGER) FROM actions"
-                " WHERE state IN ('pending', 'running')"
-            ).fetchall()
+            rows = db.execute(f"SELECT {ORDER_NUMBER} FROM actions WHERE {UNFINISHED}").fetchall()
         return [row[0] for row in rows]
 
     def pending_between(self, low: int, high: int) -> list[PendingAction]:
@@ -182,14 +187,14 @@ class BulkJournal:
 
 
 def _check_sendable(db: sqlite3.Connection, key: str, index: int) -> None:
-    row = db.execute(_STEP, (key, index)).fetchone()
+    row = db.execute(_SENDABLE, (key, index)).fetchone()
     if row is None:
         raise JournalError(f"no step {key}#{index} in the journal")
-    kind, state, job_id = row
+    kind, state, job_id, undone_before = row
     allowed = ("pending", "sent", "unknown") if kind in RESENDABLE_KINDS else ("pending",)
     if state not in allowed or job_id:
         raise JournalError(f"illegal transition {state} → sent for {kind} step {(key, index)}")
-    if db.execute(_UNDONE_BEFORE, (key, index)).fetchone()[0]:
+    if undone_before:
         raise JournalError(f"step {(key, index)} cannot be sent before the earlier steps are done")
 
 

@@ -5,21 +5,32 @@ own part only), then waits until a COMMIT that includes them has returned: what 
 is on disk before the request leaves, as with a transaction of its own. The first waiter commits for
 everyone who wrote meanwhile, so at dozens of orders in flight the journal costs one fsync per
 batch instead of one per transition.
+
+Reads go on connections of their own (a pool, one per reader at once): WAL lets them read what is
+committed beside the writer, so a bulk lane's pending list never waits for another lane's settle.
+Whatever a writer wrote is committed before its write returns, so a thread always reads its own.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
 class GroupCommit:
     """Transactions over one connection, several writers' statements committed together."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, open_reader: Callable[[], sqlite3.Connection] | None = None
+    ) -> None:
         self.db = db
+        self._open_reader = open_reader  # None: reads share the writer's connection and its lock
+        self._readers: list[sqlite3.Connection] = []  # idle ones
+        self._opened: list[sqlite3.Connection] = []  # every one, closed with the journal
+        self._pooled = open_reader is not None
+        self._pool = threading.Lock()
         self._lock = threading.Lock()  # the connection: one statement sequence at a time
         self._committing = threading.Lock()  # one COMMIT at a time; its holder commits for all
         self._batch = 0  # the open (or last) batch of writes
@@ -56,7 +67,39 @@ class GroupCommit:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A read; inside the open batch when there is one (our own writes, committed by their writers)."""
+        """A read of what is committed, in one snapshot, on a reader connection: it waits for no writer."""
+        if not self._pooled:
+            with self._shared_read() as db:
+                yield db
+            return
+        reader = self._lease()
+        try:
+            reader.execute("BEGIN DEFERRED")
+            try:
+                yield reader
+            finally:
+                if reader.in_transaction:
+                    reader.execute("COMMIT")
+        finally:
+            with self._pool:
+                self._readers.append(reader)
+
+    def _lease(self) -> sqlite3.Connection:
+        """An idle reader connection, or a new one."""
+        with self._pool:
+            opener, idle = self._open_reader, self._readers.pop() if self._readers else None
+        if opener is None:  # the journal is closed
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if idle is not None:
+            return idle
+        reader = opener()
+        with self._pool:
+            self._opened.append(reader)
+        return reader
+
+    @contextmanager
+    def _shared_read(self) -> Iterator[sqlite3.Connection]:
+        """A read on the writer's connection; inside the open batch when there is one."""
         with self._lock:
             if self.db.in_transaction:
                 yield self.db
@@ -98,3 +141,7 @@ class GroupCommit:
             if self.db.in_transaction:
                 self.db.execute("COMMIT")
             self.db.close()
+        with self._pool:
+            for reader in self._opened:
+                reader.close()
+            self._opened, self._readers, self._open_reader = [], [], None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import logging
 import threading
 import time
@@ -34,7 +33,7 @@ from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
 from pipeline.execute.runner import StepRunner
 from pipeline.execute.status import counted
-from pipeline.plan.files import load_plan
+from pipeline.plan.files import load_plan, recorded_digest
 from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
@@ -127,15 +126,15 @@ def execute_run(
     if not confirm(plan):
         raise RefusedError("not confirmed: nothing was executed")
     with run_lock(run_dir), Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
-        journal.seed(plan.actions())  # refuses one order twice, and a plan edited since the run began
-        plan_actions = {action.action_key: action for action in plan.actions()}
-        work = journal.pending_work()
+        actions = plan.actions()
+        journal.seed(actions)  # refuses one order twice, and a plan edited since the run began
+        plan_actions = {action.action_key: action for action in actions}
         total = len(plan_actions)
-        already = total - len(work)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            with (run_dir / "plan.json").open("rb") as carried:  # read in blocks, not whole again
-                sha = hashlib.file_digest(carried, "sha256").hexdigest()
+            # load_plan checked the bytes it read against plan.sha256 (and `approved`): that digest, not
+            # the 100 MB of a large plan hashed a second time.
+            sha = approved or recorded_digest(run_dir)
             executor = Executor(
                 runner,
                 journal,
@@ -151,8 +150,9 @@ def execute_run(
             if choice.engine == "bulk":
                 tick = _ticker(journal, total, progress or (lambda _p: None))
                 run_bulk(executor, client, transport, bulk_progress, tick, bulk_options)
-            else:
-                _run_all(executor, work, already, total, progress or (lambda _p: None), journal)
+            else:  # the bulk engine reads its lanes' work itself: the whole list is the paced engine's
+                work = journal.pending_work()
+                _run_all(executor, work, total - len(work), total, progress or (lambda _p: None), journal)
         # execution.csv and the statuses in one pass over the journal, an action's steps at a time.
         statuses = counted(write_execution_csv(run_dir, plan, journal).values())
         counts = journal.summary()["actions"]

@@ -44,6 +44,7 @@ from pipeline.execute.seal import SeedAction, seal, seed_rows
 from pipeline.plan.model import PlannedAction
 
 BUSY_TIMEOUT_S = 30.0
+CACHE_KIB = 65536  # the page cache of the journal's connection: 100,000 orders' journal is ~150 MB
 __all__ = ["ACTION_STATES", "STEP_STATES", "Journal", "JournalError", "JournalStep", "PendingAction"]
 
 # Legal from-states of each step transition, named by the state it moves to.
@@ -74,7 +75,7 @@ class Journal:
 
     def __init__(self, path: Path, run_id: str, db: sqlite3.Connection) -> None:
         self.path, self.run_id, self._db = path, run_id, db
-        self._commits = GroupCommit(db)  # transitions of concurrent orders share an fsync
+        self._commits = GroupCommit(db, self._reader)  # concurrent orders' transitions share an fsync
 
     @classmethod
     def open(cls, path: str | Path, run_id: str) -> Journal:
@@ -91,6 +92,9 @@ class Journal:
             # FULL fsyncs the WAL at every commit: an intent that `mark_sent` returned survives power loss.
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            # Memory, not durability: a plan's indexes (random keys) stay in the cache as it is seeded.
+            db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            db.execute("PRAGMA temp_store=MEMORY")
             with journal._tx() as tx:
                 create_tables(tx, path, run_id)
         except BaseException as exc:
@@ -100,8 +104,14 @@ class Journal:
             raise
         return journal
 
+    def _reader(self) -> sqlite3.Connection:
+        """A connection for reads only (commits.py: they read beside the writer)."""
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA query_only=ON")
+        return db
+
     def close(self) -> None:
-        """Close the connection; a closed journal refuses further use."""
+        """Close the connections; a closed journal refuses further use."""
         self._commits.close()
 
     def __enter__(self) -> Self:

@@ -39,6 +39,11 @@ ID_FIELDS = ("job_id", "refund_id", "gift_card_id", "gift_card_last_chars", "tra
 # Defence in depth: the client already scrubs its token, but an error text must never carry one here.
 TOKEN = re.compile(r"shp[a-z]{2}_[0-9A-Za-z_]{8,}")
 
+# An order id's digits (a lane is a range of them), and the unfinished actions: the lanes' reads go by
+# the index on both (an order-number range of the actions not over yet), never through the whole table.
+ORDER_NUMBER = "CAST(substr(order_id, instr(order_id, 'Order/') + 6) AS INTEGER)"
+UNFINISHED = "state IN ('pending', 'running')"
+
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS actions (
@@ -64,7 +69,8 @@ CREATE TABLE IF NOT EXISTS bulk_operations (
 CREATE TABLE IF NOT EXISTS bulk_lines (
   seq INTEGER NOT NULL REFERENCES bulk_operations, line INTEGER NOT NULL,
   action_key TEXT NOT NULL, idx INTEGER NOT NULL, result TEXT,
-  PRIMARY KEY (seq, line), FOREIGN KEY (action_key, idx) REFERENCES steps)
+  PRIMARY KEY (seq, line), FOREIGN KEY (action_key, idx) REFERENCES steps);
+CREATE INDEX IF NOT EXISTS actions_unfinished_by_number ON actions ({ORDER_NUMBER}) WHERE {UNFINISHED}
 """
 STEP_COLUMNS = "steps.action_key, idx, kind, steps.state, attempts, idempotency_key, job_id"
 
