@@ -81,6 +81,8 @@ class BulkJournal:
         self, kind: str, staged_path: str, newest_before: int, steps: Sequence[tuple[str, int]]
     ) -> BulkRecord:
         """Records the uploaded file and moves its steps to `sent` (an attempt each), atomically."""
+        if len({key for key, _index in steps}) != len(steps):  # checked apart, written together: one each
+            raise JournalError("an operation's file holds one step an action: an action came twice")
         with self.journal._tx() as db:
             now = timestamp()
             cursor = db.execute(

@@ -33,7 +33,7 @@ from pipeline.execute.journal import Journal, PendingAction
 from pipeline.execute.report import write_execution_csv
 from pipeline.execute.runner import StepRunner
 from pipeline.execute.status import counted
-from pipeline.plan.files import load_plan, recorded_digest
+from pipeline.plan.files import load_checked_plan
 from pipeline.plan.model import Plan
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
@@ -108,7 +108,7 @@ def execute_run(
 
     `concurrency`: the most orders at once; fewer run while the bucket allows no more. `approved`: the
     sha256 a reviewer approved (`--require-approval`): the plan carried out must be that one."""
-    plan = load_plan(run_dir, approved)
+    plan, sha = load_checked_plan(run_dir, approved)
     if (run_dir / RELEASED).exists():
         raise RefusedError(
             f"run {plan.run_id} was released (its claims removed): it cannot be resumed — plan the file again"
@@ -132,9 +132,8 @@ def execute_run(
         total = len(plan_actions)
         with ShopifyClient(settings, transport) as client:
             runner = StepRunner(client, **(runner_options or {}))
-            # load_plan checked the bytes it read against plan.sha256 (and `approved`): that digest, not
-            # the 100 MB of a large plan hashed a second time.
-            sha = approved or recorded_digest(run_dir)
+            # `sha`: the digest of the bytes load_checked_plan read and checked against plan.sha256 (and
+            # `approved`), not the 100 MB of a large plan hashed a second time.
             executor = Executor(
                 runner,
                 journal,

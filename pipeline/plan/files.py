@@ -195,6 +195,11 @@ def blocked_row(row: PlannedRow) -> dict[str, object]:
 def load_plan(run_dir: Path, approved: str | None = None) -> Plan:
     """plan.json as approved, typed: refuses (RefusedError) unless it matches plan.sha256 and, when
     `approved` (a reviewer's sha256) is given, that digest too. The bytes checked are the bytes read."""
+    return load_checked_plan(run_dir, approved)[0]
+
+
+def load_checked_plan(run_dir: Path, approved: str | None = None) -> tuple[Plan, str]:
+    """`load_plan`, with the sha256 of the bytes it read and checked."""
     path = Path(run_dir) / PLAN_JSON
     if not path.is_file():
         raise RefusedError(f"{path} is missing: execution needs the approved plan.json and plan.sha256")
@@ -214,7 +219,7 @@ def load_plan(run_dir: Path, approved: str | None = None) -> Plan:
     if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
         raise RefusedError(f"{path} is not a plan: it has no rows")
     try:
-        return Plan.from_json(document, release=True)
+        return Plan.from_json(document, release=True), digest
     except (KeyError, TypeError, ValueError) as error:
         raise RefusedError(f"{path} is not a plan: {error!r} in its fields") from None
 

@@ -170,9 +170,11 @@ def plan_input(
     plan = replace(plan, engines={"plan": choice, **later})
     # The plan's objects live until the stage ends: out of the cyclic collector's walks while the files
     # are written (each full collection would walk every row again: seconds at 100,000 rows).
+    frozen_before = gc.get_freeze_count()  # a caller's own freeze (a server in process) stays
     gc.freeze()
     try:
         write_plan_files(plan, run_dir)
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     return plan, run_dir

@@ -1,7 +1,7 @@
 """The Shopify Payments balance transactions of the run's refunds (SPEC §8), read since the plan.
 
 The bulk engine reads them through one bulk query (`BalanceTransactionsBulk`, free of the cost bucket);
-the paced engine, or a bulk read Shopify refuses or that keeps failing, through pages of 240 under the
+the paced engine, or a bulk read Shopify refuses or that keeps failing, through pages of 200 under the
 cost governor, newest first, stopping once every refund is found. Both search the refunds only
 (`transaction_type:refund`, a documented search field whose value is inferred from the type's enum); a
 search that finds none of them is made again without the type, in case Shopify spells it otherwise.
@@ -19,7 +19,7 @@ from pipeline.shopify.progress import Progress
 from pipeline.shopify.retry import execute_with_retry
 
 Node = dict[str, Any]
-PAGE = 240
+PAGE = 200
 BULK_DOCUMENT = "BalanceTransactionsBulk"
 UNIT = "balance transactions"
 

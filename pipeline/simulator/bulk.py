@@ -11,6 +11,7 @@ Bulk work runs through the shop's own resolvers but outside the handler: it is c
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -37,6 +38,7 @@ CHUNK = 50  # lines or root objects done per step at most (one file append)
 SLICE_S = 0.05  # the background thread's work per turn of the shop's lock: requests wait at most this
 TICK_S = 0.05  # how often an idle background thread looks at the shop's clock (real seconds)
 Execute = Callable[..., ExecutionResult]
+log = logging.getLogger(__name__)
 
 
 class BulkEngine:
@@ -223,6 +225,15 @@ class BulkEngine:
             op.partial_data_url = self.files.url(op.name)
         op.order_ids = []
 
+    def _fail_running(self) -> None:
+        """Every active operation ends FAILED (its partial data kept), and the worker is gone."""
+        with self.lock:
+            for op in self.operations.values():
+                if op.status in ACTIVE:
+                    op.error_code = "INTERNAL_SERVER_ERROR"
+                    self._finish(op, "FAILED", self.now())
+            self._worker = None
+
     def _wake(self) -> None:
         """Start the background worker if operations are active and none runs."""
         self._woken.set()
@@ -238,7 +249,12 @@ class BulkEngine:
         in between; idle, it looks at the shop's clock every `TICK_S` (progress follows that clock)."""
         while True:
             self._woken.clear()
-            more = self.work()
+            try:
+                more = self.work()
+            except Exception:  # a bug of ours: end what runs FAILED, as Shopify's INTERNAL_SERVER_ERROR
+                log.exception("bulk work failed: the running operations end FAILED")
+                self._fail_running()
+                return
             with self.lock:
                 if not self.running():
                     self._worker = None

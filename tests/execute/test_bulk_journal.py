@@ -47,3 +47,16 @@ def test_lines_are_staged_and_settled_once_and_an_illegal_answer_changes_nothing
         assert {s for (k, _i), (s, _a) in states(run_dir).items() if k == failed_key} <= {"failed", "skipped"}
         with pytest.raises(JournalError, match="cannot be sent before the earlier steps are done"):
             bulk.stage("cancel", "tmp/cancel.jsonl", 0, [(claims[2][0], 1)])
+
+
+def test_a_file_naming_an_action_twice_is_refused_and_nothing_is_staged(tmp_path: Path) -> None:
+    sim, _clock = bulk_simulator(orders=30, seed=5)
+    run_dir = make_run(tmp_path, sim, rows=5, seed=5)
+    plan = load_plan(run_dir)
+    with Journal.open(run_dir / "journal.sqlite", plan.run_id) as journal:
+        journal.seed(plan.actions())
+        before = states(run_dir)
+        key = plan.actions()[0].action_key
+        with pytest.raises(JournalError, match="came twice"):
+            BulkJournal(journal).stage("claim", "tmp/claim.jsonl", 0, [(key, 0), (key, 0)])
+        assert states(run_dir) == before  # neither copy was sent

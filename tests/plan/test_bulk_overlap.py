@@ -20,7 +20,7 @@ from tests.harness import make_run, settings, simulator
 from tests.plan.test_bulk_quotes import Counting, _plan, _stock_out_rows, served
 
 __all__ = ["served"]  # the fixture, shared with the quotes' tests
-WAIT = 20.0  # seconds the held result file waits for a quote before it gives up and ends
+WAIT = 120.0  # seconds the held result file waits for a quote before it gives up and ends
 
 
 class Held(httpx.SyncByteStream):

@@ -3,9 +3,12 @@ time, so requests answered while an operation runs do not wait for its work and 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from pipeline.simulator.bulk import BulkSettings
 from pipeline.simulator.handler import Simulator, SimulatorConfig
@@ -39,6 +42,16 @@ class WorkerShop(Shop):
         started = self.gql(RUN_MUTATION, m=TAGS, p=self.upload(variables))["data"]["bulkOperationRunMutation"]
         assert started["userErrors"] == []
         return str(started["bulkOperation"]["id"])
+
+
+def polled(shop: Shop, op_id: str, until: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The operation's states, polled until `until` holds (an event of the worker thread); a worker that
+    stalls fails the test after a minute instead of hanging it."""
+    seen, deadline = [], time.monotonic() + 60
+    while not until(op := shop.status(op_id)):
+        assert time.monotonic() < deadline, f"the bulk worker stalled at {op}"
+        seen.append(op)
+    return [*seen, op]
 
 
 def tag_entries(shop: Shop) -> list[tuple[Any, ...]]:
@@ -75,15 +88,28 @@ def test_requests_answered_while_the_thread_works_see_its_progress() -> None:
     shop = WorkerShop(orders=40, rate=1000, worker=True)
     op_id = shop.start_tags(1500)
     shop.clock.advance(0.5)  # 500 lines are due: the thread works through those, and no further
-    seen: list[int] = []
-    while int((op := shop.status(op_id))["objectCount"]) < 500:  # an event: the count the thread reached
-        seen.append(int(op["objectCount"]))
-        assert len(shop.gql(PACED)["data"]["orders"]["nodes"]) == 3  # answered while it runs
-    assert (op["status"], op["objectCount"]) == ("RUNNING", "500")  # part way: the rest is not due yet
-    assert len(shop.gql(PACED)["data"]["orders"]["nodes"]) == 3
+    first = polled(shop, op_id, lambda op: int(op["objectCount"]) >= 500)
+    assert len(shop.gql(PACED)["data"]["orders"]["nodes"]) == 3  # answered while it runs
+    assert (first[-1]["status"], first[-1]["objectCount"]) == ("RUNNING", "500")  # the rest is not due
     shop.clock.advance(10_000)  # every line is due
-    while (op := shop.status(op_id))["status"] != "COMPLETED":
-        seen.append(int(op["objectCount"]))
-    assert op["objectCount"] == "1500"
-    assert seen == sorted(seen)
+    rest = polled(shop, op_id, lambda op: op["status"] == "COMPLETED")
+    assert rest[-1]["objectCount"] == "1500"
+    counts = [int(op["objectCount"]) for op in first + rest]
+    assert counts == sorted(counts)
     assert len(tag_entries(shop)) == 1500
+
+
+def test_a_failure_of_the_worker_ends_the_running_operations_failed(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = WorkerShop(orders=10, rate=1000, worker=True)
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("a bug in the simulator")
+
+    monkeypatch.setattr(shop.api.bulk, "_step", broken)
+    op_id = shop.start_tags(50)
+    shop.clock.advance(10)
+    ended = polled(shop, op_id, lambda op: op["status"] not in ("CREATED", "RUNNING"))[-1]
+    assert ended["status"] == "FAILED" and ended["errorCode"] == "INTERNAL_SERVER_ERROR"
+    assert "bulk work failed" in caplog.text
