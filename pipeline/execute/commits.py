@@ -32,6 +32,7 @@ class GroupCommit:
         self._pooled = open_reader is not None
         self._pool = threading.Lock()
         self._lock = threading.Lock()  # the connection: one statement sequence at a time
+        self._writing = threading.local()  # set while this thread is inside `write`
         self._committing = threading.Lock()  # one COMMIT at a time; its holder commits for all
         self._batch = 0  # the open (or last) batch of writes
         self._committed = 0  # every batch up to this one is on disk
@@ -47,6 +48,7 @@ class GroupCommit:
                 self._batch += 1
             batch = self._batch
             self.db.execute("SAVEPOINT step")
+            self._writing.now = True
             try:
                 yield self.db
             except BaseException as exc:
@@ -61,13 +63,18 @@ class GroupCommit:
                 if not self._writes:  # nobody else's in it: do not hold the write lock open
                     self.db.execute("ROLLBACK")
                 raise
+            finally:
+                self._writing.now = False
             self.db.execute("RELEASE step")
             self._writes += 1
         self._durable(batch)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A read of what is committed, in one snapshot, on a reader connection: it waits for no writer."""
+        """A read of what is committed, in one snapshot, on a reader connection: it waits for no writer.
+        Not inside a `write` of the same thread: it would not see that write (read on its connection)."""
+        if getattr(self._writing, "now", False):
+            raise RuntimeError("a journal read inside a write would not see the write: use its connection")
         if not self._pooled:
             with self._shared_read() as db:
                 yield db

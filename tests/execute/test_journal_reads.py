@@ -116,3 +116,16 @@ def test_a_bulk_run_never_builds_the_whole_pending_list(
     plan = load_plan(run_dir)
     assert result.all_done and result.counts["done"] == len(plan.actions())
     assert_ledger_matches_plan(plan, sim.api.ledger_json()["entries"])
+
+
+def test_a_read_inside_a_write_of_the_same_thread_is_refused(run_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    for name in ("plan.json", "plan.sha256"):
+        (tmp_path / "run" / name).write_bytes((run_dir / name).read_bytes())
+    with seeded(tmp_path / "run") as journal:
+        bulk = BulkJournal(journal)
+        with journal._tx() as db:
+            db.execute("UPDATE actions SET state = 'done'")
+            with pytest.raises(RuntimeError, match="would not see the write"):
+                bulk.pending_numbers()  # on a reader connection it would still see every action pending
+        assert bulk.pending_numbers() == []  # after the write, a read sees it
