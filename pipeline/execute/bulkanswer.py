@@ -9,7 +9,6 @@ as the paced runner answers it, and an unsent gift card's code goes to the codes
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pipeline.execute.action import Executor
@@ -19,7 +18,7 @@ from pipeline.execute.claim import claim_input
 from pipeline.execute.journal import JournalStep
 from pipeline.execute.mutations import variables
 from pipeline.execute.runner import Outcome, Status
-from pipeline.plan.claims import claim_value
+from pipeline.plan.claims import claim_value, moment
 from pipeline.plan.steps import StepKind
 from pipeline.shopify.bulk import BulkOperations
 
@@ -28,7 +27,7 @@ def line_variables(ex: Executor, action: Any, journaled: JournalStep) -> dict[st
     """The step's line of variables: a claim stamped now, any other kind as the paced engine sends it."""
     step = action.steps[journaled.index]
     if step.kind is StepKind.CLAIM:
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        at = moment()
         claimer = ex.claimer
         value = claim_value(claimer.run_id, action.action_key, claimer.plan_sha256, action.steps, at)
         return {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}

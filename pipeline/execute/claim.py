@@ -7,13 +7,12 @@ in place → not applied (sent again); anyone else's → drifted, "claimed by ru
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pipeline.errors import AuthError, OutcomeUnknownError, ShopifyError, TransientError
 from pipeline.execute.runner import Outcome, Status
 from pipeline.plan import claims
-from pipeline.plan.claims import Claim, claim_value, parse_claim
+from pipeline.plan.claims import Claim, claim_value, moment, parse_claim
 from pipeline.plan.model import PlannedAction
 from pipeline.plan.steps import Step
 from pipeline.shopify.client import ShopifyClient
@@ -48,7 +47,7 @@ class Claimer:
 
     def send(self, action: PlannedAction, step: Step) -> Outcome:
         """Writes the claim once; a refusal or a lost answer is settled by reading the claim."""
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        at = moment()
         value = claim_value(self.run_id, action.action_key, self.plan_sha256, action.steps, at)
         variables = {"metafields": [claim_input(action.order_id, value, step.compare_digest)]}
         try:

@@ -10,7 +10,6 @@ that is what tells the next plan it is done.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +22,7 @@ from pipeline.errors import RefusedError
 from pipeline.execute.claim import claim_input
 from pipeline.execute.executor import RELEASED, run_lock
 from pipeline.money import in_currency
-from pipeline.plan.claims import Claim, parse_claim, released_value
+from pipeline.plan.claims import Claim, moment, parse_claim, released_value
 from pipeline.plan.files import load_plan
 from pipeline.plan.keys import carries_key, legacy_id, run_tags
 from pipeline.plan.model import PlannedAction
@@ -100,7 +99,7 @@ def release_run(
         if not confirm(held):
             raise RefusedError("not confirmed: no claim was released")
         stale = []
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        at = moment()
         for one in (h for h in held if not h.finished):
             read = execute_with_retry(client, "OrderClaim", {"id": one.action.order_id}, mutation=False)
             metafield = (read.data["order"] or {}).get("claim") or {}

@@ -8,6 +8,7 @@ written with its digest.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,12 @@ class Claim:
             money = f" {amount} {step.get('currency')} {step.get('method')}" if amount else ""
             parts.append(f"{kind.replace('_', ' ')}{money}")
         return ", ".join(parts) or "nothing but its tag"
+
+
+def moment(at: dt.datetime | None = None) -> str:
+    """A UTC moment as claims and plans write it, to the millisecond (`2026-11-26T10:15:00.123Z`): a
+    refund made earlier in the same second must not count as made since."""
+    return (at or dt.datetime.now(dt.UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_claim(metafield: Mapping[str, Any] | None) -> Claim | None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from pipeline.plan.bulklookup import BulkLookup
+from pipeline.plan.claims import moment
 from pipeline.plan.decide import block_same_order, decide, needs_quote
 from pipeline.plan.engine import EngineChoice, choose_engine, later_stages
 from pipeline.plan.facts import OrderFacts
@@ -76,8 +77,7 @@ def make_plan(
     A lookup that streams (the bulk one) tells of each row whose order it has read as it reads it: that
     row's quote starts then, so the paced quotes overlap the rest of the read, and the rows needing
     no quote are decided while the quotes wait for the cost bucket."""
-    # Milliseconds: a refund made earlier in the same second must not count as "since the plan".
-    created_at = now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    created_at = moment(now())
     with ThreadPoolExecutor(max_workers=QUOTE_WORKERS, thread_name_prefix="quote") as pool:
         started: dict[int, Future[RefundQuote]] = {}  # row number → its quote, asked
 
