@@ -87,6 +87,7 @@ def read_back_bulk(
                 sink.cards(gift_cards, found)
                 again = settle(stream, wanted, restock, sink)
             finally:
+                beside.stop.set()  # after an error, the paced reads beside it end at their next call
                 early.cancel()
                 bulk.close()
         if progress is not None:

@@ -8,7 +8,9 @@ shows is read again alone with larger pages.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -95,6 +97,7 @@ class Reader:
 
     def __init__(self, client: ShopifyClient, progress: Callable[[int], None]) -> None:
         self.client, self.progress, self.points = client, progress, 0
+        self.stop = threading.Event()  # set: the next call raises CancelledError (its work is not wanted)
 
     def read(
         self, ids: Sequence[str], *, one_by_one: bool = False, document: str = "OrdersReconcile"
@@ -109,6 +112,8 @@ class Reader:
         pages = {name: value for name, value in pages.items() if f"${name}" in declared}
         start = 0
         while start < len(ids):
+            if self.stop.is_set():
+                raise CancelledError("the read is no longer wanted")
             batch = list(ids[start : start + size])
             try:
                 result = execute_with_retry(self.client, document, {"ids": batch, **pages}, mutation=False)

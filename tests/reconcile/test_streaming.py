@@ -6,18 +6,21 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from pipeline.plan.files import load_plan
 from pipeline.reconcile.bulkread import read_back_bulk
 from pipeline.reconcile.compare import Comparison, reconcile
-from pipeline.reconcile.readback import Node, read_back
+from pipeline.reconcile.readback import Node, Reader, read_back
 from pipeline.reconcile.reconciler import journal_records, reconcile_run
+from pipeline.shopify.client import ShopifyClient
 from pipeline.simulator.transport import SimulatorTransport
-from tests.harness import settings
+from tests.harness import settings, simulator
 from tests.reconcile.runs import executed_with_restock
 from tests.simulator.factory import FakeClock
 
@@ -121,3 +124,24 @@ def test_restock_lines_are_read_while_the_bulk_query_runs(tmp_path: Path) -> Non
     assert queries == ["COMPLETED", "COMPLETED"]  # the orders, then the balance transactions
     assert result.reread.get("restock", 0) >= 1
     assert any((r.restocked_units or 0) > 0 for r in result.reconciliation.rows)
+
+
+def test_a_reader_told_to_stop_sends_nothing_more() -> None:
+    # The paced reads beside a bulk query that failed (or a Ctrl-C) end at their next call, rather than
+    # the error waiting for every restock read under the cost bucket (bulkread sets `stop`).
+    sent: list[bytes] = []
+    inner = SimulatorTransport(simulator(orders=5))
+
+    class Counting(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request.content)
+            return inner.handle_request(request)
+
+    with ShopifyClient(settings(), Counting()) as client:
+        reader = Reader(client, lambda _n: None)
+        ids = ["gid://shopify/Order/1", "gid://shopify/Order/2"]
+        assert set(reader.read(ids)) == set(ids) and len(sent) == 1
+        reader.stop.set()
+        with pytest.raises(CancelledError):
+            reader.read(ids)
+    assert len(sent) == 1
