@@ -104,15 +104,9 @@ def floor_seconds(
     """The simulator's bulk floor (objects ÷ rate, summed) over its operations (`window`: those
     created in it, give or take the second createdAt is rounded to), the time they actually ran, and
     the time any ran at all (`since`: where the printed timeline starts)."""
-    answer = httpx.post(
-        f"{url}/admin/api/2026-07/graphql.json",
-        json={"query": OPERATIONS},
-        headers={"X-Shopify-Access-Token": DEFAULT_TOKEN},
-        timeout=30,
-    ).json()
     total = ran = 0.0
     spans, ideal = [], []
-    for op in answer["data"]["bulkOperations"]["nodes"]:
+    for op in _operations(url):
         created, completed = instant(op["createdAt"]), instant(op["completedAt"])
         if window and not window[0] - dt.timedelta(seconds=1) <= created <= window[1]:
             continue

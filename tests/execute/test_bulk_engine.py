@@ -24,6 +24,7 @@ from pipeline.plan.planner import plan_input
 from pipeline.reconcile.reconciler import reconcile_run
 from pipeline.shopify.client import load_document
 from pipeline.simulator.bulk import BulkSettings
+from pipeline.simulator.cancel import order_cancel
 from pipeline.simulator.faults import FaultSpec
 from pipeline.simulator.handler import Simulator, SimulatorConfig
 from pipeline.simulator.resolvers import ShopApi
@@ -36,6 +37,19 @@ from tests.harness import assert_ledger_matches_plan, make_run, settings
 from tests.simulator.factory import FakeClock
 
 FAST = {"cancel_wait": 0.3, "poll": 0.01}
+
+
+def cancel_by_hand(sim: Simulator, order_id: str) -> None:
+    """Someone cancels the order in the admin, refunding nothing."""
+    variables = {
+        "orderId": order_id,
+        "staffNote": "by hand",
+        "reason": "OTHER",
+        "restock": False,
+        "notifyCustomer": False,
+        "refundMethod": {"originalPaymentMethodsRefund": False},
+    }
+    order_cancel(sim.api.store, variables)
 
 
 def bulk_simulator(orders: int, seed: int = 7, faults: str = "") -> tuple[Simulator, FakeClock]:
@@ -288,7 +302,6 @@ def test_ctrl_c_while_an_operation_runs_leaves_it_to_the_next_run(tmp_path: Path
 def test_an_order_cancelled_by_another_hand_after_the_claims_is_dropped_from_the_cancels(
     tmp_path: Path,
 ) -> None:
-    from pipeline.simulator.cancel import order_cancel
 
     sim, clock = bulk_simulator(orders=150, seed=13)
     run_dir = make_run(tmp_path, sim, rows=100, seed=13)
@@ -306,17 +319,7 @@ def test_an_order_cancelled_by_another_hand_after_the_claims_is_dropped_from_the
                 if len(reads) == 2:
                     # The shop's clock started before planning: stamp the cancel after the plan.
                     clock.now = max(clock.now, dt.datetime.now(dt.UTC))
-                    order_cancel(
-                        sim.api.store,
-                        {
-                            "orderId": victim.order_id,
-                            "staffNote": "by hand",
-                            "reason": "OTHER",
-                            "restock": False,
-                            "notifyCustomer": False,
-                            "refundMethod": {"originalPaymentMethodsRefund": False},
-                        },
-                    )
+                    cancel_by_hand(sim, victim.order_id)
             return inner.handle_request(request)
 
     result = run_bulk(run_dir, sim, clock, AnotherHand())
@@ -514,7 +517,6 @@ def test_after_the_cancels_one_read_verifies_them_and_is_the_refunds_drift_check
     """Reads: the drift check, the re-read before the cancels, then one read that settles the cancels
     and serves as the re-read before the refunds (it is taken after the cancels ended): an order that
     another hand cancelled by then is dropped from the refunds."""
-    from pipeline.simulator.cancel import order_cancel
 
     sim, clock = bulk_simulator(orders=150, seed=13)
     run_dir = make_run(tmp_path, sim, rows=100, seed=13)
@@ -529,17 +531,7 @@ def test_after_the_cancels_one_read_verifies_them_and_is_the_refunds_drift_check
                 reads.append("read")
                 if len(reads) == 3:  # the read after the cancels
                     clock.now = max(clock.now, dt.datetime.now(dt.UTC))
-                    order_cancel(
-                        sim.api.store,
-                        {
-                            "orderId": victim.order_id,
-                            "staffNote": "by hand",
-                            "reason": "OTHER",
-                            "restock": False,
-                            "notifyCustomer": False,
-                            "refundMethod": {"originalPaymentMethodsRefund": False},
-                        },
-                    )
+                    cancel_by_hand(sim, victim.order_id)
             return inner.handle_request(request)
 
     result = run_bulk(run_dir, sim, clock, AnotherHand())
