@@ -17,12 +17,23 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from typing import Any
 
+from pipeline.errors import ShopifyError
 from pipeline.plan.decide import needs_quote
 from pipeline.plan.facts import OrderFacts, order_facts
 from pipeline.plan.keys import legacy_id
-from pipeline.plan.lookup import Found, Lookup, LookupProgress, by_row, quote_of
+from pipeline.plan.lookup import (
+    LINE_ITEMS_PER_PAGE,
+    Found,
+    Lookup,
+    LookupProgress,
+    by_row,
+    quote_of,
+    quoted_lines,
+)
 from pipeline.plan.quote import QuotedLine, RefundQuote
 from pipeline.shopify.bulk import BulkOperations, id_range
 from pipeline.shopify.client import ShopifyClient
@@ -44,6 +55,15 @@ def search_for(rows: Sequence[OrderRow]) -> str:
     return "status:any"
 
 
+@dataclass(frozen=True)
+class EarlyQuote:
+    """A line refund quoted while the bulk read ran: the order's `updatedAt` and lines it was quoted on."""
+
+    updated_at: str
+    lines: tuple[QuotedLine, ...]
+    quote: RefundQuote
+
+
 class BulkLookup(Lookup):
     """`Lookup` whose order reads are one bulk query; `bulk_progress` is told of each poll."""
 
@@ -59,6 +79,27 @@ class BulkLookup(Lookup):
         self.shipping: bool | None = None  # the shipping choice the bulk read quoted (None: no quote)
         self.quotes: dict[str, dict[str, Any]] = {}  # order id → its full-refund quote, where a row needs it
         self.line_items: dict[str, tuple[QuotedLine, ...]] = {}  # order id → its lines, where rows need them
+        self.early: dict[int, Future[EarlyQuote | None]] = {}  # row number → its quote, asked early
+
+    def prefetch(self, rows: Sequence[OrderRow], pool: Executor) -> None:
+        """Quotes early, in `pool`, each line refund the bulk read's lines would serve (a row that gives
+        its order's id): done while the bulk query runs, most are when its result file arrives."""
+        for row in rows:
+            if row.order_gid and _lined(row):
+                self.early[row.row] = pool.submit(self._quote_early, row, row.order_gid)
+
+    def _quote_early(self, row: OrderRow, order_id: str) -> EarlyQuote | None:
+        """The row's quote on its order's lines as read now; None when that read or quote failed (the
+        row is quoted again after the bulk read, which tells the error if it still stands)."""
+        variables = {"id": order_id, "lineItemsFirst": LINE_ITEMS_PER_PAGE, "withLocations": False}
+        try:
+            order = self._read("OrderForRefund", variables).get("order")
+            if not order:
+                return None
+            lines = quoted_lines(order, None)
+            return EarlyQuote(str(order.get("updatedAt") or ""), lines, self.suggested(row, order_id, lines))
+        except ShopifyError:
+            return None
 
     def matches(self, rows: Sequence[OrderRow], found: Found | None = None) -> dict[int, list[OrderFacts]]:
         """Each row number → every order whose name is exactly the row's (or whose id it gives).
@@ -112,6 +153,10 @@ class BulkLookup(Lookup):
             return quote_of(found)
         lines = self.line_items.get(facts.id)
         if lines is not None and _lined(row):
+            early = self.early.pop(row.row, None)
+            got = early.result() if early is not None else None
+            if got is not None and got.updated_at == facts.updated_at and got.lines == lines:
+                return got.quote  # the order unchanged since, and quoted on the lines the bulk read gives
             return self.suggested(row, facts.id, lines)
         return super().quote(row, facts)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from pipeline.plan.facts import OrderFacts, amount_of, order_facts
@@ -147,6 +147,9 @@ class Lookup:
 
     def _read(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return execute_with_retry(self.client, document, variables, mutation=False).data
+
+    def prefetch(self, rows: Sequence[OrderRow], pool: Executor) -> None:
+        """Work for `pool` to start before `matches` reads the orders: none for the paced lookup."""
 
     def matches(self, rows: Sequence[OrderRow], found: Found | None = None) -> dict[int, list[OrderFacts]]:
         """Each row number → every order whose name is exactly the row's (or whose id it gives). The

@@ -93,6 +93,7 @@ def make_plan(
                 started[row.row] = pool.submit(lookup.quote, row, facts)
 
         try:
+            lookup.prefetch(rows, pool)  # first in the pool's queue: the bulk lookup's early line quotes
             matches = lookup.matches(rows, ask)
             for row in rows:  # the rows not told of early: by name, or when the lookup does not stream
                 if len(matches[row.row]) == 1:
