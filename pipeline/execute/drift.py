@@ -65,7 +65,9 @@ def drift(
         if changed:
             return changed
     cancelled = order.get("cancelledAt")
-    if cancelled and instant(cancelled) >= planned_at and not cancelled_by_us:
+    # Shopify writes whole seconds: a cancel in the plan's own second counts as since the plan (an
+    # order the plan saw cancelled has no cancel planned; a refund-only action stops, the safe side).
+    if cancelled and instant(cancelled) >= planned_at.replace(microsecond=0) and not cancelled_by_us:
         return f"cancelled by someone else since the plan (at {cancelled})"
     unseen = [
         (refund["id"], amount)
