@@ -52,6 +52,27 @@ def cancel_by_hand(sim: Simulator, order_id: str) -> None:
     order_cancel(sim.api.store, variables)
 
 
+def cancelling_at_read(
+    sim: Simulator, clock: FakeClock, order_id: str, nth: int
+) -> tuple[httpx.BaseTransport, list[str]]:
+    """A transport to the simulator through which another hand cancels `order_id` as the engine
+    starts its `nth` bulk read; with the list of the reads seen."""
+    inner = SimulatorTransport(sim)
+    reads: list[str] = []
+
+    class AnotherHand(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if b"bulkOperationRunQuery" in request.read():
+                reads.append("read")
+                if len(reads) == nth:
+                    # The shop's clock started before planning: stamp the cancel after the plan.
+                    clock.now = max(clock.now, dt.datetime.now(dt.UTC))
+                    cancel_by_hand(sim, order_id)
+            return inner.handle_request(request)
+
+    return AnotherHand(), reads
+
+
 def bulk_simulator(orders: int, seed: int = 7, faults: str = "") -> tuple[Simulator, FakeClock]:
     """A shop whose bulk work follows a fake clock that the engine's polls move (no background thread)."""
     clock = FakeClock()
@@ -307,22 +328,9 @@ def test_an_order_cancelled_by_another_hand_after_the_claims_is_dropped_from_the
     run_dir = make_run(tmp_path, sim, rows=100, seed=13)
     plan = load_plan(run_dir)
     victim = next(a for a in plan.actions() if any(s.kind.value == "cancel" for s in a.steps))
-    inner = SimulatorTransport(sim)
-    reads: list[str] = []
-
-    class AnotherHand(httpx.BaseTransport):
-        """Between the claims and the cancels (at the read before them), someone cancels the victim."""
-
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            if b"bulkOperationRunQuery" in request.read():
-                reads.append("read")
-                if len(reads) == 2:
-                    # The shop's clock started before planning: stamp the cancel after the plan.
-                    clock.now = max(clock.now, dt.datetime.now(dt.UTC))
-                    cancel_by_hand(sim, victim.order_id)
-            return inner.handle_request(request)
-
-    result = run_bulk(run_dir, sim, clock, AnotherHand())
+    # Between the claims and the cancels (at the read before them), someone cancels the victim.
+    hand, _reads = cancelling_at_read(sim, clock, victim.order_id, 2)
+    result = run_bulk(run_dir, sim, clock, hand)
     assert result.counts["drifted"] == 1 and result.counts["done"] == len(plan.actions()) - 1
     with sqlite3.connect(run_dir / "journal.sqlite") as db:
         detail = db.execute("SELECT detail FROM actions WHERE state = 'drifted'").fetchone()[0]
@@ -522,19 +530,8 @@ def test_after_the_cancels_one_read_verifies_them_and_is_the_refunds_drift_check
     run_dir = make_run(tmp_path, sim, rows=100, seed=13)
     plan = load_plan(run_dir)
     victim = next(a for a in plan.actions() if [s.kind.value for s in a.steps][:2] == ["claim", "refund"])
-    inner = SimulatorTransport(sim)
-    reads: list[str] = []
-
-    class AnotherHand(httpx.BaseTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            if b"bulkOperationRunQuery" in request.read():
-                reads.append("read")
-                if len(reads) == 3:  # the read after the cancels
-                    clock.now = max(clock.now, dt.datetime.now(dt.UTC))
-                    cancel_by_hand(sim, victim.order_id)
-            return inner.handle_request(request)
-
-    result = run_bulk(run_dir, sim, clock, AnotherHand())
+    hand, reads = cancelling_at_read(sim, clock, victim.order_id, 3)  # the read after the cancels
+    result = run_bulk(run_dir, sim, clock, hand)
     assert result.counts["drifted"] == 1 and result.counts["done"] == len(plan.actions()) - 1
     assert [kind for kind, _id, _status in operations(run_dir)][:3] == ["claim", "cancel", "refund"]
     assert len(reads) == 3  # no read of its own before the refunds
