@@ -26,6 +26,7 @@ from pipeline.reports import Column, Sheet, totals_by, write_csv, write_workbook
 from pipeline.reports.files import write_bytes, write_chunks
 
 PLAN_JSON = "plan.json"
+ROWS_LINE = '  "rows": ['  # the line after plan.json's head (plan_chunks writes it, plan_head reads to it)
 PLAN_SHA256 = "plan.sha256"
 _DIGEST_LINE = re.compile(r"([0-9a-f]{64}) [ *]plan\.json")
 #: Hex digits of plan.json's sha256 that people compare: the plan's seal.
@@ -103,9 +104,9 @@ def plan_chunks(plan: Plan) -> Iterator[bytes]:
     del document["rows"]  # the last key: the rows follow the head
     head = json.dumps(document, indent=2, ensure_ascii=False)[:-2]  # without its closing "\n}"
     if not plan.rows:
-        yield f'{head},\n  "rows": []\n}}\n'.encode()
+        yield f"{head},\n{ROWS_LINE}]\n}}\n".encode()
         return
-    yield f'{head},\n  "rows": [\n'.encode()
+    yield f"{head},\n{ROWS_LINE}\n".encode()
     encode = _ROW_ENCODER.encode
     rows = plan.rows
     for start in range(0, len(rows), _ROWS_A_CHUNK):  # a chunk of rows per write: fewer, larger writes
@@ -233,13 +234,11 @@ def plan_head(run_dir: Path) -> Plan:
     try:
         with path.open(encoding="utf-8") as file:
             for line in file:
-                if line.startswith('  "rows": ['):
+                if line.startswith(ROWS_LINE):
                     return Plan.from_json(json.loads("".join(lines) + '"rows": []}'))
                 lines.append(line)
-    except FileNotFoundError:
-        pass
-    except (UnicodeDecodeError, KeyError, TypeError, ValueError):
-        pass  # not our layout: the whole read below says what is wrong
+    except (OSError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        pass  # missing, or not our layout: the whole read below says what is wrong
     return load_plan(run_dir)
 
 
