@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import RefusedError
@@ -100,9 +100,7 @@ def plan_chunks(plan: Plan) -> Iterator[bytes]:
     json's C encoder writes a line twenty times faster than its indenting one (in Python), which
     matters at 100,000 rows; a row at a time, the whole document is never in memory.
     """
-    document = replace(plan, rows=[]).to_json()
-    del document["rows"]  # the last key: the rows follow the head
-    head = json.dumps(document, indent=2, ensure_ascii=False)[:-2]  # without its closing "\n}"
+    head = json.dumps(plan.head_json(), indent=2, ensure_ascii=False)[:-2]  # without its closing "\n}"
     if not plan.rows:
         yield f"{head},\n{ROWS_LINE}]\n}}\n".encode()
         return
@@ -202,14 +200,7 @@ def load_plan(run_dir: Path, approved: str | None = None) -> Plan:
 def load_checked_plan(run_dir: Path, approved: str | None = None) -> tuple[Plan, str]:
     """`load_plan`, with the sha256 of the bytes it read and checked."""
     path = Path(run_dir) / PLAN_JSON
-    if not path.is_file():
-        raise RefusedError(f"{path} is missing: execution needs the approved plan.json and plan.sha256")
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != recorded_digest(run_dir):
-        raise RefusedError(f"{path} does not match {PLAN_SHA256}: it changed since it was planned")
-    if approved is not None and digest != approved:
-        raise RefusedError(f"{path} changed since it was approved: review the plan and approve it again")
+    data, digest = _sealed(path, approved)
     try:  # each form let go once the next is made: the bytes, the text, then the document row by row
         text = data.decode("utf-8")
         del data
@@ -223,6 +214,25 @@ def load_checked_plan(run_dir: Path, approved: str | None = None) -> tuple[Plan,
         return Plan.from_json(document, release=True), digest
     except (KeyError, TypeError, ValueError) as error:
         raise RefusedError(f"{path} is not a plan: {error!r} in its fields") from None
+
+
+def check_plan(run_dir: Path) -> None:
+    """Refuses (RefusedError) as `load_plan` does a plan.json that no longer matches plan.sha256, without
+    reading it as a plan: a stage that starts before the rows are read checks first."""
+    _sealed(Path(run_dir) / PLAN_JSON, None)
+
+
+def _sealed(path: Path, approved: str | None) -> tuple[bytes, str]:
+    """plan.json's bytes and their sha256, once checked against plan.sha256 (and `approved`)."""
+    if not path.is_file():
+        raise RefusedError(f"{path} is missing: execution needs the approved plan.json and plan.sha256")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != recorded_digest(path.parent):
+        raise RefusedError(f"{path} does not match {PLAN_SHA256}: it changed since it was planned")
+    if approved is not None and digest != approved:
+        raise RefusedError(f"{path} changed since it was approved: review the plan and approve it again")
+    return data, digest
 
 
 def plan_head(run_dir: Path) -> Plan:

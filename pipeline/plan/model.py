@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,7 +19,7 @@ from pipeline.models import instant
 from pipeline.money import ZERO, in_currency, totals
 from pipeline.plan.engine import EngineChoice
 from pipeline.plan.facts import Fingerprint, OrderFacts
-from pipeline.plan.keys import note_without_key
+from pipeline.plan.keys import legacy_id, note_without_key
 from pipeline.plan.steps import Step, StepKind
 
 
@@ -179,6 +179,34 @@ def paid_and_kept(action: PlannedAction, facts: OrderFacts) -> tuple[Decimal, De
 
 
 @dataclass(frozen=True)
+class OrderSpan:
+    """The orders the plan's actions touch: how many, and their lowest and highest id's digits.
+
+    plan.json's head records it (key `orders`), so that reconcile can start its bulk read of them
+    before the rows are read (`plan_head`)."""
+
+    orders: int
+    lowest: int
+    highest: int
+
+    @classmethod
+    def of(cls, actions: Iterable[PlannedAction]) -> OrderSpan | None:
+        """The span of these actions' orders; None without any, or when an id is not Shopify's digits."""
+        numbers = {legacy_id(action.order_id) for action in actions}
+        if not numbers or not all(n.isdigit() for n in numbers):
+            return None
+        values = [int(n) for n in numbers]
+        return cls(len(values), min(values), max(values))
+
+    def as_json(self) -> dict[str, int]:
+        return {"count": self.orders, "lowest_id": self.lowest, "highest_id": self.highest}
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> OrderSpan:
+        return cls(int(record["count"]), int(record["lowest_id"]), int(record["highest_id"]))
+
+
+@dataclass(frozen=True)
 class Plan:
     """Every row's decision; the summary figures of plan.xlsx and the plan.json document.
 
@@ -196,6 +224,7 @@ class Plan:
     input_sha256: str = ""
     shop_url: str = ""
     engines: dict[str, EngineChoice] = field(default_factory=dict)
+    span: OrderSpan | None = None  # as the head of a plan.json read without its rows said (`plan_head`)
 
     @property
     def since(self) -> dt.datetime:
@@ -205,6 +234,10 @@ class Plan:
     def actions(self) -> list[PlannedAction]:
         """The executable actions, in plan order."""
         return [row.action for row in self.rows if row.decision is Decision.EXECUTE and row.action]
+
+    def order_span(self) -> OrderSpan | None:
+        """The actions' orders (`OrderSpan`): the rows', or when none were read, the head's."""
+        return OrderSpan.of(self.actions()) if self.rows else self.span
 
     def _steps(self) -> Iterator[tuple[PlannedRow, Step]]:
         return ((row, step) for row in self.rows if row.action for step in row.action.steps)
@@ -238,7 +271,14 @@ class Plan:
         return sum(row.units_to_restock() for row in self.rows)
 
     def to_json(self) -> dict[str, object]:
-        """The plan.json document (SPEC §14); `shop_url`, when known, comes first as it always has."""
+        """The plan.json document (SPEC §14): its head, then the rows."""
+        document = self.head_json()
+        document["rows"] = [row.to_json() for row in self.rows]
+        return document
+
+    def head_json(self) -> dict[str, object]:
+        """Every key of plan.json but the rows (the last key); `shop_url`, when known, comes first as it
+        always has."""
         document: dict[str, object] = {"shop_url": self.shop_url} if self.shop_url else {}
         document.update(
             run_id=self.run_id,
@@ -249,14 +289,18 @@ class Plan:
         )
         if self.engines:
             document["engines"] = {stage: choice.as_json() for stage, choice in self.engines.items()}
-        document["rows"] = [row.to_json() for row in self.rows]
+        span = self.order_span()
+        if span is not None:
+            document["orders"] = span.as_json()
         return document
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any], *, release: bool = False) -> Plan:
         """The plan of a plan.json document; KeyError, TypeError or ValueError when it is not one.
         `release`: each raw row is let go once typed (the document's list ends empty), so the document
-        and the typed plan are never both whole in memory."""
+        and the typed plan are never both whole in memory. The head's `orders` is kept only for a head
+        read without its rows (`plan_head`): with rows, the rows say."""
+        head_only = not document["rows"] and document.get("orders")
         return cls(
             run_id=document["run_id"],
             rows=_released(document["rows"])
@@ -272,6 +316,7 @@ class Plan:
                 stage: EngineChoice.from_json(choice)
                 for stage, choice in (document.get("engines") or {}).items()
             },
+            span=OrderSpan.from_json(document["orders"]) if head_only else None,
         )
 
 

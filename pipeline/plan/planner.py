@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ from pipeline.plan.files import write_plan_files
 from pipeline.plan.lookup import Lookup, LookupProgress
 from pipeline.plan.model import Plan, PlannedRow
 from pipeline.plan.quote import RefundQuote
+from pipeline.reports.files import frozen_heap
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient
@@ -169,13 +169,6 @@ def plan_input(
     rate = restore_rate or STANDARD_RESTORE_RATE
     later = later_stages(engine, len(plan.actions()), restore_rate=rate, bucket=bucket or 0.0)
     plan = replace(plan, engines={"plan": choice, **later})
-    # The plan's objects live until the stage ends: out of the cyclic collector's walks while the files
-    # are written (each full collection would walk every row again: seconds at 100,000 rows).
-    frozen_before = gc.get_freeze_count()  # a caller's own freeze (a server in process) stays
-    gc.freeze()
-    try:
+    with frozen_heap():  # the plan lives until the stage ends: out of the collector's walks
         write_plan_files(plan, run_dir)
-    finally:
-        if not frozen_before:
-            gc.unfreeze()
     return plan, run_dir

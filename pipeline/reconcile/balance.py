@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from pipeline.errors import ShopifyError
-from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.bulk import BulkOperations, StartedRead
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.progress import Progress
 from pipeline.shopify.retry import execute_with_retry
@@ -33,20 +33,26 @@ def since(moment: str, refunds_only: bool = True) -> str:
     return f"processed_at:>={moment}" + (" transaction_type:refund" if refunds_only else "")
 
 
+def start_bulk_read(bulk: BulkOperations, moment: str) -> StartedRead:
+    """The balance transactions' bulk query since `moment`, started now, read later (`read_balance`)."""
+    return bulk.begin(BULK_DOCUMENT, {"query": since(moment)})
+
+
 def read_balance(
     client: ShopifyClient,
     ids: Collection[str],
     moment: str,
     bulk: BulkOperations | None = None,
     progress: Callable[[Progress], None] | None = None,
+    started: StartedRead | None = None,
 ) -> tuple[dict[str, Node], str]:
     """The balance transactions whose source is one of `ids` (order transactions' legacy ids), by it;
-    through `bulk` when given, else paced; and why the paced pages stood in for the bulk read, if they
-    did ("" otherwise)."""
+    through `bulk` when given (the read `started` earlier, if any), else paced; and why the paced
+    pages stood in for the bulk read, if they did ("" otherwise)."""
     why = ""
     if bulk is not None:
         try:
-            found = bulk_read(bulk, ids, since(moment), progress)
+            found = bulk_read(bulk, ids, started or start_bulk_read(bulk, moment), progress)
         except ShopifyError as exc:  # refused, FAILED after its retries, or its file lost: read paced
             why = f"the bulk read failed ({_first_line(exc)})"
         else:
@@ -62,13 +68,13 @@ def read_balance(
 def bulk_read(
     bulk: BulkOperations,
     ids: Collection[str],
-    query: str,
+    started: StartedRead,
     progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Node]:
-    """One bulk query's balance transactions whose source is in `ids`; any other line (one for the
-    account itself, should Shopify write it) is passed over."""
+    """The `started` bulk query's balance transactions whose source is in `ids`; any other line (one
+    for the account itself, should Shopify write it) is passed over."""
     found: dict[str, Node] = {}
-    for line in bulk.read(BULK_DOCUMENT, {"query": query}, None, progress, unit=UNIT):
+    for line in started.lines(bulk, None, progress, unit=UNIT):
         source = str(line.get("sourceOrderTransactionId"))
         if source in ids:
             found[source] = line

@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from pipeline.plan.keys import legacy_id
+from pipeline.plan.model import OrderSpan
 from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, UNREAD, as_reconcile_node, lines_cut, with_lines
 from pipeline.reconcile.readback import Node, ReadBack, Reader, Sink, read_cards, read_orders
 from pipeline.settings import ConnectionSettings
@@ -51,71 +52,81 @@ class CountedGovernor(CostGovernor):
         super().release(reservation, cost)
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What the reads are for, known once the plan is loaded: the planned orders, the journal's gift
+    cards, the orders whose refunds' line items are read (their plan restocks or refunds lines), where
+    each read goes, and the plan's moment (the gift cards issued since are read)."""
+
+    order_ids: Sequence[str]
+    card_ids: Sequence[str]
+    lines_ids: Collection[str]
+    sink: Sink
+    since: dt.datetime | None = None
+
+
 def read_back_bulk(
     settings: ConnectionSettings,
-    order_ids: Sequence[str],
-    card_ids: Sequence[str],
-    sink: Sink,
+    span: OrderSpan | None,
+    wanted: Callable[[], Wanted],
     *,
-    lines_ids: Collection[str] = (),
-    since: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Callable[[int], None] | None = None,
     bulk_progress: Callable[[Progress], None] | None = None,
     bulk_options: Mapping[str, Any] | None = None,
+    then: Callable[[BulkOperations], None] | None = None,
 ) -> ReadBack:
-    """What `readback.read_back` gives `sink`, the orders read through one bulk query and each given to
-    `sink` as its line streams in (none is held).
+    """What `readback.read_back` gives its sink, the orders read through one bulk query over `span`
+    (plan.json's head says it) and each given to the sink as its line streams in (none is held).
 
-    While the query runs, the paced reads it needs before any order can be compared go on beside it:
-    the gift cards, and the refunds' line items of `lines_ids` (the orders whose plan restocks or
-    refunds lines; the others' rows say their restock was not read)."""
+    The query starts first; `wanted` (the plan loaded, the journal read) is called while it runs,
+    then the paced reads it needs before any order can be compared go on beside it: the gift cards,
+    and the refunds' line items of `lines_ids` (the others' rows say their restock was not read).
+    `then` is given the bulk operations once the query has completed, before its file is read: the
+    next bulk read can start while this one's lines are compared."""
     governor = CountedGovernor()
-    wanted = list(dict.fromkeys(order_ids))
-    chosen = set(lines_ids)
-    lines = [i for i in wanted if i in chosen]
     with ShopifyClient(settings, transport, governor=governor) as client:
         bulk = BulkOperations(
             client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
         )
         beside = Reader(client, lambda _n: None)
         with ThreadPoolExecutor(1, thread_name_prefix="reconcile-paced") as pool:
-            early = pool.submit(_early_reads, beside, card_ids, since if wanted else None, lines)
+            early: Future[Early] | None = None
             try:
-                stream = _bulk_lines(bulk, wanted, bulk_progress)
+                query = None if span is None else id_range((span.lowest, span.highest))
+                started = None if query is None else bulk.begin(DOCUMENT, {"query": query})
+                total = bulk.orders_total(query) if query is not None and bulk_progress is not None else None
+                want = wanted()
+                chosen = set(want.lines_ids)
+                lines = [i for i in dict.fromkeys(want.order_ids) if i in chosen]
+                early = pool.submit(_early_reads, beside, want, lines)
+                stream = iter(()) if started is None else started.lines(bulk, total, bulk_progress)
+                if then is not None:
+                    then(bulk)
                 gift_cards, found, restock = early.result()  # the query is over: its file is next
-                sink.cards(gift_cards, found)
-                again = settle(stream, wanted, restock, sink)
+                want.sink.cards(gift_cards, found)
+                again = settle(stream, want.order_ids, restock, want.sink)
             finally:
                 beside.stop.set()  # after an error, the paced reads beside it end at their next call
-                early.cancel()
+                if early is not None:
+                    early.cancel()
                 bulk.close()
         if progress is not None:
-            progress(len(wanted) - len(again))
-        read_orders(Reader(client, progress or (lambda _n: None)), list(again), sink)
+            progress(len(set(want.order_ids)) - len(again))
+        read_orders(Reader(client, progress or (lambda _n: None)), list(again), want.sink)
     reasons = dict(Counter(again.values()))
     if lines:
         reasons[RESTOCK] = len(lines)
     return ReadBack(governor.points, reasons)
 
 
-def _early_reads(
-    reader: Reader, card_ids: Sequence[str], since: dt.datetime | None, lines_ids: Sequence[str]
-) -> tuple[dict[str, Node | None], list[Node], dict[str, Node | None]]:
+Early = tuple[dict[str, Node | None], list[Node], dict[str, Node | None]]
+
+
+def _early_reads(reader: Reader, want: Wanted, lines_ids: Sequence[str]) -> Early:
     """The paced reads that need only the plan: the gift cards, and the orders' refund line items."""
-    gift_cards, found = read_cards(reader, card_ids, since)
+    gift_cards, found = read_cards(reader, want.card_ids, want.since if want.order_ids else None)
     return gift_cards, found, restock_lines(reader, lines_ids)
-
-
-def _bulk_lines(
-    bulk: BulkOperations, order_ids: Sequence[str], progress: Callable[[Progress], None] | None
-) -> Iterator[dict[str, Any]]:
-    """The bulk query's lines over the orders' id range, once it has COMPLETED."""
-    if not order_ids:
-        return iter(())
-    query = id_range(int(legacy_id(i)) for i in order_ids)
-    total = bulk.orders_total(query) if progress is not None else None
-    return bulk.read(DOCUMENT, {"query": query}, total, progress)
 
 
 def settle(

@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import AuthError
+from pipeline.errors import AuthError, ShopifyError
 from pipeline.money import ZERO, Money
-from pipeline.reconcile.balance import NoAccount, Node, pages, read_balance
+from pipeline.reconcile.balance import NoAccount, Node, pages, read_balance, start_bulk_read
 from pipeline.reconcile.bulkread import MAX_POLL, POLL, CountedGovernor
 from pipeline.reconcile.model import Payout, RefundTransaction
 from pipeline.settings import ConnectionSettings
-from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.bulk import BulkOperations, StartedRead
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.progress import Progress
 
@@ -31,6 +31,7 @@ SCOPE = "read_shopify_payments_payouts"
 
 PAYMENTS_GATEWAY = "shopify_payments"
 PAYOUTS_PAGE = 50
+NOTHING_TO_TIE = "no Shopify Payments refund to tie to a payout"
 
 
 def legacy(gid: str | None) -> str:
@@ -89,22 +90,25 @@ def read_payouts(
     bulk: bool = False,
     bulk_options: Mapping[str, Any] | None = None,
     bulk_progress: Callable[[Progress], None] | None = None,
+    started: StartedRead | None = None,
 ) -> PayoutRead:
     """Each Shopify Payments refund of `transactions` tied to its balance transaction and payout; `bulk`:
-    the balance transactions through one bulk query (the bulk engine), else paced pages."""
+    the balance transactions through one bulk query (the bulk engine; the one `started` beforehand, if
+    any: it is cancelled when no refund needs it), else paced pages."""
     ids = wanted(transactions)
-    if not ids:
-        return PayoutRead(list(transactions), 0, "no Shopify Payments refund to tie to a payout")
-    moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     governor = CountedGovernor()
+    if not ids:
+        if started is not None:
+            _cancel(settings, transport, governor, started)
+        return PayoutRead(list(transactions), governor.points, NOTHING_TO_TIE)
+    moment = stamp(since)
     try:
         with ShopifyClient(settings, transport, governor=governor) as client:
             operations = None
             if bulk:
-                options = {"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
-                operations = BulkOperations(client, transport, **options)
+                operations = BulkOperations(client, transport, **_options(bulk_options))
             try:
-                balance, fallback = read_balance(client, ids, moment, operations, bulk_progress)
+                balance, fallback = read_balance(client, ids, moment, operations, bulk_progress, started)
             finally:
                 if operations is not None:
                     operations.close()
@@ -118,6 +122,42 @@ def read_payouts(
     if fallback:
         note += f" (read paced: {fallback})"
     return PayoutRead(attach(transactions, balance, payouts), governor.points, note)
+
+
+def stamp(since: dt.datetime) -> str:
+    """The moment in the search syntax of Shopify's payments queries (whole seconds, UTC)."""
+    return since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def start_balance_read(bulk: BulkOperations, since: dt.datetime) -> StartedRead | None:
+    """The balance transactions' bulk query since the plan, started ahead of `read_payouts` (on `bulk`,
+    another read's operations); None when Shopify refused it (`read_payouts` then reads as it would)."""
+    try:
+        return start_bulk_read(bulk, stamp(since))
+    except ShopifyError:
+        return None
+
+
+def _cancel(
+    settings: ConnectionSettings,
+    transport: httpx.BaseTransport | None,
+    governor: CountedGovernor,
+    started: StartedRead,
+) -> None:
+    """Cancels a bulk read started ahead that turned out not to be needed (it changes nothing if not)."""
+    try:
+        with ShopifyClient(settings, transport, governor=governor) as client:
+            operations = BulkOperations(client, transport, **_options(None))
+            try:
+                operations.cancel(started.operation_id)
+            finally:
+                operations.close()
+    except ShopifyError:
+        pass  # a read left to finish costs nothing
+
+
+def _options(bulk_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
 
 
 def read_named_payouts(client: ShopifyClient, balance: Iterable[Node], moment: str) -> dict[str, Node]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,17 @@ import httpx
 
 from pipeline.execute.journal import Journal
 from pipeline.plan.engine import EngineChoice, choose_engine
-from pipeline.plan.files import load_plan, seal_of
-from pipeline.reconcile.bulkread import read_back_bulk
+from pipeline.plan.files import check_plan, load_plan, plan_head, seal_of
+from pipeline.plan.model import Plan
+from pipeline.reconcile.bulkread import Wanted, read_back_bulk
 from pipeline.reconcile.compare import Comparison
 from pipeline.reconcile.model import Reconciliation
-from pipeline.reconcile.payouts import read_payouts
+from pipeline.reconcile.payouts import read_payouts, start_balance_read
 from pipeline.reconcile.readback import read_back
 from pipeline.reconcile.report import ReportFiles, write_reports
+from pipeline.reports.files import frozen_heap
 from pipeline.settings import ConnectionSettings
+from pipeline.shopify.bulk import BulkOperations, StartedRead
 from pipeline.shopify.progress import Progress
 
 JOURNAL = "journal.sqlite"
@@ -63,6 +67,41 @@ def journal_records(run_dir: Path, run_id: str) -> Iterator[dict[str, Any]]:
         yield from journal.records_for_report()
 
 
+class RunReads:
+    """One run directory as reconcile reads it: the plan and the comparison, loaded when first asked
+    (on the bulk engine, while the orders' query runs), and the balance transactions' bulk read once
+    started ahead."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.balance: StartedRead | None = None
+
+    @cached_property
+    def plan(self) -> Plan:
+        return load_plan(self.run_dir)  # refuses a plan.json that no longer matches plan.sha256
+
+    @cached_property
+    def comparison(self) -> Comparison:
+        return Comparison(self.plan, journal_records(self.run_dir, self.plan.run_id))
+
+    def wanted(self) -> Wanted:
+        """The orders to read, the journal's gift cards, the orders whose refunds' lines are read."""
+        actions = self.plan.actions()
+        return Wanted(
+            order_ids=list(dict.fromkeys(a.order_id for a in actions)),
+            card_ids=self.comparison.card_ids,
+            lines_ids={a.order_id for a in actions if any(s.restock or s.refund_lines for s in a.steps)},
+            sink=self.comparison,
+            since=self.plan.since,
+        )
+
+    def start_balance(self, bulk: BulkOperations) -> None:
+        """Once the orders' bulk query is over: the balance transactions' one starts while its lines are
+        compared (when the plan gives money back at all: only then are there payouts to tie)."""
+        if self.plan.totals_by_currency_and_method():
+            self.balance = start_balance_read(bulk, self.plan.since)
+
+
 def reconcile_run(
     run_dir: Path,
     settings: ConnectionSettings,
@@ -78,38 +117,44 @@ def reconcile_run(
     """Re-reads, compares, and writes the reconciliation files into `run_dir` (SPEC §8).
 
     `engine`: auto, paced or bulk; `auto` weighs the run's orders at the shop's `restore_rate` and
-    `bucket` (the first look's), as SPEC §15 says."""
+    `bucket` (the first look's), as SPEC §15 says. The bulk engine starts the orders' query from
+    plan.json's head (their count and id span, `plan_head`) before the rows are read, and the balance
+    transactions' query as soon as that one completes."""
     run_dir = Path(run_dir)
-    plan = load_plan(run_dir)  # refuses a plan.json that no longer matches plan.sha256
-    comparison = Comparison(plan, journal_records(run_dir, plan.run_id))
-    order_ids = list(dict.fromkeys(a.order_id for a in plan.actions()))
+    check_plan(run_dir)  # nothing is read for a plan.json that no longer matches plan.sha256
+    run = RunReads(run_dir)
+    span = plan_head(run_dir).order_span() or run.plan.order_span()  # a plan.json from before: its rows
+    orders = span.orders if span is not None else len(run.wanted().order_ids)
     choice = choose_engine(
         engine,
-        len(order_ids),
+        orders,
         stage="reconcile",
         restore_rate=restore_rate or STANDARD_RESTORE_RATE,
         bucket=bucket or 0.0,
     )
-    cards = comparison.card_ids
     if choice.engine == "bulk":
-        with_lines = {a.order_id for a in plan.actions() if any(s.restock or s.refund_lines for s in a.steps)}
         shop = read_back_bulk(
             settings,
-            order_ids,
-            cards,
-            comparison,
-            lines_ids=with_lines,
-            since=plan.since,
+            span,
+            run.wanted,
             transport=transport,
             progress=progress,
             bulk_progress=bulk_progress,
             bulk_options=bulk_options,
+            then=run.start_balance,
         )
     else:
+        wanted = run.wanted()
         shop = read_back(
-            settings, order_ids, cards, comparison, since=plan.since, transport=transport, progress=progress
+            settings,
+            wanted.order_ids,
+            wanted.card_ids,
+            wanted.sink,
+            since=wanted.since,
+            transport=transport,
+            progress=progress,
         )
-    result = comparison.result()
+    plan, result = run.plan, run.comparison.result()
     paid = read_payouts(
         settings,
         result.transactions,
@@ -118,9 +163,9 @@ def reconcile_run(
         bulk=choice.engine == "bulk",
         bulk_options=bulk_options,
         bulk_progress=bulk_progress,
+        started=run.balance,
     )
     result = replace(result, transactions=paid.transactions)
-    files = write_reports(run_dir, plan, result, seal=seal_of(run_dir), extra=[("Payouts", paid.note)])
-    return ReconcileResult(
-        result, files, shop.points + paid.points, len(order_ids), paid.points, choice, shop.reread
-    )
+    with frozen_heap():  # the plan and the rows live until the end: out of the collector's walks
+        files = write_reports(run_dir, plan, result, seal=seal_of(run_dir), extra=[("Payouts", paid.note)])
+    return ReconcileResult(result, files, shop.points + paid.points, orders, paid.points, choice, shop.reread)

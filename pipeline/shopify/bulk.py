@@ -244,16 +244,12 @@ class BulkOperations:
     ) -> Iterator[dict[str, Any]]:
         """The objects a bulk query exports, a line at a time, once it has COMPLETED; a read that ended
         FAILED is simply run again (reading twice changes nothing), up to READ_TRIES times."""
-        for attempt in range(READ_TRIES):
-            started = self.run_query(document_name, variables)
-            try:
-                done = self.wait(started.id, total, progress=progress, unit=unit)
-            except BulkOperationError:
-                if attempt + 1 == READ_TRIES:
-                    raise
-                continue
-            return self.stream(done.url)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.begin(document_name, variables).lines(self, total, progress, unit)
+
+    def begin(self, document_name: str, variables: Mapping[str, Any]) -> StartedRead:
+        """Starts the bulk query and returns at once: its lines are read later (`StartedRead.lines`,
+        through this or another `BulkOperations` of the shop), while the caller does other work."""
+        return StartedRead(document_name, dict(variables), self.run_query(document_name, variables).id)
 
     def stream(self, url: str | None, *, partial: bool = False) -> Iterator[dict[str, Any]]:
         """The result file's objects, downloaded and parsed as they arrive; none when `url` is null."""
@@ -302,6 +298,35 @@ class BulkOperations:
             if answer.status_code not in (200, 201, 204):
                 raise ShopifyError(f"upload refused: HTTP {answer.status_code}: {answer.text[:200]}")
             return params["key"], count
+
+
+@dataclass
+class StartedRead:
+    """A bulk query running on the shop (`BulkOperations.begin`), its lines not read yet."""
+
+    document_name: str
+    variables: dict[str, Any]
+    operation_id: str
+
+    def lines(
+        self,
+        bulk: BulkOperations,
+        total: int | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        unit: str = "orders",
+    ) -> Iterator[dict[str, Any]]:
+        """Its objects a line at a time once it has COMPLETED; a run that ended FAILED is started again
+        (reading twice changes nothing), READ_TRIES runs in all."""
+        for attempt in range(READ_TRIES):
+            try:
+                done = bulk.wait(self.operation_id, total, progress=progress, unit=unit)
+            except BulkOperationError:
+                if attempt + 1 == READ_TRIES:
+                    raise
+                self.operation_id = bulk.run_query(self.document_name, self.variables).id
+                continue
+            return bulk.stream(done.url)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _check_url(url: str) -> None:

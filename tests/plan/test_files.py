@@ -147,11 +147,14 @@ def test_load_plan_returns_the_approved_plan_typed(plan, files):
 
 def test_plan_head_is_the_plan_without_rows_and_never_reads_them(plan, tmp_path):
     written = write_plan_files(plan, tmp_path)
-    assert plan_head(tmp_path) == replace(load_plan(tmp_path), rows=[])
+    span = plan.order_span()  # the head counts the actions' orders and spans their ids
+    assert span is not None and span.orders == len({a.order_id for a in plan.actions()})
+    assert plan_head(tmp_path) == replace(load_plan(tmp_path), rows=[], span=span)
     text = written.json.read_text(encoding="utf-8")
     head = text.split('  "rows": [', 1)[0]
     written.json.write_text(head + '  "rows": [not json at all', encoding="utf-8")
-    assert plan_head(tmp_path) == replace(plan, rows=[])  # the rows are never parsed
+    assert plan_head(tmp_path) == replace(plan, rows=[], span=span)  # the rows are never parsed
+    assert plan_head(tmp_path).order_span() == span
 
 
 def test_plan_head_of_another_layout_reads_the_whole_plan(plan, tmp_path):
@@ -361,8 +364,8 @@ def test_a_gift_card_not_sent_is_warned_in_the_summary_and_the_summary_sheet(pla
 def test_plan_json_is_the_row_per_line_document_whatever_the_chunking(plan, rows):
     """Rows are encoded a thousand at a time: the bytes are still one row a line, commas between."""
     many = replace(plan, rows=[plan.rows[index % len(plan.rows)] for index in range(rows)])
-    head = replace(many, rows=[]).to_json()
-    del head["rows"]
+    head = many.head_json()
+    assert "rows" not in head and ("orders" in head) == bool(many.actions())
     lines = [f"    {json.dumps(row.to_json(), ensure_ascii=False)}" for row in many.rows]
     body = '  "rows": []\n' if not lines else '  "rows": [\n' + ",\n".join(lines) + "\n  ]\n"
     expected = json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ",\n" + body + "}\n"

@@ -4,6 +4,7 @@ refunds-only search finds none."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from pipeline.errors import BulkOperationError
@@ -17,16 +18,28 @@ MOMENT = "2026-01-01T00:00:00Z"
 
 
 class FileOf:
-    """A stand-in for BulkOperations: `read` gives these lines, or raises this error."""
+    """A stand-in for BulkOperations: a read it begins gives these lines, or raises this error."""
 
     def __init__(self, lines=(), error=None):
         self.lines, self.error, self.asked = list(lines), error, []
 
-    def read(self, document, variables, total=None, progress=None, unit="orders"):
-        self.asked.append((document, variables["query"], unit))
-        if self.error is not None:
-            raise self.error
-        return iter(self.lines)
+    def begin(self, document, variables):
+        return Begun(self, document, variables["query"])
+
+
+@dataclass
+class Begun:
+    """A stand-in for StartedRead."""
+
+    file: FileOf
+    document: str
+    query: str
+
+    def lines(self, bulk, total=None, progress=None, unit="orders"):
+        self.file.asked.append((self.document, self.query, unit))
+        if self.file.error is not None:
+            raise self.file.error
+        return iter(self.file.lines)
 
 
 def _shop():

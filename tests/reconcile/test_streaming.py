@@ -7,6 +7,7 @@ import gc
 import threading
 import weakref
 from concurrent.futures import CancelledError
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from pipeline.plan.files import load_plan
-from pipeline.reconcile.bulkread import read_back_bulk
+from pipeline.reconcile.bulkread import Wanted, read_back_bulk
 from pipeline.reconcile.compare import Comparison, reconcile
 from pipeline.reconcile.readback import Node, Reader, read_back
 from pipeline.reconcile.reconciler import journal_records, reconcile_run
@@ -60,15 +61,8 @@ def test_each_order_is_compared_as_it_is_read_and_let_go(tmp_path: Path) -> None
         comparison = Comparison(plan, journal_records(run_dir, plan.run_id))
         sink = Watching(comparison)
         if engine == "bulk":
-            read_back_bulk(
-                settings(),
-                order_ids,
-                comparison.card_ids,
-                sink,
-                lines_ids=lines,
-                since=plan.since,
-                transport=SimulatorTransport(sim),
-            )
+            wanted = partial(Wanted, order_ids, comparison.card_ids, lines, sink, since=plan.since)
+            read_back_bulk(settings(), plan.order_span(), wanted, transport=SimulatorTransport(sim))
         else:
             read_back(
                 settings(),
