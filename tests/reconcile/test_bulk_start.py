@@ -1,0 +1,113 @@
+"""When reconcile's bulk engine starts its reads (SPEC §15): the orders' query before the plan's rows are
+read (plan.json's head spans the orders), the balance transactions' query as soon as that one completes
+and before its file is read; nothing for a plan that no longer matches its seal; a plan.json whose
+head does not span the orders (written before it did) read as it always was."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.errors import RefusedError
+from pipeline.plan.files import load_plan, plan_head, write_plan_files
+from pipeline.reconcile import reconciler
+from pipeline.reconcile.reconciler import RunReads, reconcile_run
+from pipeline.simulator.transport import SimulatorTransport
+from tests.harness import settings
+from tests.reconcile.runs import executed
+
+
+class Recording(httpx.BaseTransport):
+    """The simulator's transport, noting what each request was, in order."""
+
+    def __init__(self, sim, events: list[str]) -> None:
+        self.inner, self.events = SimulatorTransport(sim), events
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.content
+        if request.method == "GET":
+            self.events.append("file")
+        elif b"bulkOperationRunQuery" in body:
+            self.events.append("balance query" if b"balanceTransactions" in body else "orders query")
+        else:
+            self.events.append("call")
+        return self.inner.handle_request(request)
+
+
+def test_the_orders_query_starts_before_the_rows_are_read_the_balance_one_before_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    paced = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine="paced")
+    events: list[str] = []
+
+    def load(run: Path) -> object:
+        events.append("rows read")
+        return load_plan(run)
+
+    monkeypatch.setattr(reconciler, "load_plan", load)
+    result = reconcile_run(run_dir, settings(), transport=Recording(sim, events), engine="bulk")
+    assert events.index("orders query") < events.index("rows read")  # the head spans the orders
+    assert events.count("rows read") == 1
+    assert events.index("rows read") < events.index("balance query") < events.index("file")
+    assert events.count("balance query") == 1 and events.count("file") == 2  # the orders', the balances'
+    assert result.reconciliation.counts() == paced.reconciliation.counts() and result.all_matched
+    assert result.orders_read == len({a.order_id for a in load_plan(run_dir).actions()})
+
+
+def test_a_plan_that_no_longer_matches_its_seal_reads_nothing(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=10)
+    plan_json = run_dir / "plan.json"
+    plan_json.write_bytes(plan_json.read_bytes().replace(b'"rows": [', b'"rows":  [', 1))
+    events: list[str] = []
+    with pytest.raises(RefusedError, match=r"does not match plan\.sha256"):
+        reconcile_run(run_dir, settings(), transport=Recording(sim, events), engine="bulk")
+    assert events == []
+
+
+def test_a_plan_whose_head_does_not_span_its_orders_is_read_as_before(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    paced = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine="paced")
+    plan_json = run_dir / "plan.json"
+    data, count = re.subn(rb'\n  "orders": \{[^}]*\},', b"", plan_json.read_bytes(), count=1)
+    assert count == 1
+    plan_json.write_bytes(data)
+    (run_dir / "plan.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  plan.json\n")
+    assert plan_head(run_dir).order_span() is None
+    events: list[str] = []
+    result = reconcile_run(run_dir, settings(), transport=Recording(sim, events), engine="bulk")
+    assert events.count("orders query") == 1 and events.count("balance query") == 1
+    assert result.reconciliation.counts() == paced.reconciliation.counts() and result.all_matched
+
+
+class Starts:
+    """A stand-in for BulkOperations that notes the bulk reads begun."""
+
+    def __init__(self) -> None:
+        self.begun: list[str] = []
+
+    def begin(self, document: str, variables: dict) -> object:
+        self.begun.append(document)
+        return object()
+
+
+def test_the_balance_read_starts_ahead_only_when_the_plan_gives_money_back(tmp_path: Path) -> None:
+    _sim, run_dir = executed(tmp_path, rows=20)
+    plan = load_plan(run_dir)
+    assert plan.totals_by_currency_and_method()
+    giving = Starts()
+    RunReads(run_dir).start_balance(giving)  # type: ignore[arg-type]
+    assert giving.begun == ["BalanceTransactionsBulk"]
+    moving = [r for r in plan.rows if r.action and any(s.money_moved for s in r.action.steps)]
+    quiet = replace(plan, rows=[r for r in plan.rows if r not in moving])
+    (tmp_path / "quiet").mkdir()
+    write_plan_files(quiet, tmp_path / "quiet")
+    assert not load_plan(tmp_path / "quiet").totals_by_currency_and_method()
+    none = Starts()
+    RunReads(tmp_path / "quiet").start_balance(none)  # type: ignore[arg-type]
+    assert none.begun == []
