@@ -35,6 +35,7 @@ from pipeline.execute.runner import StepRunner
 from pipeline.execute.status import counted
 from pipeline.plan.files import load_checked_plan
 from pipeline.plan.model import Plan
+from pipeline.reports.files import frozen_heap
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.concurrency import ConcurrencyController, Gate, Reading
@@ -153,7 +154,8 @@ def execute_run(
                 work = journal.pending_work()
                 _run_all(executor, work, total - len(work), total, progress or (lambda _p: None), journal)
         # execution.csv and the statuses in one pass over the journal, an action's steps at a time.
-        statuses = counted(write_execution_csv(run_dir, plan, journal).values())
+        with frozen_heap():  # the plan lives until the end: out of the collector's walks
+            statuses = counted(write_execution_csv(run_dir, plan, journal).values())
         counts = journal.summary()["actions"]
     return ExecutionResult(run_dir, counts, interrupted=stop.is_set(), statuses=statuses)
 
