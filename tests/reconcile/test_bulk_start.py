@@ -16,10 +16,14 @@ import pytest
 from pipeline.errors import RefusedError
 from pipeline.plan.files import load_plan, plan_head, write_plan_files
 from pipeline.reconcile import reconciler
+from pipeline.reconcile.payouts import NOTHING_TO_TIE, read_payouts, start_balance_read
 from pipeline.reconcile.reconciler import RunReads, reconcile_run
+from pipeline.shopify.bulk import BulkOperations
+from pipeline.shopify.client import ShopifyClient
 from pipeline.simulator.transport import SimulatorTransport
 from tests.harness import settings
 from tests.reconcile.runs import executed
+from tests.simulator.factory import FakeClock
 
 
 class Recording(httpx.BaseTransport):
@@ -111,3 +115,22 @@ def test_the_balance_read_starts_ahead_only_when_the_plan_gives_money_back(tmp_p
     none = Starts()
     RunReads(tmp_path / "quiet").start_balance(none)  # type: ignore[arg-type]
     assert none.begun == []
+
+
+def test_a_balance_read_started_ahead_that_no_refund_needs_is_cancelled(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=20)  # Shopify Payments refunds: balance transactions to export
+    clock = FakeClock()  # the shop's time stands still and only polls do bulk work: the read runs on
+    clock.now = sim.api.store.now()
+    sim.api.store.clock = clock
+    sim.api.bulk.settings.background = False
+    since = load_plan(run_dir).since
+    with ShopifyClient(settings(), SimulatorTransport(sim)) as client:
+        operations = BulkOperations(client, SimulatorTransport(sim))
+        started = start_balance_read(operations, since)
+        operations.close()
+    assert started is not None
+    queries = [op for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
+    assert [op.status for op in queries] in (["CREATED"], ["RUNNING"])
+    paid = read_payouts(settings(), [], since, transport=SimulatorTransport(sim), bulk=True, started=started)
+    assert paid.note == NOTHING_TO_TIE and paid.points > 0  # the cancel's points are counted
+    assert [op.status for op in queries] in (["CANCELING"], ["CANCELED"])
