@@ -24,7 +24,7 @@ from pipeline.reconcile.compare import Comparison
 from pipeline.reconcile.model import Reconciliation
 from pipeline.reconcile.payouts import read_payouts, start_balance_read
 from pipeline.reconcile.readback import read_back
-from pipeline.reconcile.report import ReportFiles, write_reports
+from pipeline.reconcile.report import ReportFiles, Reports
 from pipeline.reports.files import frozen_heap
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations, StartedRead
@@ -155,17 +155,19 @@ def reconcile_run(
             progress=progress,
         )
     plan, result = run.plan, run.comparison.result()
-    paid = read_payouts(
-        settings,
-        result.transactions,
-        plan.since,
-        transport=transport,
-        bulk=choice.engine == "bulk",
-        bulk_options=bulk_options,
-        bulk_progress=bulk_progress,
-        started=run.balance,
-    )
-    result = replace(result, transactions=paid.transactions)
-    with frozen_heap():  # the plan and the rows live until the end: out of the collector's walks
-        files = write_reports(run_dir, plan, result, seal=seal_of(run_dir), extra=[("Payouts", paid.note)])
+    # The files the rows alone make are written while the balance transactions' query runs; the rest
+    # once the payouts are read. The plan and the rows live until the end: out of the collector's walks.
+    with frozen_heap(), Reports(run_dir, plan, result, seal=seal_of(run_dir)) as reports:
+        paid = read_payouts(
+            settings,
+            result.transactions,
+            plan.since,
+            transport=transport,
+            bulk=choice.engine == "bulk",
+            bulk_options=bulk_options,
+            bulk_progress=bulk_progress,
+            started=run.balance,
+        )
+        result = replace(result, transactions=paid.transactions)
+        files = reports.finish(result, extra=[("Payouts", paid.note)])
     return ReconcileResult(result, files, shop.points + paid.points, orders, paid.points, choice, shop.reread)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -33,11 +34,13 @@ from pipeline.reconcile.model import PENDING, QUIET, Reconciliation
 from pipeline.reconcile.payouts import payout_rows
 from pipeline.reconcile.rows import Made, Row, group_totals, order_row, reason, transaction_row
 from pipeline.reconcile.tieout import check_ties_out
-from pipeline.reports import Chart, Sheet, render_page, write_csv, write_workbook
+from pipeline.reports import Chart, Sheet, render_page, write_csv
 from pipeline.reports.cells import money_text
 from pipeline.reports.files import write_bytes
+from pipeline.reports.xlsx import open_book
 
 HTML_ROW_LIMIT = 2_000
+WORKBOOK = "reconciliation.xlsx"
 AGAIN = "in flight: reconcile again once the gateway settles (Klarna, Sofort, bank transfers: days)"
 
 
@@ -51,6 +54,141 @@ class ReportFiles:
     folder: Path  # this reconcile's own copy, kept: reconcile-<UTC time>/
 
 
+class Reports:
+    """The five files of one reconcile, written in two parts: as soon as the orders are compared, what
+    their rows alone make (after the tie-out: TieOutError, nothing written, when the totals do not tie
+    out): reconciliation.csv, customers.csv and the workbook's Orders, Exceptions and Pending sheets;
+    then, once the payouts are read (`finish`), the refund transactions, the Payouts and Summary sheets,
+    report.html, and the copies at the run directory's top level. A context: a reconcile that fails
+    between the parts leaves no workbook behind."""
+
+    def __init__(self, run_dir: Path, plan: Plan, result: Reconciliation, *, seal: str = "") -> None:
+        self.run_dir, self.plan, self.result, self.seal = Path(run_dir), plan, result, seal
+        notes = {r.row: r.action.note for r in plan.rows if r.action}
+        self.rows = Made(result.rows, lambda row: order_row(row, notes.get(row.row, "")))
+        self.totals = group_totals(self.rows, ("currency", "method"), TOTAL_KEYS, skip_empty=True)
+        check_ties_out(plan.totals_by_currency_and_method(), result, self.totals)
+        self.at = dt.datetime.now(dt.UTC)
+        self.title = f"bulkcancel reconciliation {result.run_id}"
+        self._book = ExitStack()
+
+    def __enter__(self) -> Reports:
+        rows, plan, result = self.rows, self.plan, self.result
+        self.folder = history.new_folder(self.run_dir, self.at)
+        codes = {r.row: str(r.reason) if r.reason else None for r in plan.rows}
+        self.by_reason = group_totals(
+            ({**r, "reason": reason(r, codes.get(r["row"]))} for r in rows),
+            ("reason", "status", "currency"),
+            TOTAL_KEYS[:2],
+        )
+        # The sheets only count, slice and iterate their rows: made ones serve (no list of every row).
+        orders = Sheet("Orders", ORDER_COLUMNS, cast("list[Row]", rows), highlight=_is_exception)
+        self.exceptions = Sheet(
+            "Exceptions",
+            EXCEPTION_COLUMNS,
+            [r for r in rows if _is_exception(r)],
+            highlight=_is_exception,
+            notes=("Every row that is not matched, blocked, skipped or pending.",),
+        )
+        self.pending = Sheet(
+            "Pending", EXCEPTION_COLUMNS, [r for r in rows if r["status"] == PENDING], notes=(AGAIN,)
+        )
+        self.book = self._book.enter_context(
+            open_book(self.folder / WORKBOOK, title=self.title, summary=True)
+        )
+        for sheet in (orders, self.exceptions, self.pending):
+            self.book.sheet(sheet)
+        self.csv = write_csv(self.folder / "reconciliation.csv", ORDER_COLUMNS, rows)
+        self.customers = write_csv(self.folder / "customers.csv", CUSTOMER_COLUMNS, customers_to_tell(result))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._book.__exit__(*exc)
+
+    def finish(self, result: Reconciliation, extra: Sequence[tuple[str, object]] = ()) -> ReportFiles:
+        """The rest, with `result`'s transactions as the payouts read made them (its rows as given)."""
+        plan, folder, rows, totals, seal = self.plan, self.folder, self.rows, self.totals, self.seal
+        transactions = Made(result.transactions, transaction_row)
+        statuses = [{"status": s, "count": n} for s, n in result.counts().items() if n]
+        tx_totals = group_totals(
+            transactions, ("currency", "method", "status", "shop_currency"), ("amount", "shop_amount")
+        )
+        books = accounting.accounting_rows(result)
+        reconciled_at = self.at.isoformat(timespec="seconds").replace("+00:00", "Z")
+        books_sheet = Sheet(
+            "Accounting per currency",
+            accounting.COLUMNS,
+            books,
+            notes=(
+                "Paid out = refunded to cards + store credit + gift cards issued (those two are "
+                "liabilities the run created); kept: what cancelled orders still hold; the last line is "
+                "the grand total in the shop currency.",
+            ),
+        )
+        summary: list[Any] = [
+            ("Run id", result.run_id),
+            ("Shop", plan.shop),
+            ("Plan seal (sha256)", seal),
+            ("Plan created at", plan.created_at),
+            ("Reconciled at (UTC)", reconciled_at),
+            ("Rows", len(rows)),
+            ("Exceptions", len(result.exceptions)),
+            ("Pending (in flight)", len(result.in_flight)),
+            *extra,
+            books_sheet,
+            Sheet("Rows per status", STATUS_COLUMNS, statuses),
+            Sheet(
+                "Planned vs refunded per currency and method",
+                TOTAL_COLUMNS,
+                [*totals, *_grand(totals, "refunded_shop")],
+                highlight=lambda r: bool(r.get("difference")),
+                notes=("Refunded: settled since the plan, gift cards included; pending: still on its way.",),
+            ),
+            Sheet("By reason", REASON_COLUMNS, self.by_reason),
+            Sheet(
+                "Refund transactions per currency, method and status",
+                TX_TOTAL_COLUMNS,
+                [*tx_totals, *_grand(tx_totals, "shop_amount")],
+            ),
+        ]
+        tx_sheet = Sheet(
+            "Refund transactions",
+            TRANSACTION_COLUMNS,
+            cast("list[Row]", transactions),
+            highlight=lambda r: r["status"] not in ("SUCCESS", "PENDING") or r["origin"] == "not planned",
+        )
+        payout_sheet = Sheet(
+            "Payouts",
+            PAYOUT_COLUMNS,
+            payout_rows(transactions),
+            notes=(
+                "Shopify Payments refunds per payout (fee and net as the balance transactions show them); "
+                "other gateways settle outside Shopify Payments, manual refunds are paid back by hand.",
+            ),
+        )
+        self.book.sheet(tx_sheet)
+        self.book.sheet(payout_sheet)
+        self.book.summary(summary)
+        self._book.close()  # the workbook in place, whole
+        written = [
+            folder / WORKBOOK,
+            self.csv,
+            write_csv(folder / "refund_transactions.csv", TRANSACTION_COLUMNS, transactions),
+            self.customers,
+        ]
+        page = render_page(
+            self.title,
+            f"{plan.shop} · plan {seal or '?'} of {plan.created_at} · reconciled {reconciled_at}",
+            _headline(result, totals, books, seal),
+            _charts(result),
+            [self.exceptions, self.pending, books_sheet, payout_sheet, *_tables(summary, books_sheet)],
+            row_limit=HTML_ROW_LIMIT,
+        )
+        written.append(write_bytes(folder / "report.html", page.encode()))
+        xlsx, csv, tx_csv, customers, html = history.publish(written, self.run_dir)
+        return ReportFiles(xlsx, csv, tx_csv, customers, html, folder)
+
+
 def write_reports(
     run_dir: Path,
     plan: Plan,
@@ -61,107 +199,8 @@ def write_reports(
 ) -> ReportFiles:
     """Write the five files into a new reconcile folder, then copy them to `run_dir`'s top level;
     TieOutError (nothing written) when totals do not tie out."""
-    run_dir = Path(run_dir)
-    notes = {r.row: r.action.note for r in plan.rows if r.action}
-    rows = Made(result.rows, lambda row: order_row(row, notes.get(row.row, "")))
-    transactions = Made(result.transactions, transaction_row)
-    totals = group_totals(rows, ("currency", "method"), TOTAL_KEYS, skip_empty=True)
-    check_ties_out(plan.totals_by_currency_and_method(), result, totals)
-    at = dt.datetime.now(dt.UTC)
-    folder = history.new_folder(run_dir, at)
-    statuses = [{"status": s, "count": n} for s, n in result.counts().items() if n]
-    codes = {r.row: str(r.reason) if r.reason else None for r in plan.rows}
-    by_reason = group_totals(
-        ({**r, "reason": reason(r, codes.get(r["row"]))} for r in rows),
-        ("reason", "status", "currency"),
-        TOTAL_KEYS[:2],
-    )
-    tx_totals = group_totals(
-        transactions, ("currency", "method", "status", "shop_currency"), ("amount", "shop_amount")
-    )
-    books = accounting.accounting_rows(result)
-    payouts = payout_rows(transactions)
-    title = f"bulkcancel reconciliation {result.run_id}"
-    reconciled_at = at.isoformat(timespec="seconds").replace("+00:00", "Z")
-    books_sheet = Sheet(
-        "Accounting per currency",
-        accounting.COLUMNS,
-        books,
-        notes=(
-            "Paid out = refunded to cards + store credit + gift cards issued (those two are "
-            "liabilities the run created); kept: what cancelled orders still hold; the last line is "
-            "the grand total in the shop currency.",
-        ),
-    )
-    summary: list[Any] = [
-        ("Run id", result.run_id),
-        ("Shop", plan.shop),
-        ("Plan seal (sha256)", seal),
-        ("Plan created at", plan.created_at),
-        ("Reconciled at (UTC)", reconciled_at),
-        ("Rows", len(rows)),
-        ("Exceptions", len(result.exceptions)),
-        ("Pending (in flight)", len(result.in_flight)),
-        *extra,
-        books_sheet,
-        Sheet("Rows per status", STATUS_COLUMNS, statuses),
-        Sheet(
-            "Planned vs refunded per currency and method",
-            TOTAL_COLUMNS,
-            [*totals, *_grand(totals, "refunded_shop")],
-            highlight=lambda r: bool(r.get("difference")),
-            notes=("Refunded: settled since the plan, gift cards included; pending: still on its way.",),
-        ),
-        Sheet("By reason", REASON_COLUMNS, by_reason),
-        Sheet(
-            "Refund transactions per currency, method and status",
-            TX_TOTAL_COLUMNS,
-            [*tx_totals, *_grand(tx_totals, "shop_amount")],
-        ),
-    ]
-    # The sheets only count, slice and iterate their rows: made ones serve (no list of every row).
-    orders = Sheet("Orders", ORDER_COLUMNS, cast("list[Row]", rows), highlight=_is_exception)
-    exceptions = Sheet(
-        "Exceptions",
-        EXCEPTION_COLUMNS,
-        [r for r in rows if _is_exception(r)],
-        highlight=_is_exception,
-        notes=("Every row that is not matched, blocked, skipped or pending.",),
-    )
-    pending = Sheet("Pending", EXCEPTION_COLUMNS, [r for r in rows if r["status"] == PENDING], notes=(AGAIN,))
-    tx_sheet = Sheet(
-        "Refund transactions",
-        TRANSACTION_COLUMNS,
-        cast("list[Row]", transactions),
-        highlight=lambda r: r["status"] not in ("SUCCESS", "PENDING") or r["origin"] == "not planned",
-    )
-    payout_sheet = Sheet(
-        "Payouts",
-        PAYOUT_COLUMNS,
-        payouts,
-        notes=(
-            "Shopify Payments refunds per payout (fee and net as the balance transactions show them); "
-            "other gateways settle outside Shopify Payments, manual refunds are paid back by hand.",
-        ),
-    )
-    sheets = [orders, exceptions, pending, tx_sheet, payout_sheet]
-    written = [
-        write_workbook(folder / "reconciliation.xlsx", sheets, summary, title=title),
-        write_csv(folder / "reconciliation.csv", ORDER_COLUMNS, rows),
-        write_csv(folder / "refund_transactions.csv", TRANSACTION_COLUMNS, transactions),
-        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customers_to_tell(result)),
-    ]
-    page = render_page(
-        title,
-        f"{plan.shop} · plan {seal or '?'} of {plan.created_at} · reconciled {reconciled_at}",
-        _headline(result, totals, books, seal),
-        _charts(result),
-        [exceptions, pending, books_sheet, payout_sheet, *_tables(summary, books_sheet)],
-        row_limit=HTML_ROW_LIMIT,
-    )
-    written.append(write_bytes(folder / "report.html", page.encode()))
-    xlsx, csv, tx_csv, customers, html = history.publish(written, run_dir)
-    return ReportFiles(xlsx, csv, tx_csv, customers, html, folder)
+    with Reports(run_dir, plan, result, seal=seal) as reports:
+        return reports.finish(result, extra)
 
 
 def _tables(summary: Sequence[Any], shown: Sheet) -> list[Sheet]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from xlsxwriter import Workbook
@@ -25,7 +26,7 @@ from pipeline.reports.worksheet import (
     open_workbook,
 )
 
-__all__ = ["EXCEPTION_FILL", "Block", "number_format", "write_workbook"]
+__all__ = ["EXCEPTION_FILL", "Block", "Book", "number_format", "open_book", "write_workbook"]
 
 #: A Summary item: a `(label, value)` line, or a small titled table (its `name` is the title).
 Block = tuple[str, object] | Sheet
@@ -51,20 +52,55 @@ def write_workbook(
     A `banner` heads every sheet, on screen (a frozen first line above the table) and on every printed
     page (the page header): what a reviewer must see whichever sheet or page is in front of them.
     """
+    with open_book(path, title=title, banner=banner, summary=summary is not None) as book:
+        for sheet in sheets:
+            book.sheet(sheet)
+        if summary is not None:
+            book.summary(summary)
+    return Path(path)
+
+
+@contextmanager
+def open_book(
+    path: Path | str, *, title: str = "", banner: str = "", summary: bool = False
+) -> Iterator[Book]:
+    """A workbook replacing `path` whole once the block ends (removed if it raises), its sheets written
+    one at a time as their rows are ready (`Book`); `summary`: a Summary sheet comes first, written
+    whenever `Book.summary` is called."""
     path = Path(path)
-    for sheet in sheets:
-        if len(sheet.rows) + (2 if banner else 1) > _MAX_ROWS + 1:
-            raise ValueError(f"sheet {sheet.name!r}: {len(sheet.rows)} rows is more than Excel opens")
     with replacing(path) as temporary:
         workbook = open_workbook(temporary, title or path.stem)
-        looks = Looks(workbook)
-        if summary is not None:
-            worksheet = _add_sheet(workbook, "Summary", banner)
-            _write_blocks(SheetWriter(worksheet, looks), summary, title or "Summary", banner)
-        for sheet in sheets:
-            _write_sheet(SheetWriter(_add_sheet(workbook, sheet.name, banner), looks), sheet, banner)
+        first = _add_sheet(workbook, "Summary", banner) if summary else None
+        try:
+            yield Book(workbook, title or "Summary", banner, first)
+        except BaseException:
+            with suppress(Exception):  # the sheets' own temporary files closed; `replacing` removes the rest
+                workbook.close()
+            raise
         close(workbook)
-    return path
+
+
+class Book:
+    """An open workbook: each sheet added after the ones before, the Summary (first) written at any
+    time. Each sheet's rows go to disk as they are written (constant memory), so a sheet written
+    early is not held while the next one's rows are being made."""
+
+    def __init__(self, workbook: Workbook, heading: str, banner: str, first: Worksheet | None) -> None:
+        self.workbook, self.heading, self.banner, self.first = workbook, heading, banner, first
+        self.looks = Looks(workbook)
+
+    def sheet(self, sheet: Sheet) -> None:
+        """`sheet` as the workbook's next sheet, written now."""
+        if len(sheet.rows) + (2 if self.banner else 1) > _MAX_ROWS + 1:
+            raise ValueError(f"sheet {sheet.name!r}: {len(sheet.rows)} rows is more than Excel opens")
+        worksheet = _add_sheet(self.workbook, sheet.name, self.banner)
+        _write_sheet(SheetWriter(worksheet, self.looks), sheet, self.banner)
+
+    def summary(self, blocks: Sequence[Block]) -> None:
+        """The Summary sheet's blocks (it was added first by `open_book(summary=True)`)."""
+        if self.first is None:
+            raise ValueError("this workbook has no Summary sheet")
+        _write_blocks(SheetWriter(self.first, self.looks), blocks, self.heading, self.banner)
 
 
 def _add_sheet(workbook: Workbook, name: str, banner: str) -> Worksheet:

@@ -1,12 +1,14 @@
 """When reconcile's bulk engine starts its reads (SPEC §15): the orders' query before the plan's rows are
 read (plan.json's head spans the orders), the balance transactions' query as soon as that one completes
 and before its file is read; nothing for a plan that no longer matches its seal; a plan.json whose
-head does not span the orders (written before it did) read as it always was."""
+head does not span the orders (written before it did) read as it always was; the files the rows alone
+make written while the balance query runs, the rest once the payouts are read."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -134,3 +136,47 @@ def test_a_balance_read_started_ahead_that_no_refund_needs_is_cancelled(tmp_path
     paid = read_payouts(settings(), [], since, transport=SimulatorTransport(sim), bulk=True, started=started)
     assert paid.note == NOTHING_TO_TIE and paid.points > 0  # the cancel's points are counted
     assert [op.status for op in queries] in (["CANCELING"], ["CANCELED"])
+
+
+LATER = ("reconciliation.xlsx", "refund_transactions.csv", "report.html")
+
+
+class FilesAtBalance(Recording):
+    """Notes which files the reconcile folder holds when the balance transactions' file is asked for;
+    `fail`: that request fails instead (an error no read catches)."""
+
+    def __init__(self, sim, run_dir: Path, fail: bool = False) -> None:
+        super().__init__(sim, [])
+        self.run_dir, self.fail, self.seen = run_dir, fail, None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and self.events.count("file") == 1:  # the orders' file came first
+            (folder,) = self.run_dir.glob("reconcile-*")
+            self.seen = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+            if self.fail:
+                raise RuntimeError("lost")
+        return super().handle_request(request)
+
+
+def test_the_files_the_rows_make_are_written_while_the_balance_query_runs(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=30)
+    paced = reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine="paced")
+    for old in run_dir.glob("reconcile-*"):
+        shutil.rmtree(old)
+    watching = FilesAtBalance(sim, run_dir)
+    result = reconcile_run(run_dir, settings(), transport=watching, engine="bulk")
+    assert watching.seen is not None and "customers.csv" in watching.seen
+    assert "reconciliation.csv" in watching.seen and "refund_transactions.csv" not in watching.seen
+    assert "reconciliation.xlsx" not in watching.seen  # its Payouts and Summary sheets wait for the payouts
+    assert result.reconciliation.counts() == paced.reconciliation.counts()
+    (folder,) = run_dir.glob("reconcile-*")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*watching.seen, *LATER])
+
+
+def test_a_reconcile_that_fails_before_the_payouts_leaves_no_workbook(tmp_path: Path) -> None:
+    sim, run_dir = executed(tmp_path, rows=10)
+    with pytest.raises(RuntimeError, match="lost"):
+        reconcile_run(run_dir, settings(), transport=FilesAtBalance(sim, run_dir, fail=True), engine="bulk")
+    (folder,) = run_dir.glob("reconcile-*")
+    assert sorted(p.name for p in folder.iterdir()) == ["customers.csv", "reconciliation.csv"]  # no temp
+    assert not (run_dir / "reconciliation.xlsx").exists()
