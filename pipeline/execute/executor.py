@@ -35,7 +35,7 @@ from pipeline.execute.runner import StepRunner
 from pipeline.execute.status import counted
 from pipeline.plan.files import load_checked_plan
 from pipeline.plan.model import Plan
-from pipeline.reports.files import frozen_heap
+from pipeline.reports.heap import frozen_heap
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.concurrency import ConcurrencyController, Gate, Reading

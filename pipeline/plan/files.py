@@ -16,9 +16,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import RefusedError
-from pipeline.plan.model import Decision, Plan, PlannedRow
+from pipeline.plan.model import Decision, OrderSpan, Plan, PlannedRow
 from pipeline.plan.page import plan_page
 from pipeline.plan.summary import Kept, kept_totals
 from pipeline.plan.words import A_VIEW, MONEY_COLUMNS, keeps, seal_words, step_words
@@ -239,17 +240,39 @@ def plan_head(run_dir: Path) -> Plan:
     """plan.json's head (shop, API version, engines…) with no rows, read without reading the rows:
     `plan_chunks` writes every other key before them. Not checked against plan.sha256 (`load_plan`
     is, before anything is carried out); a plan.json of another layout is read whole."""
-    path = Path(run_dir) / PLAN_JSON
+    head = _head(Path(run_dir))
+    if head is not None:
+        try:
+            return Plan.from_json({**head, "rows": []})
+        except (KeyError, TypeError, ValueError):
+            pass  # not our layout: the whole read below says what is wrong
+    return load_plan(run_dir)
+
+
+def plan_span(run_dir: Path) -> OrderSpan | None:
+    """The actions' orders as plan.json's head records them (`orders`), read without the rows; None
+    when it records none (a plan.json written before it did, or of another layout). Not checked
+    against plan.sha256: `check_plan` is."""
+    head = _head(Path(run_dir))
+    try:
+        return OrderSpan.from_json(head["orders"]) if head and head.get("orders") else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _head(run_dir: Path) -> dict[str, Any] | None:
+    """plan.json's keys before its rows, read up to them; None when it is missing or not laid out so."""
     lines: list[str] = []
     try:
-        with path.open(encoding="utf-8") as file:
+        with (run_dir / PLAN_JSON).open(encoding="utf-8") as file:
             for line in file:
                 if line.startswith(ROWS_LINE):
-                    return Plan.from_json(json.loads("".join(lines) + '"rows": []}'))
+                    head = json.loads("".join(lines) + '"rows": []}')
+                    return head if isinstance(head, dict) else None
                 lines.append(line)
-    except (OSError, UnicodeDecodeError, KeyError, TypeError, ValueError):
-        pass  # missing, or not our layout: the whole read below says what is wrong
-    return load_plan(run_dir)
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass
+    return None
 
 
 def verify_plan_hash(run_dir: Path) -> bool:

@@ -183,11 +183,11 @@ class OrderSpan:
     """The orders the plan's actions touch: how many, and their lowest and highest id's digits.
 
     plan.json's head records it (key `orders`), so that reconcile can start its bulk read of them
-    before the rows are read (`plan_head`)."""
+    before the rows are read (`files.plan_span`)."""
 
-    orders: int
-    lowest: int
-    highest: int
+    count: int
+    lowest_id: int
+    highest_id: int
 
     @classmethod
     def of(cls, actions: Iterable[PlannedAction]) -> OrderSpan | None:
@@ -199,7 +199,7 @@ class OrderSpan:
         return cls(len(values), min(values), max(values))
 
     def as_json(self) -> dict[str, int]:
-        return {"count": self.orders, "lowest_id": self.lowest, "highest_id": self.highest}
+        return {"count": self.count, "lowest_id": self.lowest_id, "highest_id": self.highest_id}
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> OrderSpan:
@@ -224,7 +224,6 @@ class Plan:
     input_sha256: str = ""
     shop_url: str = ""
     engines: dict[str, EngineChoice] = field(default_factory=dict)
-    span: OrderSpan | None = None  # as the head of a plan.json read without its rows said (`plan_head`)
 
     @property
     def since(self) -> dt.datetime:
@@ -236,8 +235,8 @@ class Plan:
         return [row.action for row in self.rows if row.decision is Decision.EXECUTE and row.action]
 
     def order_span(self) -> OrderSpan | None:
-        """The actions' orders (`OrderSpan`): the rows', or when none were read, the head's."""
-        return OrderSpan.of(self.actions()) if self.rows else self.span
+        """The actions' orders (`OrderSpan`), as plan.json's head records them."""
+        return OrderSpan.of(self.actions())
 
     def _steps(self) -> Iterator[tuple[PlannedRow, Step]]:
         return ((row, step) for row in self.rows if row.action for step in row.action.steps)
@@ -298,9 +297,8 @@ class Plan:
     def from_json(cls, document: Mapping[str, Any], *, release: bool = False) -> Plan:
         """The plan of a plan.json document; KeyError, TypeError or ValueError when it is not one.
         `release`: each raw row is let go once typed (the document's list ends empty), so the document
-        and the typed plan are never both whole in memory. The head's `orders` is kept only for a head
-        read without its rows (`plan_head`): with rows, the rows say."""
-        head_only = not document["rows"] and document.get("orders")
+        and the typed plan are never both whole in memory. The head's `orders` is the rows' own
+        (`order_span`): read apart by `files.plan_span` only."""
         return cls(
             run_id=document["run_id"],
             rows=_released(document["rows"])
@@ -316,7 +314,6 @@ class Plan:
                 stage: EngineChoice.from_json(choice)
                 for stage, choice in (document.get("engines") or {}).items()
             },
-            span=OrderSpan.from_json(document["orders"]) if head_only else None,
         )
 
 

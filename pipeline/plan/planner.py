@@ -21,7 +21,7 @@ from pipeline.plan.files import write_plan_files
 from pipeline.plan.lookup import Lookup, LookupProgress
 from pipeline.plan.model import Plan, PlannedRow
 from pipeline.plan.quote import RefundQuote
-from pipeline.reports.files import frozen_heap
+from pipeline.reports.heap import frozen_heap
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations
 from pipeline.shopify.client import ShopifyClient

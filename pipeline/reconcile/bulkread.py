@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from pipeline.plan.model import OrderSpan
 from pipeline.reconcile.bulkorders import RESTOCK, SPLIT, UNREAD, as_reconcile_node, lines_cut, with_lines
 from pipeline.reconcile.readback import Node, ReadBack, Reader, Sink, read_cards, read_orders
 from pipeline.settings import ConnectionSettings
-from pipeline.shopify.bulk import BulkOperations, id_range
+from pipeline.shopify.bulk import BulkOperations, StartedRead, id_range
 from pipeline.shopify.client import ShopifyClient
 from pipeline.shopify.governor import CostGovernor, QueryCost, Reservation
 from pipeline.shopify.progress import Progress
@@ -37,6 +38,11 @@ RESTOCK_DOCUMENT = "OrdersRestock"  # refunds' line items, which no bulk query r
 POLL = 0.25  # seconds between polls at first; the waits grow to MAX_POLL
 MAX_POLL = 2.0  # a poll costs a point or two; a late one costs the run time past the floor
 NOT_FOUND = "not found"  # not in the bulk read: the paced read says whether Shopify has it
+
+
+def bulk_settings(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The polling of reconcile's bulk reads, as `BulkOperations` takes it (tests pass their clock)."""
+    return {"poll": POLL, "max_poll": MAX_POLL, **(options or {})}
 
 
 class CountedGovernor(CostGovernor):
@@ -54,9 +60,9 @@ class CountedGovernor(CostGovernor):
 
 @dataclass(frozen=True)
 class Wanted:
-    """What the reads are for, known once the plan is loaded: the planned orders, the journal's gift
-    cards, the orders whose refunds' line items are read (their plan restocks or refunds lines), where
-    each read goes, and the plan's moment (the gift cards issued since are read)."""
+    """What the reads are for, known once the plan is loaded: the planned orders (each once), the
+    journal's gift cards, the orders whose refunds' line items are read (their plan restocks or refunds
+    lines), where each read goes, and the plan's moment (the gift cards issued since are read)."""
 
     order_ids: Sequence[str]
     card_ids: Sequence[str]
@@ -86,19 +92,18 @@ def read_back_bulk(
     next bulk read can start while this one's lines are compared."""
     governor = CountedGovernor()
     with ShopifyClient(settings, transport, governor=governor) as client:
-        bulk = BulkOperations(
-            client, transport, **{"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
-        )
+        bulk = BulkOperations(client, transport, **bulk_settings(bulk_options))
         beside = Reader(client, lambda _n: None)
         with ThreadPoolExecutor(1, thread_name_prefix="reconcile-paced") as pool:
             early: Future[Early] | None = None
+            started: StartedRead | None = None
             try:
-                query = None if span is None else id_range((span.lowest, span.highest))
+                query = None if span is None else id_range((span.lowest_id, span.highest_id))
                 started = None if query is None else bulk.begin(DOCUMENT, {"query": query})
                 total = bulk.orders_total(query) if query is not None and bulk_progress is not None else None
                 want = wanted()
                 chosen = set(want.lines_ids)
-                lines = [i for i in dict.fromkeys(want.order_ids) if i in chosen]
+                lines = [i for i in want.order_ids if i in chosen]
                 early = pool.submit(_early_reads, beside, want, lines)
                 stream = iter(()) if started is None else started.lines(bulk, total, bulk_progress)
                 if then is not None:
@@ -106,13 +111,18 @@ def read_back_bulk(
                 gift_cards, found, restock = early.result()  # the query is over: its file is next
                 want.sink.cards(gift_cards, found)
                 again = settle(stream, want.order_ids, restock, want.sink)
+            except BaseException:
+                if started is not None:  # not left holding one of the shop's five bulk slots
+                    with suppress(Exception):
+                        bulk.cancel(started.operation_id)
+                raise
             finally:
                 beside.stop.set()  # after an error, the paced reads beside it end at their next call
                 if early is not None:
                     early.cancel()
                 bulk.close()
         if progress is not None:
-            progress(len(set(want.order_ids)) - len(again))
+            progress(len(want.order_ids) - len(again))
         read_orders(Reader(client, progress or (lambda _n: None)), list(again), want.sink)
     reasons = dict(Counter(again.values()))
     if lines:

@@ -20,7 +20,7 @@ import httpx
 from pipeline.errors import AuthError, ShopifyError
 from pipeline.money import ZERO, Money
 from pipeline.reconcile.balance import NoAccount, Node, pages, read_balance, start_bulk_read
-from pipeline.reconcile.bulkread import MAX_POLL, POLL, CountedGovernor
+from pipeline.reconcile.bulkread import CountedGovernor, bulk_settings
 from pipeline.reconcile.model import Payout, RefundTransaction
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations, StartedRead
@@ -99,14 +99,14 @@ def read_payouts(
     governor = CountedGovernor()
     if not ids:
         if started is not None:
-            _cancel(settings, transport, governor, started)
+            cancel_read(settings, transport, started, governor)
         return PayoutRead(list(transactions), governor.points, NOTHING_TO_TIE)
     moment = stamp(since)
     try:
         with ShopifyClient(settings, transport, governor=governor) as client:
             operations = None
             if bulk:
-                operations = BulkOperations(client, transport, **_options(bulk_options))
+                operations = BulkOperations(client, transport, **bulk_settings(bulk_options))
             try:
                 balance, fallback = read_balance(client, ids, moment, operations, bulk_progress, started)
             finally:
@@ -138,26 +138,23 @@ def start_balance_read(bulk: BulkOperations, since: dt.datetime) -> StartedRead 
         return None
 
 
-def _cancel(
+def cancel_read(
     settings: ConnectionSettings,
     transport: httpx.BaseTransport | None,
-    governor: CountedGovernor,
     started: StartedRead,
+    governor: CountedGovernor | None = None,
 ) -> None:
-    """Cancels a bulk read started ahead that turned out not to be needed (it changes nothing if not)."""
+    """Cancels a bulk read started ahead that will not be read (a read changes nothing: cancelling only
+    frees one of the shop's five bulk slots); best effort, as one left to finish costs nothing."""
     try:
         with ShopifyClient(settings, transport, governor=governor) as client:
-            operations = BulkOperations(client, transport, **_options(None))
+            operations = BulkOperations(client, transport, **bulk_settings(None))
             try:
                 operations.cancel(started.operation_id)
             finally:
                 operations.close()
     except ShopifyError:
-        pass  # a read left to finish costs nothing
-
-
-def _options(bulk_options: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {"poll": POLL, "max_poll": MAX_POLL, **(bulk_options or {})}
+        pass
 
 
 def read_named_payouts(client: ShopifyClient, balance: Iterable[Node], moment: str) -> dict[str, Node]:

@@ -17,15 +17,15 @@ import httpx
 
 from pipeline.execute.journal import Journal
 from pipeline.plan.engine import EngineChoice, choose_engine
-from pipeline.plan.files import check_plan, load_plan, plan_head, seal_of
+from pipeline.plan.files import check_plan, load_plan, plan_span, seal_of
 from pipeline.plan.model import Plan
 from pipeline.reconcile.bulkread import Wanted, read_back_bulk
 from pipeline.reconcile.compare import Comparison
 from pipeline.reconcile.model import Reconciliation
-from pipeline.reconcile.payouts import read_payouts, start_balance_read
+from pipeline.reconcile.payouts import cancel_read, read_payouts, start_balance_read
 from pipeline.reconcile.readback import read_back
 from pipeline.reconcile.report import ReportFiles, Reports
-from pipeline.reports.files import frozen_heap
+from pipeline.reports.heap import frozen_heap
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations, StartedRead
 from pipeline.shopify.progress import Progress
@@ -84,6 +84,7 @@ class RunReads:
     def comparison(self) -> Comparison:
         return Comparison(self.plan, journal_records(self.run_dir, self.plan.run_id))
 
+    @cached_property
     def wanted(self) -> Wanted:
         """The orders to read, the journal's gift cards, the orders whose refunds' lines are read."""
         actions = self.plan.actions()
@@ -97,7 +98,8 @@ class RunReads:
 
     def start_balance(self, bulk: BulkOperations) -> None:
         """Once the orders' bulk query is over: the balance transactions' one starts while its lines are
-        compared (when the plan gives money back at all: only then are there payouts to tie)."""
+        compared, when the plan gives money back (a plan that gives none has no refunds of its own to
+        tie to payouts; should others' refunds turn up, `read_payouts` starts its read itself)."""
         if self.plan.totals_by_currency_and_method():
             self.balance = start_balance_read(bulk, self.plan.since)
 
@@ -118,56 +120,62 @@ def reconcile_run(
 
     `engine`: auto, paced or bulk; `auto` weighs the run's orders at the shop's `restore_rate` and
     `bucket` (the first look's), as SPEC §15 says. The bulk engine starts the orders' query from
-    plan.json's head (their count and id span, `plan_head`) before the rows are read, and the balance
-    transactions' query as soon as that one completes."""
+    plan.json's head (their count and id span, `plan_span`) before the rows are read, and, when the
+    plan gives money back, the balance transactions' query as soon as that one completes."""
     run_dir = Path(run_dir)
     check_plan(run_dir)  # nothing is read for a plan.json that no longer matches plan.sha256
     run = RunReads(run_dir)
-    span = plan_head(run_dir).order_span() or run.plan.order_span()  # a plan.json from before: its rows
-    orders = span.orders if span is not None else len(run.wanted().order_ids)
+    span = plan_span(run_dir) or run.plan.order_span()  # a plan.json from before: its rows say
     choice = choose_engine(
         engine,
-        orders,
+        span.count if span is not None else len(run.wanted.order_ids),
         stage="reconcile",
         restore_rate=restore_rate or STANDARD_RESTORE_RATE,
         bucket=bucket or 0.0,
     )
-    if choice.engine == "bulk":
-        shop = read_back_bulk(
-            settings,
-            span,
-            run.wanted,
-            transport=transport,
-            progress=progress,
-            bulk_progress=bulk_progress,
-            bulk_options=bulk_options,
-            then=run.start_balance,
-        )
-    else:
-        wanted = run.wanted()
-        shop = read_back(
-            settings,
-            wanted.order_ids,
-            wanted.card_ids,
-            wanted.sink,
-            since=wanted.since,
-            transport=transport,
-            progress=progress,
-        )
-    plan, result = run.plan, run.comparison.result()
-    # The files the rows alone make are written while the balance transactions' query runs; the rest
-    # once the payouts are read. The plan and the rows live until the end: out of the collector's walks.
-    with frozen_heap(), Reports(run_dir, plan, result, seal=seal_of(run_dir)) as reports:
-        paid = read_payouts(
-            settings,
-            result.transactions,
-            plan.since,
-            transport=transport,
-            bulk=choice.engine == "bulk",
-            bulk_options=bulk_options,
-            bulk_progress=bulk_progress,
-            started=run.balance,
-        )
-        result = replace(result, transactions=paid.transactions)
-        files = reports.finish(result, extra=[("Payouts", paid.note)])
+    try:
+        if choice.engine == "bulk":
+            shop = read_back_bulk(
+                settings,
+                span,
+                lambda: run.wanted,
+                transport=transport,
+                progress=progress,
+                bulk_progress=bulk_progress,
+                bulk_options=bulk_options,
+                then=run.start_balance,
+            )
+        else:
+            wanted = run.wanted
+            shop = read_back(
+                settings,
+                wanted.order_ids,
+                wanted.card_ids,
+                wanted.sink,
+                since=wanted.since,
+                transport=transport,
+                progress=progress,
+            )
+        plan, result = run.plan, run.comparison.result()
+        # The files the rows alone make are written while the balance transactions' query runs, the
+        # rest once the payouts are read; the plan and rows live until the end: out of the collector.
+        with frozen_heap(), Reports(run_dir, plan, result, seal=seal_of(run_dir)) as reports:
+            started, run.balance = run.balance, None
+            paid = read_payouts(
+                settings,
+                result.transactions,
+                plan.since,
+                transport=transport,
+                bulk=choice.engine == "bulk",
+                bulk_options=bulk_options,
+                bulk_progress=bulk_progress,
+                started=started,
+            )
+            result = replace(result, transactions=paid.transactions)
+            files = reports.finish(result, extra=[("Payouts", paid.note)])
+    except BaseException:
+        if run.balance is not None:  # started ahead, never read: not left holding a bulk slot
+            cancel_read(settings, transport, run.balance)
+        raise
+    orders = len(run.wanted.order_ids)
     return ReconcileResult(result, files, shop.points + paid.points, orders, paid.points, choice, shop.reread)

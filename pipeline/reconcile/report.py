@@ -3,11 +3,13 @@ customers.csv and report.html, all views of one `Reconciliation`.
 
 Every total is computed once from the per-order rows and tied out (`tieout.py`) before anything is
 written. Each reconcile writes into a folder of its own, then the latest is copied to the top level.
+What the rows alone make is written first, while the payouts are still being read (`Reports`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -54,13 +56,18 @@ class ReportFiles:
     folder: Path  # this reconcile's own copy, kept: reconcile-<UTC time>/
 
 
+class Unfinished(Exception):
+    """`Reports` left before `finish`: its workbook is abandoned, not put in place."""
+
+
 class Reports:
     """The five files of one reconcile, written in two parts: as soon as the orders are compared, what
     their rows alone make (after the tie-out: TieOutError, nothing written, when the totals do not tie
     out): reconciliation.csv, customers.csv and the workbook's Orders, Exceptions and Pending sheets;
     then, once the payouts are read (`finish`), the refund transactions, the Payouts and Summary sheets,
     report.html, and the copies at the run directory's top level. A context: a reconcile that fails
-    between the parts leaves no workbook behind."""
+    before `finish` is done leaves no folder of its own behind (no reconciliation.csv nor customers.csv
+    without the rest)."""
 
     def __init__(self, run_dir: Path, plan: Plan, result: Reconciliation, *, seal: str = "") -> None:
         self.run_dir, self.plan, self.result, self.seal = Path(run_dir), plan, result, seal
@@ -71,10 +78,26 @@ class Reports:
         self.at = dt.datetime.now(dt.UTC)
         self.title = f"bulkcancel reconciliation {result.run_id}"
         self._book = ExitStack()
+        self._done = False
 
     def __enter__(self) -> Reports:
-        rows, plan, result = self.rows, self.plan, self.result
         self.folder = history.new_folder(self.run_dir, self.at)
+        try:
+            self._first_part()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._done:
+            return
+        # Ended before `finish` was done: the workbook is never put in place, the folder goes.
+        self._book.__exit__(*(exc if exc[0] is not None else (Unfinished, Unfinished(), None)))
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _first_part(self) -> None:
+        rows, plan, result = self.rows, self.plan, self.result
         codes = {r.row: str(r.reason) if r.reason else None for r in plan.rows}
         self.by_reason = group_totals(
             ({**r, "reason": reason(r, codes.get(r["row"]))} for r in rows),
@@ -93,17 +116,15 @@ class Reports:
         self.pending = Sheet(
             "Pending", EXCEPTION_COLUMNS, [r for r in rows if r["status"] == PENDING], notes=(AGAIN,)
         )
-        self.book = self._book.enter_context(
-            open_book(self.folder / WORKBOOK, title=self.title, summary=True)
-        )
-        for sheet in (orders, self.exceptions, self.pending):
-            self.book.sheet(sheet)
-        self.csv = write_csv(self.folder / "reconciliation.csv", ORDER_COLUMNS, rows)
-        self.customers = write_csv(self.folder / "customers.csv", CUSTOMER_COLUMNS, customers_to_tell(result))
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._book.__exit__(*exc)
+        with ExitStack() as book:  # kept open for `finish` only once this part is written
+            self.book = book.enter_context(open_book(self.folder / WORKBOOK, title=self.title, summary=True))
+            for sheet in (orders, self.exceptions, self.pending):
+                self.book.sheet(sheet)
+            self.csv = write_csv(self.folder / "reconciliation.csv", ORDER_COLUMNS, rows)
+            self.customers = write_csv(
+                self.folder / "customers.csv", CUSTOMER_COLUMNS, customers_to_tell(result)
+            )
+            self._book = book.pop_all()
 
     def finish(self, result: Reconciliation, extra: Sequence[tuple[str, object]] = ()) -> ReportFiles:
         """The rest, with `result`'s transactions as the payouts read made them (its rows as given)."""
@@ -186,21 +207,8 @@ class Reports:
         )
         written.append(write_bytes(folder / "report.html", page.encode()))
         xlsx, csv, tx_csv, customers, html = history.publish(written, self.run_dir)
+        self._done = True
         return ReportFiles(xlsx, csv, tx_csv, customers, html, folder)
-
-
-def write_reports(
-    run_dir: Path,
-    plan: Plan,
-    result: Reconciliation,
-    *,
-    seal: str = "",
-    extra: Sequence[tuple[str, object]] = (),
-) -> ReportFiles:
-    """Write the five files into a new reconcile folder, then copy them to `run_dir`'s top level;
-    TieOutError (nothing written) when totals do not tie out."""
-    with Reports(run_dir, plan, result, seal=seal) as reports:
-        return reports.finish(result, extra)
 
 
 def _tables(summary: Sequence[Any], shown: Sheet) -> list[Sheet]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import tempfile
@@ -44,17 +43,3 @@ def write_chunks(path: Path, chunks: Iterable[bytes]) -> str:
             digest.update(chunk)
             stream.write(chunk)
     return digest.hexdigest()
-
-
-@contextmanager
-def frozen_heap() -> Iterator[None]:
-    """The objects alive now kept out of the cyclic collector's walks while report files are written:
-    a stage's plan and rows live until it ends, and each full collection would walk all of them again
-    (seconds at 100,000 rows). A caller's own freeze (a server in the same process) is left as it was."""
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if not frozen_before:
-            gc.unfreeze()

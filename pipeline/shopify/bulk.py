@@ -315,8 +315,8 @@ class StartedRead:
         progress: Callable[[Progress], None] | None = None,
         unit: str = "orders",
     ) -> Iterator[dict[str, Any]]:
-        """Its objects a line at a time once it has COMPLETED; a run that ended FAILED is started again
-        (reading twice changes nothing), READ_TRIES runs in all."""
+        """Its objects a line at a time once it has COMPLETED; a run that ended otherwise (FAILED, or
+        CANCELED by someone) is started again (reading twice changes nothing), READ_TRIES runs in all."""
         for attempt in range(READ_TRIES):
             try:
                 done = bulk.wait(self.operation_id, total, progress=progress, unit=unit)

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.errors import RefusedError
-from pipeline.plan.files import load_plan, plan_head, write_plan_files
+from pipeline.errors import RefusedError, TieOutError
+from pipeline.plan.files import load_plan, plan_span, write_plan_files
 from pipeline.reconcile import reconciler
 from pipeline.reconcile.payouts import NOTHING_TO_TIE, read_payouts, start_balance_read
 from pipeline.reconcile.reconciler import RunReads, reconcile_run
@@ -69,7 +69,9 @@ def test_the_orders_query_starts_before_the_rows_are_read_the_balance_one_before
 def test_a_plan_that_no_longer_matches_its_seal_reads_nothing(tmp_path: Path) -> None:
     sim, run_dir = executed(tmp_path, rows=10)
     plan_json = run_dir / "plan.json"
-    plan_json.write_bytes(plan_json.read_bytes().replace(b'"rows": [', b'"rows":  [', 1))
+    data, count = re.subn(rb'"highest_id": (\d+)', rb'"highest_id": \g<1>0', plan_json.read_bytes(), count=1)
+    assert count == 1 and plan_span(run_dir) is not None  # the head still reads: only the seal refuses it
+    plan_json.write_bytes(data)
     events: list[str] = []
     with pytest.raises(RefusedError, match=r"does not match plan\.sha256"):
         reconcile_run(run_dir, settings(), transport=Recording(sim, events), engine="bulk")
@@ -84,7 +86,7 @@ def test_a_plan_whose_head_does_not_span_its_orders_is_read_as_before(tmp_path: 
     assert count == 1
     plan_json.write_bytes(data)
     (run_dir / "plan.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  plan.json\n")
-    assert plan_head(run_dir).order_span() is None
+    assert plan_span(run_dir) is None
     events: list[str] = []
     result = reconcile_run(run_dir, settings(), transport=Recording(sim, events), engine="bulk")
     assert events.count("orders query") == 1 and events.count("balance query") == 1
@@ -173,10 +175,52 @@ def test_the_files_the_rows_make_are_written_while_the_balance_query_runs(tmp_pa
     assert sorted(p.name for p in folder.iterdir()) == sorted([*watching.seen, *LATER])
 
 
-def test_a_reconcile_that_fails_before_the_payouts_leaves_no_workbook(tmp_path: Path) -> None:
+def test_a_reconcile_that_fails_before_the_payouts_leaves_no_folder_of_its_own(tmp_path: Path) -> None:
     sim, run_dir = executed(tmp_path, rows=10)
+    watching = FilesAtBalance(sim, run_dir, fail=True)
     with pytest.raises(RuntimeError, match="lost"):
-        reconcile_run(run_dir, settings(), transport=FilesAtBalance(sim, run_dir, fail=True), engine="bulk")
-    (folder,) = run_dir.glob("reconcile-*")
-    assert sorted(p.name for p in folder.iterdir()) == ["customers.csv", "reconciliation.csv"]  # no temp
-    assert not (run_dir / "reconciliation.xlsx").exists()
+        reconcile_run(run_dir, settings(), transport=watching, engine="bulk")
+    assert watching.seen == ["customers.csv", "reconciliation.csv"]  # written, then taken back
+    assert list(run_dir.glob("reconcile-*")) == [] and not (run_dir / "reconciliation.xlsx").exists()
+
+
+def test_a_reconcile_that_fails_while_its_query_runs_cancels_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, run_dir = executed(tmp_path, rows=10)
+    clock = FakeClock()  # the shop's time stands still and only polls do bulk work: the query runs on
+    clock.now = sim.api.store.now()
+    sim.api.store.clock = clock
+    sim.api.bulk.settings.background = False
+
+    def broken(_run: Path) -> object:
+        raise RefusedError("the journal is not this run's")
+
+    monkeypatch.setattr(reconciler, "load_plan", broken)
+    with pytest.raises(RefusedError, match="not this run's"):
+        reconcile_run(run_dir, settings(), transport=SimulatorTransport(sim), engine="bulk")
+    queries = [op.status for op in sim.api.bulk.operations.values() if op.type == "QUERY"]
+    assert queries in (["CANCELING"], ["CANCELED"])  # not left holding one of the shop's five slots
+
+
+def test_a_balance_read_started_ahead_is_cancelled_when_the_reconcile_fails_before_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, run_dir = executed(tmp_path, rows=10)
+    clock = FakeClock()  # the shop's time moves only with the client's waits: nothing else ends a query
+    clock.now = sim.api.store.now()
+    sim.api.store.clock = clock
+    sim.api.bulk.settings.background = False
+    options = {"sleep": clock.advance, "clock": lambda: clock().timestamp()}
+
+    def untied(*_args: object, **_kwargs: object) -> object:
+        raise TieOutError("refunded EUR: rows 1 ≠ transactions and cards 2")
+
+    monkeypatch.setattr(reconciler, "Reports", untied)
+    with pytest.raises(TieOutError):
+        reconcile_run(
+            run_dir, settings(), transport=SimulatorTransport(sim), engine="bulk", bulk_options=options
+        )
+    queries = {op.query: op.status for op in sim.api.bulk.operations.values() if op.type == "QUERY"}
+    (balance,) = [status for text, status in queries.items() if "balanceTransactions" in text]
+    assert balance in ("CANCELING", "CANCELED") and len(queries) == 2
