@@ -169,7 +169,7 @@ def connection_settings(options: Mapping[str, Any]) -> ConnectionSettings:
 
 def run_settings(run_dir: Path, options: Mapping[str, Any]) -> ConnectionSettings:
     """Connection settings for a run directory: the plan's shop and API version unless told otherwise."""
-    from pipeline.plan.files import plan_head
+    from pipeline.plan.head import plan_head
     from pipeline.settings import ConnectionSettings
 
     plan = plan_head(run_dir)

@@ -16,10 +16,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pipeline.errors import RefusedError
-from pipeline.plan.model import Decision, OrderSpan, Plan, PlannedRow
+from pipeline.plan.model import Decision, Plan, PlannedRow
 from pipeline.plan.page import plan_page
 from pipeline.plan.summary import Kept, kept_totals
 from pipeline.plan.words import A_VIEW, MONEY_COLUMNS, keeps, seal_words, step_words
@@ -27,7 +26,7 @@ from pipeline.reports import Column, Sheet, totals_by, write_csv, write_workbook
 from pipeline.reports.files import write_bytes, write_chunks
 
 PLAN_JSON = "plan.json"
-ROWS_LINE = '  "rows": ['  # the line after plan.json's head (plan_chunks writes it, plan_head reads to it)
+ROWS_LINE = '  "rows": ['  # the line after plan.json's head (plan_chunks writes it, head.py reads to it)
 PLAN_SHA256 = "plan.sha256"
 _DIGEST_LINE = re.compile(r"([0-9a-f]{64}) [ *]plan\.json")
 #: Hex digits of plan.json's sha256 that people compare: the plan's seal.
@@ -234,45 +233,6 @@ def _sealed(path: Path, approved: str | None) -> tuple[bytes, str]:
     if approved is not None and digest != approved:
         raise RefusedError(f"{path} changed since it was approved: review the plan and approve it again")
     return data, digest
-
-
-def plan_head(run_dir: Path) -> Plan:
-    """plan.json's head (shop, API version, engines…) with no rows, read without reading the rows:
-    `plan_chunks` writes every other key before them. Not checked against plan.sha256 (`load_plan`
-    is, before anything is carried out); a plan.json of another layout is read whole."""
-    head = _head(Path(run_dir))
-    if head is not None:
-        try:
-            return Plan.from_json({**head, "rows": []})
-        except (KeyError, TypeError, ValueError):
-            pass  # not our layout: the whole read below says what is wrong
-    return load_plan(run_dir)
-
-
-def plan_span(run_dir: Path) -> OrderSpan | None:
-    """The actions' orders as plan.json's head records them (`orders`), read without the rows; None
-    when it records none (a plan.json written before it did, or of another layout). Not checked
-    against plan.sha256: `check_plan` is."""
-    head = _head(Path(run_dir))
-    try:
-        return OrderSpan.from_json(head["orders"]) if head and head.get("orders") else None
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _head(run_dir: Path) -> dict[str, Any] | None:
-    """plan.json's keys before its rows, read up to them; None when it is missing or not laid out so."""
-    lines: list[str] = []
-    try:
-        with (run_dir / PLAN_JSON).open(encoding="utf-8") as file:
-            for line in file:
-                if line.startswith(ROWS_LINE):
-                    head = json.loads("".join(lines) + '"rows": []}')
-                    return head if isinstance(head, dict) else None
-                lines.append(line)
-    except (OSError, UnicodeDecodeError, ValueError):
-        pass
-    return None
 
 
 def verify_plan_hash(run_dir: Path) -> bool:

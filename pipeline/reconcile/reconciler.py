@@ -17,7 +17,8 @@ import httpx
 
 from pipeline.execute.journal import Journal
 from pipeline.plan.engine import EngineChoice, choose_engine
-from pipeline.plan.files import check_plan, load_plan, plan_span, seal_of
+from pipeline.plan.files import check_plan, load_plan, seal_of
+from pipeline.plan.head import plan_span
 from pipeline.plan.model import Plan
 from pipeline.reconcile.bulkread import Wanted, read_back_bulk
 from pipeline.reconcile.compare import Comparison

@@ -18,14 +18,8 @@ from openpyxl import load_workbook
 from pipeline.errors import RefusedError
 from pipeline.models import Action, RefundMode
 from pipeline.plan.decide import decide
-from pipeline.plan.files import (
-    load_plan,
-    plan_bytes,
-    plan_head,
-    plan_span,
-    verify_plan_hash,
-    write_plan_files,
-)
+from pipeline.plan.files import load_plan, plan_bytes, verify_plan_hash, write_plan_files
+from pipeline.plan.head import plan_head, plan_span
 from pipeline.plan.model import OrderSpan, Plan, PlannedAction
 from pipeline.plan.quote import QuotedLine
 from pipeline.reports.cells import from_csv_text

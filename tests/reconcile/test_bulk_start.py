@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from pipeline.errors import RefusedError, TieOutError
-from pipeline.plan.files import load_plan, plan_span, write_plan_files
+from pipeline.plan.files import load_plan, write_plan_files
+from pipeline.plan.head import plan_span
 from pipeline.reconcile import reconciler
 from pipeline.reconcile.payouts import NOTHING_TO_TIE, read_payouts, start_balance_read
 from pipeline.reconcile.reconciler import RunReads, reconcile_run
