@@ -183,7 +183,7 @@ class OrderSpan:
     """The orders the plan's actions touch: how many, and their lowest and highest id's digits.
 
     plan.json's head records it (key `orders`), so that reconcile can start its bulk read of them
-    before the rows are read (`files.plan_span`)."""
+    before the rows are read (`head.plan_span`)."""
 
     count: int
     lowest_id: int
@@ -298,7 +298,7 @@ class Plan:
         """The plan of a plan.json document; KeyError, TypeError or ValueError when it is not one.
         `release`: each raw row is let go once typed (the document's list ends empty), so the document
         and the typed plan are never both whole in memory. The head's `orders` is the rows' own
-        (`order_span`): read apart by `files.plan_span` only."""
+        (`order_span`): read apart by `head.plan_span` only."""
         return cls(
             run_id=document["run_id"],
             rows=_released(document["rows"])

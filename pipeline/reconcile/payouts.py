@@ -22,6 +22,7 @@ from pipeline.money import ZERO, Money
 from pipeline.reconcile.balance import NoAccount, Node, pages, read_balance, start_bulk_read
 from pipeline.reconcile.bulkread import CountedGovernor, bulk_settings
 from pipeline.reconcile.model import Payout, RefundTransaction
+from pipeline.reconcile.readback import stamp
 from pipeline.settings import ConnectionSettings
 from pipeline.shopify.bulk import BulkOperations, StartedRead
 from pipeline.shopify.client import ShopifyClient
@@ -122,11 +123,6 @@ def read_payouts(
     if fallback:
         note += f" (read paced: {fallback})"
     return PayoutRead(attach(transactions, balance, payouts), governor.points, note)
-
-
-def stamp(since: dt.datetime) -> str:
-    """The moment in the search syntax of Shopify's payments queries (whole seconds, UTC)."""
-    return since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def start_balance_read(bulk: BulkOperations, since: dt.datetime) -> StartedRead | None:

@@ -136,8 +136,7 @@ class Reader:
 
     def cards_since(self, since: dt.datetime) -> list[Node]:
         """Every gift card created since the plan whose note carries an action key, a page at a time."""
-        moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        variables: dict[str, Any] = {"query": f"created_at:>={moment}", "first": CARDS_PAGE}
+        variables: dict[str, Any] = {"query": f"created_at:>={stamp(since)}", "first": CARDS_PAGE}
         found: list[Node] = []
         while True:
             result = execute_with_retry(self.client, "GiftCardsSince", variables, mutation=False)
@@ -147,6 +146,12 @@ class Reader:
             if not page["pageInfo"]["hasNextPage"]:
                 return found
             variables = {**variables, "after": page["pageInfo"]["endCursor"]}
+
+
+def stamp(since: dt.datetime) -> str:
+    """A moment as reconcile's searches write it (gift cards, balance transactions, payouts): whole
+    seconds, UTC."""
+    return since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _truncated(order: Mapping[str, Any] | None) -> bool:
